@@ -1,0 +1,43 @@
+import { Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
+import type { DataSource } from 'typeorm';
+import { AI_CORE_RESOLVED_OPTIONS, AI_DATA_SOURCE, EMBEDDING_PROVIDER } from './ai-core.constants';
+import type { ResolvedAiCoreOptions } from './config/ai-core-options.resolver';
+import type { EmbeddingProvider } from './embedding/embedding-provider.interface';
+import { loadAiEntityConfig } from './entity/ai-entity-config.loader';
+import { AiEntityRegistry } from './entity/ai-entity-registry.service';
+import { LiveIndexingSubscriber } from './live/live-indexing.subscriber';
+import { IndexingQueueService } from './queue/indexing-queue.service';
+import { PgVectorStore } from './vector-store/pgvector.store';
+
+/**
+ * Startup of the core, once the DataSource is initialised and before workers start: loads and validates
+ * the entity configuration against this app's entities, prepares the vector index for the active
+ * embedding space and attaches live indexing to the DataSource.
+ * @internal
+ */
+@Injectable()
+export class AiCoreBootstrap implements OnModuleInit {
+  private readonly logger = new Logger('AiCore');
+
+  constructor(
+    @Inject(AI_DATA_SOURCE) private readonly dataSource: DataSource,
+    @Inject(AI_CORE_RESOLVED_OPTIONS) private readonly options: ResolvedAiCoreOptions,
+    @Inject(EMBEDDING_PROVIDER) private readonly provider: EmbeddingProvider,
+    private readonly registry: AiEntityRegistry,
+    private readonly vectorStore: PgVectorStore,
+    private readonly queue: IndexingQueueService,
+  ) {}
+
+  async onModuleInit(): Promise<void> {
+    const configs = loadAiEntityConfig(this.options.entityConfigPath);
+    this.registry.build(this.dataSource, configs, this.options.entityConfigPath);
+    await this.vectorStore.prepare(this.provider.model, this.provider.dimensions);
+    if (this.options.liveIndexing) {
+      const subscriber = new LiveIndexingSubscriber(this.registry, this.queue, this.vectorStore, this.provider);
+      this.dataSource.subscribers.push(subscriber);
+    }
+    this.logger.log(
+      `Embedding provider "${this.provider.name}" (${this.provider.model}, ${this.provider.dimensions} dimensions); live indexing ${this.options.liveIndexing ? 'on' : 'off'}.`,
+    );
+  }
+}

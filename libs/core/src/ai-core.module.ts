@@ -1,0 +1,117 @@
+import { Global, Module, type Provider } from '@nestjs/common';
+import { ModuleRef } from '@nestjs/core';
+import { DataSource } from 'typeorm';
+import { AiCoreBootstrap } from './ai-core.bootstrap';
+import { AI_CORE_RESOLVED_OPTIONS, AI_DATA_SOURCE, EMBEDDING_PROVIDER, VECTOR_STORE } from './ai-core.constants';
+import {
+  AI_CORE_ASYNC_OPTIONS_TYPE,
+  AI_CORE_MODULE_OPTIONS,
+  AI_CORE_OPTIONS_TYPE,
+  AiCoreConfigurableModule,
+} from './ai-core.module-definition';
+import type { AiCoreModuleOptions } from './config/ai-core-options.interface';
+import { resolveAiCoreOptions, type ResolvedAiCoreOptions } from './config/ai-core-options.resolver';
+import type { EmbeddingProvider } from './embedding/embedding-provider.interface';
+import { EmbeddingService } from './embedding/embedding.service';
+import { HashingEmbeddingProvider } from './embedding/hashing-embedding.provider';
+import { OpenAiEmbeddingProvider } from './embedding/openai-embedding.provider';
+import { ProviderRateLimiter } from './embedding/provider-rate-limiter';
+import { AiEntityRegistry } from './entity/ai-entity-registry.service';
+import { IndexingHooks } from './queue/indexing-hooks';
+import { IndexingQueueService } from './queue/indexing-queue.service';
+import { IndexingWakeup } from './queue/indexing-wakeup';
+import { AiSearchService } from './search/ai-search.service';
+import { PgVectorStore } from './vector-store/pgvector.store';
+import { IndexingWorkerService } from './worker/indexing-worker.service';
+
+async function createEmbeddingProvider(options: ResolvedAiCoreOptions, moduleRef: ModuleRef): Promise<EmbeddingProvider> {
+  const embedding = options.embedding;
+  switch (embedding.provider) {
+    case 'hashing':
+      return new HashingEmbeddingProvider(embedding.dimensions ?? 384);
+    case 'openai':
+      return new OpenAiEmbeddingProvider(embedding);
+    case 'custom':
+      if (embedding.useClass) return moduleRef.create(embedding.useClass);
+      return embedding.useFactory!(
+        ...(await Promise.all((embedding.inject ?? []).map((token) => moduleRef.get(token as never, { strict: false })))),
+      );
+  }
+}
+
+const providers: Provider[] = [
+  {
+    provide: AI_CORE_RESOLVED_OPTIONS,
+    useFactory: (options: AiCoreModuleOptions) => resolveAiCoreOptions(options),
+    inject: [AI_CORE_MODULE_OPTIONS],
+  },
+  { provide: AI_DATA_SOURCE, useExisting: DataSource },
+  { provide: EMBEDDING_PROVIDER, useFactory: createEmbeddingProvider, inject: [AI_CORE_RESOLVED_OPTIONS, ModuleRef] },
+  {
+    provide: ProviderRateLimiter,
+    useFactory: (options: ResolvedAiCoreOptions) => new ProviderRateLimiter(options.rateLimit),
+    inject: [AI_CORE_RESOLVED_OPTIONS],
+  },
+  {
+    provide: EmbeddingService,
+    useFactory: (provider: EmbeddingProvider, limiter: ProviderRateLimiter, options: ResolvedAiCoreOptions) =>
+      new EmbeddingService(provider, limiter, { overlongInput: options.overlongInput }),
+    inject: [EMBEDDING_PROVIDER, ProviderRateLimiter, AI_CORE_RESOLVED_OPTIONS],
+  },
+  PgVectorStore,
+  { provide: VECTOR_STORE, useExisting: PgVectorStore },
+  AiEntityRegistry,
+  IndexingWakeup,
+  IndexingHooks,
+  IndexingQueueService,
+  IndexingWorkerService,
+  AiSearchService,
+  AiCoreBootstrap,
+];
+
+const exported = [
+  AI_CORE_RESOLVED_OPTIONS,
+  AI_DATA_SOURCE,
+  EMBEDDING_PROVIDER,
+  VECTOR_STORE,
+  ProviderRateLimiter,
+  EmbeddingService,
+  AiEntityRegistry,
+  IndexingHooks,
+  IndexingQueueService,
+  IndexingWorkerService,
+  AiSearchService,
+];
+
+/**
+ * The AI core: entity configuration, embedding provider, pgvector store, indexing queue and workers, live
+ * indexing and semantic search. Global: import it once in the root module, after (or beside)
+ * `TypeOrmModule.forRoot`, whose DataSource must list {@link AI_CORE_ENTITIES} and
+ * {@link AI_CORE_MIGRATIONS}.
+ *
+ * @example
+ * ```ts
+ * @Module({
+ *   imports: [
+ *     TypeOrmModule.forRoot({ type: 'postgres', url, entities: [Product, ...AI_CORE_ENTITIES],
+ *       migrations: [...AI_CORE_MIGRATIONS], migrationsRun: true }),
+ *     AiCoreModule.forRoot({ entityConfigPath: 'ai-entity-config.yml', embedding: { provider: 'hashing' } }),
+ *   ],
+ * })
+ * export class AppModule {}
+ * ```
+ */
+@Global()
+@Module({ providers, exports: exported })
+export class AiCoreModule extends AiCoreConfigurableModule {
+  /** Configures the core with static options; invalid options fail at startup naming the key. */
+  static override forRoot(options: typeof AI_CORE_OPTIONS_TYPE = {}) {
+    resolveAiCoreOptions(options);
+    return super.forRoot(options);
+  }
+
+  /** Configures the core from a factory, class or existing provider (`useFactory`/`useClass`/`useExisting`, `inject`, `imports`). */
+  static override forRootAsync(options: typeof AI_CORE_ASYNC_OPTIONS_TYPE) {
+    return super.forRootAsync(options);
+  }
+}

@@ -1,0 +1,138 @@
+import type { AiCoreModuleOptions, EmbeddingOptions } from './ai-core-options.interface';
+import { AiCoreConfigurationError } from './ai-core.errors';
+
+/** AiCoreModule options with every default filled in. */
+export interface ResolvedAiCoreOptions {
+  entityConfigPath: string;
+  embedding: EmbeddingOptions;
+  overlongInput: 'truncate' | 'fail';
+  rateLimit: { requestsPerMinute: number; tokensPerMinute: number };
+  worker: {
+    enabled: boolean;
+    concurrency: number;
+    batchSize: number;
+    pollIntervalMs: number;
+    leaseMs: number;
+    sweepIntervalMs: number;
+  };
+  queue: { maxRetries: number; backoffBaseMs: number; backoffMaxMs: number };
+  liveIndexing: boolean;
+}
+
+type Bounds = { min: number; max: number };
+
+function integer(key: string, value: unknown, fallback: number, { min, max }: Bounds): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    throw new AiCoreConfigurationError(
+      `AiCoreModule option "${key}" is ${JSON.stringify(value)}; it must be an integer from ${min} to ${max}` +
+        ` (default ${fallback}).`,
+    );
+  }
+  return value;
+}
+
+function boolean(key: string, value: unknown, fallback: boolean): boolean {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'boolean') {
+    throw new AiCoreConfigurationError(
+      `AiCoreModule option "${key}" is ${JSON.stringify(value)}; it must be true or false (default ${fallback}).`,
+    );
+  }
+  return value;
+}
+
+function validateEmbedding(embedding: EmbeddingOptions): EmbeddingOptions {
+  const provider = (embedding as { provider?: unknown }).provider;
+  switch (provider) {
+    case 'hashing':
+      integer('embedding.dimensions', embedding.provider === 'hashing' ? embedding.dimensions : undefined, 384, {
+        min: 2,
+        max: 16_000,
+      });
+      return embedding;
+    case 'openai': {
+      const o = embedding as Extract<EmbeddingOptions, { provider: 'openai' }>;
+      if (typeof o.apiKey !== 'string' || o.apiKey.length === 0) {
+        throw new AiCoreConfigurationError(
+          'AiCoreModule option "embedding.apiKey" is missing; set it (e.g. from OPENAI_API_KEY). Local servers such as Ollama accept any non-empty value.',
+        );
+      }
+      if (typeof o.model !== 'string' || o.model.length === 0) {
+        throw new AiCoreConfigurationError(
+          'AiCoreModule option "embedding.model" is missing; set the embedding model name, e.g. "text-embedding-3-small".',
+        );
+      }
+      integer('embedding.dimensions', o.dimensions ?? null, 0, { min: 1, max: 16_000 });
+      if (o.baseURL !== undefined) {
+        try {
+          new URL(o.baseURL);
+        } catch {
+          throw new AiCoreConfigurationError(
+            `AiCoreModule option "embedding.baseURL" is ${JSON.stringify(o.baseURL)}, which is not a URL; use e.g. "http://localhost:11434/v1".`,
+          );
+        }
+      }
+      integer('embedding.timeoutMs', o.timeoutMs, 60_000, { min: 100, max: 600_000 });
+      integer('embedding.maxInputsPerRequest', o.maxInputsPerRequest, 2048, { min: 1, max: 2048 });
+      integer('embedding.maxTokensPerRequest', o.maxTokensPerRequest, 300_000, { min: 1, max: 10_000_000 });
+      integer('embedding.maxTokensPerInput', o.maxTokensPerInput, 8191, { min: 1, max: 1_000_000 });
+      return embedding;
+    }
+    case 'custom': {
+      const c = embedding as Extract<EmbeddingOptions, { provider: 'custom' }>;
+      if (!c.useClass === !c.useFactory) {
+        throw new AiCoreConfigurationError(
+          'AiCoreModule option "embedding" with provider "custom" needs exactly one of "useClass" or "useFactory".',
+        );
+      }
+      return embedding;
+    }
+    default:
+      throw new AiCoreConfigurationError(
+        `AiCoreModule option "embedding.provider" is ${JSON.stringify(provider)}; use "hashing", "openai" or "custom".`,
+      );
+  }
+}
+
+/** Validates AiCoreModule options and fills in defaults; throws {@link AiCoreConfigurationError} naming the bad key. */
+export function resolveAiCoreOptions(options: AiCoreModuleOptions = {}): ResolvedAiCoreOptions {
+  if (options.overlongInput !== undefined && options.overlongInput !== 'truncate' && options.overlongInput !== 'fail') {
+    throw new AiCoreConfigurationError(
+      `AiCoreModule option "overlongInput" is ${JSON.stringify(options.overlongInput)}; use "truncate" or "fail".`,
+    );
+  }
+  if (options.entityConfigPath !== undefined && (typeof options.entityConfigPath !== 'string' || !options.entityConfigPath)) {
+    throw new AiCoreConfigurationError(
+      'AiCoreModule option "entityConfigPath" must be a non-empty path to ai-entity-config.yml.',
+    );
+  }
+  const worker = options.worker ?? {};
+  const queue = options.queue ?? {};
+  const rateLimit = options.rateLimit ?? {};
+  const leaseMs = integer('worker.leaseMs', worker.leaseMs, 60_000, { min: 1_000, max: 3_600_000 });
+  const resolved: ResolvedAiCoreOptions = {
+    entityConfigPath: options.entityConfigPath ?? 'ai-entity-config.yml',
+    embedding: validateEmbedding(options.embedding ?? { provider: 'hashing' }),
+    overlongInput: options.overlongInput ?? 'truncate',
+    rateLimit: {
+      requestsPerMinute: integer('rateLimit.requestsPerMinute', rateLimit.requestsPerMinute, 0, { min: 0, max: 10_000_000 }),
+      tokensPerMinute: integer('rateLimit.tokensPerMinute', rateLimit.tokensPerMinute, 0, { min: 0, max: 1_000_000_000 }),
+    },
+    worker: {
+      enabled: boolean('worker.enabled', worker.enabled, true),
+      concurrency: integer('worker.concurrency', worker.concurrency, 2, { min: 1, max: 64 }),
+      batchSize: integer('worker.batchSize', worker.batchSize, 256, { min: 1, max: 5_000 }),
+      pollIntervalMs: integer('worker.pollIntervalMs', worker.pollIntervalMs, 500, { min: 10, max: 60_000 }),
+      leaseMs,
+      sweepIntervalMs: integer('worker.sweepIntervalMs', worker.sweepIntervalMs, 15_000, { min: 100, max: 3_600_000 }),
+    },
+    queue: {
+      maxRetries: integer('queue.maxRetries', queue.maxRetries, 5, { min: 1, max: 100 }),
+      backoffBaseMs: integer('queue.backoffBaseMs', queue.backoffBaseMs, 1_000, { min: 0, max: 3_600_000 }),
+      backoffMaxMs: integer('queue.backoffMaxMs', queue.backoffMaxMs, 300_000, { min: 0, max: 86_400_000 }),
+    },
+    liveIndexing: boolean('liveIndexing', options.liveIndexing, true),
+  };
+  return resolved;
+}

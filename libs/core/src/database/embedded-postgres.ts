@@ -1,0 +1,331 @@
+import { Logger } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { join, resolve } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { EmbeddedDatabaseLockedError } from './database.errors';
+
+/** Options for {@link EmbeddedPostgres.start}. */
+export interface EmbeddedPostgresOptions {
+  /** Directory that holds the database files; created (recursively) when missing. Default `./data`. Ignored when `inMemory`. */
+  dataDir?: string;
+  /** Keep everything in memory: nothing is written to disk and no lock is taken. For tests and demos. */
+  inMemory?: boolean;
+  /**
+   * Most simultaneous client connections the socket server accepts. Must be at least the size of every
+   * connection pool pointed at {@link EmbeddedPostgres.url} combined: a client over the limit is refused,
+   * not queued. Default 20.
+   */
+  maxConnections?: number;
+}
+
+/** Name of the lock file inside the data directory. */
+export const EMBEDDED_LOCK_FILE = '.ai-infrastructure.lock';
+
+const DEFAULT_DATA_DIR = './data';
+const DEFAULT_MAX_CONNECTIONS = 20;
+/** A close that takes longer than this is abandoned and the worker terminated, so shutdown never hangs. */
+const CLOSE_TIMEOUT_MS = 30_000;
+
+/**
+ * PostgreSQL with pgvector for installs without a database server: PGlite (PostgreSQL compiled to
+ * WebAssembly) exposed on a loopback TCP port, so the ordinary `pg` driver and TypeORM connect to
+ * {@link url} exactly as they would to a real server.
+ *
+ * PGlite runs in a worker thread. Its queries execute synchronously inside WebAssembly, so on the main
+ * thread a slow query (an index build, a large scan) would stall every HTTP request; the worker also
+ * keeps PGlite's dynamic `import()` calls outside Jest's module sandbox, where they fail.
+ *
+ * Limits that follow from PGlite being single-connection underneath: statements from all clients run
+ * one at a time, an open transaction holds up every other connection until it ends, and `COPY` over the
+ * socket is not supported. Use `DATABASE_URL` and a real PostgreSQL server in production.
+ */
+export class EmbeddedPostgres {
+  private static readonly logger = new Logger(EmbeddedPostgres.name);
+  private closing?: Promise<void>;
+  private workerExited = false;
+
+  private constructor(
+    /** Connection string for `pg` / TypeORM: `postgres://postgres@127.0.0.1:PORT/postgres`. */
+    readonly url: string,
+    /** Absolute path of the data directory, or `undefined` when the database lives in memory. */
+    readonly dataDir: string | undefined,
+    private readonly worker: Worker,
+    private readonly lock: DataDirLock | undefined,
+  ) {
+    // Without an 'error' listener a crash inside PGlite would take the whole process down with it.
+    worker.on('error', (error) => EmbeddedPostgres.logger.error(`The embedded database at ${url} failed: ${error.message}`, error.stack));
+    worker.on('exit', (code) => {
+      this.workerExited = true;
+      if (!this.closing) EmbeddedPostgres.logger.error(`The embedded database at ${url} stopped unexpectedly (worker exit code ${code}).`);
+    });
+  }
+
+  /**
+   * Opens (or on first use creates) the database, loads the pgvector extension so that
+   * `CREATE EXTENSION vector` works, and starts listening on a free loopback port.
+   *
+   * @throws EmbeddedDatabaseLockedError when another live process serves the same data directory.
+   */
+  static async start(options: EmbeddedPostgresOptions = {}): Promise<EmbeddedPostgres> {
+    const startedAt = Date.now();
+    const maxConnections = options.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
+    if (!Number.isInteger(maxConnections) || maxConnections < 1) {
+      throw new RangeError(`maxConnections must be a positive integer, but it is ${maxConnections}.`);
+    }
+    const dataDir = options.inMemory ? undefined : resolve(options.dataDir ?? DEFAULT_DATA_DIR);
+
+    let lock: DataDirLock | undefined;
+    if (dataDir) {
+      mkdirSync(dataDir, { recursive: true });
+      lock = await DataDirLock.acquire(dataDir, EmbeddedPostgres.logger);
+      if (!existsSync(join(dataDir, 'PG_VERSION'))) {
+        EmbeddedPostgres.logger.log(`Creating a new embedded database in "${dataDir}"; the first start takes a few seconds.`);
+      }
+    }
+
+    // __filename anchors module resolution in the worker to this package's node_modules, wherever the process was started.
+    const worker = new Worker(WORKER_SCRIPT, { eval: true, workerData: { anchor: __filename, dataDir, maxConnections } });
+    try {
+      const { conn } = await reply(worker, 'ready');
+      const url = `postgres://postgres@${conn}/postgres`;
+      EmbeddedPostgres.logger.log(
+        `Embedded PostgreSQL (PGlite with pgvector) is listening at ${url}, ` +
+          `${dataDir ? `storing data in "${dataDir}"` : 'keeping data in memory'} ` +
+          `(started in ${Date.now() - startedAt} ms). Set DATABASE_URL to use a PostgreSQL server instead.`,
+      );
+      return new EmbeddedPostgres(url, dataDir, worker, lock);
+    } catch (error) {
+      await worker.terminate();
+      lock?.release();
+      const where = dataDir ? `from "${dataDir}"` : 'in memory';
+      throw new Error(`The embedded database could not be started ${where}: ${(error as Error).message}`, { cause: error });
+    }
+  }
+
+  /** Stops the socket server, closes PGlite and releases the data directory lock. Safe to call more than once. */
+  close(): Promise<void> {
+    this.closing ??= this.shutdown();
+    return this.closing;
+  }
+
+  private async shutdown(): Promise<void> {
+    try {
+      if (this.workerExited) return;
+      const closed = reply(this.worker, 'closed');
+      this.worker.postMessage({ type: 'close' });
+      await withTimeout(closed, CLOSE_TIMEOUT_MS, `The embedded database at ${this.url} did not close within ${CLOSE_TIMEOUT_MS} ms.`);
+    } finally {
+      await this.worker.terminate();
+      this.lock?.release();
+    }
+  }
+}
+
+/**
+ * Body of the worker thread, kept as plain CommonJS source so that it runs unchanged from the compiled
+ * build, from ts-node and from Jest, none of which can hand a `.ts` file to `new Worker()`.
+ * Protocol: the worker posts `ready` (with `conn`, "host:port") or `failed`; on `close` it stops the
+ * server, closes PGlite so the data directory is left consistent, and posts `closed`.
+ */
+const WORKER_SCRIPT = `
+const { parentPort, workerData } = require('node:worker_threads');
+const load = require('node:module').createRequire(workerData.anchor);
+const { PGlite } = load('@electric-sql/pglite');
+const { vector } = load('@electric-sql/pglite-pgvector');
+const { PGLiteSocketServer } = load('@electric-sql/pglite-socket');
+const fail = (error) => parentPort.postMessage({ type: 'failed', message: error && error.message ? error.message : String(error) });
+let db;
+let server;
+(async () => {
+  db = await PGlite.create({ dataDir: workerData.dataDir, extensions: { vector } });
+  server = new PGLiteSocketServer({ db, port: 0, host: '127.0.0.1', maxConnections: workerData.maxConnections });
+  await server.start();
+  parentPort.postMessage({ type: 'ready', conn: server.getServerConn() });
+})().catch(fail);
+parentPort.on('message', (message) => {
+  if (message.type !== 'close') return;
+  (async () => {
+    if (server) await server.stop();
+    if (db) await db.close();
+    parentPort.postMessage({ type: 'closed' });
+  })().catch(fail);
+});
+`;
+
+type WorkerReply = { type: 'ready'; conn: string } | { type: 'closed' } | { type: 'failed'; message: string };
+
+/** Waits for the worker's next reply of the given type; a failure report, a thrown error or an exit rejects. */
+function reply<T extends 'ready' | 'closed'>(worker: Worker, type: T): Promise<Extract<WorkerReply, { type: T }>> {
+  return new Promise((resolve, reject) => {
+    const cleanup = () => {
+      worker.off('message', onMessage);
+      worker.off('error', onError);
+      worker.off('exit', onExit);
+    };
+    const onMessage = (message: WorkerReply) => {
+      if (message.type === type) {
+        cleanup();
+        resolve(message as Extract<WorkerReply, { type: T }>);
+      } else if (message.type === 'failed') {
+        cleanup();
+        reject(new Error(message.message));
+      }
+    };
+    const onError = (error: Error) => {
+      cleanup();
+      reject(error);
+    };
+    const onExit = (code: number) => {
+      cleanup();
+      reject(new Error(`The embedded database worker exited with code ${code}.`));
+    };
+    worker.on('message', onMessage);
+    worker.on('error', onError);
+    worker.on('exit', onExit);
+  });
+}
+
+async function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(message)), ms);
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** What a lock file records: enough for a person to find the holder, and a token so we only ever delete our own. */
+interface LockRecord {
+  pid: number;
+  startedAt: string;
+  hostname: string;
+  token: string;
+}
+
+/**
+ * Lock files this process holds. A lock carrying our own pid that is not in this set was left by an
+ * earlier run that got the same pid, which is the norm in containers where the app is always pid 1.
+ */
+const heldLockFiles = new Set<string>();
+
+const MAX_ACQUIRE_ATTEMPTS = 5;
+/** How long a lock file may stay empty or half-written before we conclude its writer died mid-write. */
+const UNREADABLE_LOCK_GRACE_MS = 1000;
+
+/**
+ * Advisory, exclusive lock on a data directory: a file created with `O_EXCL` that names the holder's pid.
+ * Crash recovery relies on the pid being dead; two processes taking over the same stale lock at the
+ * same instant is not guarded against, since that needs a crash followed by a simultaneous double start.
+ */
+class DataDirLock {
+  private released = false;
+  private readonly releaseOnExit = (): void => this.release();
+
+  private constructor(
+    private readonly file: string,
+    private readonly token: string,
+    private readonly logger: Logger,
+  ) {
+    // Best effort only: 'exit' does not fire on SIGKILL or unhandled signals, which the stale-lock takeover covers.
+    process.once('exit', this.releaseOnExit);
+  }
+
+  static async acquire(dataDir: string, logger: Logger): Promise<DataDirLock> {
+    const file = join(dataDir, EMBEDDED_LOCK_FILE);
+    const record: LockRecord = { pid: process.pid, startedAt: new Date().toISOString(), hostname: hostname(), token: randomUUID() };
+
+    for (let attempt = 0; attempt < MAX_ACQUIRE_ATTEMPTS; attempt++) {
+      if (DataDirLock.tryCreate(file, record)) {
+        heldLockFiles.add(file);
+        return new DataDirLock(file, record.token, logger);
+      }
+      const holder = await DataDirLock.readHolder(file);
+      if (holder === 'gone') continue;
+      if (holder !== 'unreadable' && DataDirLock.isHolderAlive(holder.pid, file)) {
+        throw new EmbeddedDatabaseLockedError(dataDir, holder.pid, file);
+      }
+      const who =
+        holder === 'unreadable' ? 'an unreadable lock file' : `process ${holder.pid} (started ${holder.startedAt} on ${holder.hostname})`;
+      logger.warn(`Taking over the embedded database lock "${file}" left by ${who}, which is no longer running.`);
+      rmSync(file, { force: true });
+    }
+    throw new Error(
+      `The lock file "${file}" kept reappearing after ${MAX_ACQUIRE_ATTEMPTS} attempts to take it; ` +
+        `another process is starting on the same data directory. Start one process per data directory.`,
+    );
+  }
+
+  /** Deletes the lock file if it is still ours. Idempotent and synchronous, so it can run in an 'exit' handler. */
+  release(): void {
+    if (this.released) return;
+    this.released = true;
+    heldLockFiles.delete(this.file);
+    process.off('exit', this.releaseOnExit);
+    try {
+      const current = JSON.parse(readFileSync(this.file, 'utf8')) as Partial<LockRecord>;
+      if (current.token === this.token) rmSync(this.file, { force: true });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') {
+        this.logger.warn(`Could not release the embedded database lock "${this.file}": ${(error as Error).message}`);
+      }
+    }
+  }
+
+  /** Creates the lock file only if none exists; the record is written through the exclusive descriptor. */
+  private static tryCreate(file: string, record: LockRecord): boolean {
+    let fd: number;
+    try {
+      fd = openSync(file, 'wx');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
+      throw error;
+    }
+    try {
+      writeSync(fd, `${JSON.stringify(record)}\n`);
+    } finally {
+      closeSync(fd);
+    }
+    return true;
+  }
+
+  /**
+   * Reads the current holder. An empty or partial file may belong to a process that is between creating
+   * and writing it, so it is re-read for a short while before being declared unreadable.
+   */
+  private static async readHolder(file: string): Promise<LockRecord | 'gone' | 'unreadable'> {
+    const deadline = Date.now() + UNREADABLE_LOCK_GRACE_MS;
+    for (;;) {
+      let text: string;
+      try {
+        text = readFileSync(file, 'utf8');
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === 'ENOENT') return 'gone';
+        throw error;
+      }
+      try {
+        const parsed = JSON.parse(text) as Partial<LockRecord>;
+        if (Number.isInteger(parsed.pid) && (parsed.pid as number) > 0) return parsed as LockRecord;
+      } catch {
+        // Fall through: half-written, retried below.
+      }
+      if (Date.now() >= deadline) return 'unreadable';
+      await new Promise((done) => setTimeout(done, 50));
+    }
+  }
+
+  private static isHolderAlive(pid: number, file: string): boolean {
+    if (pid === process.pid) return heldLockFiles.has(file);
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch (error) {
+      // EPERM: the process exists but belongs to another user, so it is alive.
+      return (error as NodeJS.ErrnoException).code === 'EPERM';
+    }
+  }
+}

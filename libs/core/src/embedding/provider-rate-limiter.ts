@@ -1,0 +1,158 @@
+import type { RateLimitOptions } from '../config/ai-core-options.interface';
+import type { RateLimitHints } from './embedding-provider.interface';
+import { TokenBucket } from './token-bucket';
+
+/** setTimeout's largest delay; longer waits are re-armed when the timer fires. */
+const MAX_TIMER_MS = 2_147_483_647;
+
+interface Waiter {
+  readonly tokens: number;
+  readonly resolve: () => void;
+  readonly signal?: AbortSignal;
+  readonly onAbort?: () => void;
+}
+
+/**
+ * The per-instance gate in front of the embedding provider, shared by live indexing and backfills: one
+ * bucket for requests per minute and one for estimated tokens per minute, plus provider feedback (429
+ * Retry-After, `x-ratelimit-*` headers).
+ *
+ * Callers are served strictly first come, first served: a large request at the head is not overtaken by
+ * small ones, so it cannot starve. Capacity is taken from both buckets at the moment a caller is released,
+ * so the buckets describe when requests were actually sent.
+ *
+ * Waits use unref'd timers (a pending wait never keeps the process alive) and reject promptly on abort.
+ *
+ * @example
+ * ```ts
+ * const limiter = new ProviderRateLimiter({ requestsPerMinute: 3000, tokensPerMinute: 1_000_000 });
+ * await limiter.acquire(estimatedTokens, signal);
+ * const result = await provider.embed(texts);
+ * if (result.rateLimit) limiter.observe(result.rateLimit);
+ * ```
+ */
+export class ProviderRateLimiter {
+  private readonly requests: TokenBucket;
+  private readonly tokens: TokenBucket;
+  private readonly queue: Waiter[] = [];
+  private blockedUntil = 0;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(options: RateLimitOptions = {}) {
+    this.requests = new TokenBucket(options.requestsPerMinute);
+    this.tokens = new TokenBucket(options.tokensPerMinute);
+  }
+
+  /** Callers currently waiting for capacity. */
+  get pending(): number {
+    return this.queue.length;
+  }
+
+  /**
+   * Resolves when one request carrying `tokens` estimated tokens may be sent, and counts it against both
+   * limits. A request larger than the tokens-per-minute limit waits for a full bucket and then passes.
+   * Rejects with `signal.reason` when `signal` aborts first; an aborted caller consumes no capacity.
+   */
+  acquire(tokens: number, signal?: AbortSignal): Promise<void> {
+    if (signal?.aborted) return Promise.reject(abortReason(signal));
+    return new Promise<void>((resolve, reject) => {
+      let waiter: Waiter;
+      const onAbort = signal
+        ? () => {
+            const index = this.queue.indexOf(waiter);
+            if (index < 0) return;
+            this.queue.splice(index, 1);
+            reject(abortReason(signal));
+            // The aborted caller may have been the head everyone else waited behind.
+            if (index === 0) this.pump();
+          }
+        : undefined;
+      waiter = { tokens: Math.max(0, tokens), resolve, signal, onAbort };
+      signal?.addEventListener('abort', onAbort!, { once: true });
+      this.queue.push(waiter);
+      if (this.queue.length === 1) this.pump();
+    });
+  }
+
+  /**
+   * Makes every caller, waiting or future, wait at least `ms` from now; used when the provider answers 429
+   * with Retry-After. Overlapping back-offs keep the later end.
+   */
+  backOff(ms: number): void {
+    if (!(ms > 0)) return;
+    const until = Date.now() + ms;
+    if (until <= this.blockedUntil) return;
+    this.blockedUntil = until;
+    this.pump();
+  }
+
+  /**
+   * Honours the provider's view of its window from a successful response. When a window reports nothing
+   * remaining: a limited bucket is emptied (it then refills at the configured rate, which the provider's
+   * remaining count of 0 says was reached), an unlimited one blocks until the reported reset, since there is
+   * no rate to refill by.
+   */
+  observe(hints: RateLimitHints): void {
+    const now = Date.now();
+    let changed = ProviderRateLimiter.exhaust(this.requests, hints.remainingRequests, hints.resetRequestsMs, now);
+    changed = ProviderRateLimiter.exhaust(this.tokens, hints.remainingTokens, hints.resetTokensMs, now) || changed;
+    if (changed) this.pump();
+  }
+
+  /** Applies new limits at once, including to callers already waiting (0 or absent = unlimited). */
+  updateLimits(options: RateLimitOptions): void {
+    const now = Date.now();
+    this.requests.setRatePerMinute(options.requestsPerMinute, now);
+    this.tokens.setRatePerMinute(options.tokensPerMinute, now);
+    this.pump();
+  }
+
+  private static exhaust(bucket: TokenBucket, remaining: number | undefined, resetMs: number | undefined, now: number): boolean {
+    if (remaining === undefined || remaining > 0) return false;
+    if (!bucket.unlimited) {
+      bucket.drain(now, now);
+      return true;
+    }
+    if (resetMs === undefined || !(resetMs > 0)) return false;
+    bucket.blockUntil(now + resetMs);
+    return true;
+  }
+
+  /** Releases every caller that may go now, in order, and arms one timer for the next. */
+  private pump(): void {
+    if (this.timer) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+    }
+    while (this.queue.length > 0) {
+      const head = this.queue[0];
+      const now = Date.now();
+      const wait = Math.max(
+        this.blockedUntil - now,
+        this.requests.timeUntil(1, now),
+        this.tokens.timeUntil(head.tokens, now),
+      );
+      if (wait > 0) {
+        this.timer = setTimeout(() => {
+          this.timer = undefined;
+          this.pump();
+        }, Math.min(wait, MAX_TIMER_MS));
+        // A process with nothing to do but wait for rate-limit capacity should be free to exit.
+        this.timer.unref();
+        return;
+      }
+      this.queue.shift();
+      this.requests.reserve(1, now);
+      this.tokens.reserve(head.tokens, now);
+      if (head.signal && head.onAbort) head.signal.removeEventListener('abort', head.onAbort);
+      head.resolve();
+    }
+  }
+}
+
+function abortReason(signal: AbortSignal): unknown {
+  return (
+    signal.reason ??
+    new Error('The wait for embedding rate-limit capacity was aborted before capacity became available.')
+  );
+}

@@ -1,0 +1,44 @@
+import type { Type } from '@nestjs/common';
+import type { ObjectLiteral, Repository } from 'typeorm';
+
+/** Reflect-metadata key under which {@link AICapable} stores its options. */
+export const AI_CAPABLE_METADATA = 'ai-infrastructure:ai-capable';
+
+/**
+ * Options of {@link AICapable}.
+ *
+ * `migrationRepository` is required by the type: an entity that cannot be read in bulk cannot be
+ * backfilled, so forgetting it is a compile error rather than a surprise in production.
+ */
+export interface AICapableOptions {
+  /** Entity type identifier used in `ai-entity-config.yml`, the queue and the vector store (e.g. `product`). */
+  entityType: string;
+  /**
+   * Class token of a Nest provider that is a TypeORM `Repository` of this entity (a custom repository class
+   * registered in your module's `providers`). The migration module resolves it from the app's container.
+   */
+  migrationRepository: Type<Repository<ObjectLiteral>>;
+}
+
+/**
+ * Marks a TypeORM entity as AI-searchable. The decorator only records metadata; each application discovers
+ * its own decorated entities from its TypeORM DataSource at startup, so nothing leaks between two apps.
+ *
+ * @example
+ * ```ts
+ * @Entity('products')
+ * @AICapable({ entityType: 'product', migrationRepository: ProductRepository })
+ * export class Product { @PrimaryGeneratedColumn('uuid') id: string; @Column() name: string; }
+ * ```
+ */
+export function AICapable(options: AICapableOptions): ClassDecorator {
+  return (target) => {
+    Reflect.defineMetadata(AI_CAPABLE_METADATA, { ...options }, target);
+  };
+}
+
+/** Reads the {@link AICapable} options of a class, or `undefined` when it is not decorated. */
+export function getAICapableOptions(target: unknown): AICapableOptions | undefined {
+  if (typeof target !== 'function') return undefined;
+  return Reflect.getMetadata(AI_CAPABLE_METADATA, target) as AICapableOptions | undefined;
+}

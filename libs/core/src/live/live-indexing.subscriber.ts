@@ -1,0 +1,77 @@
+import { Logger } from '@nestjs/common';
+import type { EntitySubscriberInterface, InsertEvent, ObjectLiteral, RemoveEvent, UpdateEvent } from 'typeorm';
+import type { EmbeddingProvider } from '../embedding/embedding-provider.interface';
+import type { AiEntityDescriptor, AiEntityRegistry } from '../entity/ai-entity-registry.service';
+import { buildEntityText, computeContentHash } from '../entity/entity-text.builder';
+import type { IndexingQueueService } from '../queue/indexing-queue.service';
+import { IndexingPriority } from '../queue/indexing-request.interface';
+import type { VectorStore } from '../vector-store/vector-store.interface';
+
+/**
+ * Live indexing: TypeORM writes of `@AICapable` entities enqueue HIGH-priority work through the event's
+ * own EntityManager, i.e. in the same transaction as the write — if the write commits, so does its
+ * indexing work, and nothing is lost when the process dies right after. Updates whose content hash is
+ * unchanged enqueue nothing; removals delete the vector in the same transaction.
+ *
+ * Writes that bypass entity events (`QueryBuilder.update()`, raw SQL, COPY) are not seen: enqueue those
+ * entities yourself with {@link IndexingQueueService.enqueue}, or run a backfill.
+ * @internal
+ */
+export class LiveIndexingSubscriber implements EntitySubscriberInterface<ObjectLiteral> {
+  private readonly logger = new Logger('LiveIndexing');
+
+  constructor(
+    private readonly registry: AiEntityRegistry,
+    private readonly queue: IndexingQueueService,
+    private readonly vectorStore: VectorStore,
+    private readonly provider: EmbeddingProvider,
+  ) {}
+
+  async afterInsert(event: InsertEvent<ObjectLiteral>): Promise<void> {
+    const descriptor = this.registry.findByTarget(event.metadata.target as Function);
+    if (!descriptor) return;
+    const id = this.idOf(descriptor, event.entity, (event as { entityId?: ObjectLiteral }).entityId);
+    if (id !== undefined) await this.enqueue(descriptor, id, event);
+  }
+
+  async afterUpdate(event: UpdateEvent<ObjectLiteral>): Promise<void> {
+    const descriptor = this.registry.findByTarget(event.metadata.target as Function);
+    if (!descriptor || !event.entity) return;
+    const merged = { ...(event.databaseEntity ?? {}), ...event.entity } as ObjectLiteral;
+    const id = this.idOf(descriptor, merged);
+    if (id === undefined) {
+      this.logger.debug(`An update of ${descriptor.entityType} without its id (QueryBuilder.update?) was not indexed live.`);
+      return;
+    }
+    const complete = descriptor.config.embeddableFields.every((f) => f.name in merged);
+    if (complete) {
+      const text = buildEntityText(merged, descriptor.config);
+      const hash = computeContentHash(text, this.provider.model, this.provider.dimensions);
+      const stored = await this.vectorStore.contentHashes(descriptor.entityType, [id], event.manager);
+      if (stored.get(id) === hash) return;
+    }
+    await this.enqueue(descriptor, id, event);
+  }
+
+  async afterRemove(event: RemoveEvent<ObjectLiteral>): Promise<void> {
+    const descriptor = this.registry.findByTarget(event.metadata.target as Function);
+    if (!descriptor) return;
+    const id = this.idOf(descriptor, event.databaseEntity ?? event.entity, event.entityId as ObjectLiteral | undefined);
+    if (id === undefined) return;
+    await this.vectorStore.delete(descriptor.entityType, [id], event.manager);
+  }
+
+  private async enqueue(descriptor: AiEntityDescriptor, entityId: string, event: { manager: InsertEvent<ObjectLiteral>['manager'] }) {
+    await this.queue.enqueue(
+      { entityType: descriptor.entityType, entityId, priority: IndexingPriority.HIGH },
+      event.manager,
+    );
+  }
+
+  private idOf(descriptor: AiEntityDescriptor, entity: ObjectLiteral | undefined, entityId?: ObjectLiteral | string | number): string | undefined {
+    const property = descriptor.primaryColumn.propertyName;
+    const fromId = entityId !== undefined && entityId !== null && typeof entityId === 'object' ? entityId[property] : entityId;
+    const value = fromId ?? entity?.[property];
+    return value === undefined || value === null ? undefined : String(value);
+  }
+}

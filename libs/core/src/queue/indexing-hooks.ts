@@ -1,0 +1,54 @@
+import { Injectable } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
+
+/** What became of a queue item. `dead` means dead-lettered with `error`. */
+export type IndexingResult = 'indexed' | 'unchanged' | 'removed' | 'dead';
+
+/** The final outcome of one queue item, reported inside the transaction that made it final. */
+export interface IndexingOutcome {
+  itemId: string;
+  entityType: string;
+  entityId: string;
+  owner: string | null;
+  result: IndexingResult;
+  error?: string;
+}
+
+/** Called inside the transaction that completes or dead-letters items; throwing rolls the whole batch back. */
+export type IndexingOutcomeListener = (manager: EntityManager, outcomes: IndexingOutcome[]) => Promise<void>;
+
+/** Called when the provider reports an exhausted quota for items of these owners. */
+export type QuotaExceededListener = (owners: Array<string | null>, error: Error) => Promise<void> | void;
+
+/**
+ * Extension points of the indexing pipeline for other libraries of the same app (the migration module
+ * counts a job's progress here, in the same transaction as the vector writes). Per app instance.
+ */
+@Injectable()
+export class IndexingHooks {
+  private readonly outcomeListeners: IndexingOutcomeListener[] = [];
+  private readonly quotaListeners: QuotaExceededListener[] = [];
+
+  /** Registers a listener for final outcomes; returns a function that removes it. */
+  onOutcomes(listener: IndexingOutcomeListener): () => void {
+    this.outcomeListeners.push(listener);
+    return () => this.outcomeListeners.splice(this.outcomeListeners.indexOf(listener) >>> 0, 1);
+  }
+
+  /** Registers a listener for quota errors; returns a function that removes it. */
+  onQuotaExceeded(listener: QuotaExceededListener): () => void {
+    this.quotaListeners.push(listener);
+    return () => this.quotaListeners.splice(this.quotaListeners.indexOf(listener) >>> 0, 1);
+  }
+
+  /** @internal */
+  async emitOutcomes(manager: EntityManager, outcomes: IndexingOutcome[]): Promise<void> {
+    if (outcomes.length === 0) return;
+    for (const listener of this.outcomeListeners) await listener(manager, outcomes);
+  }
+
+  /** @internal */
+  async emitQuotaExceeded(owners: Array<string | null>, error: Error): Promise<void> {
+    for (const listener of this.quotaListeners) await listener(owners, error);
+  }
+}

@@ -1,0 +1,45 @@
+/** Claim order of queue items: higher first. Live writes use HIGH, backfills LOW. */
+export enum IndexingPriority {
+  LOW = 0,
+  NORMAL = 50,
+  HIGH = 100,
+}
+
+/**
+ * Asks for an entity's vector to be brought in line with its current row (embedded, re-embedded, or
+ * removed when the row no longer exists).
+ */
+export interface IndexingRequest {
+  entityType: string;
+  entityId: string | number;
+  /** Default NORMAL. */
+  priority?: IndexingPriority | number;
+  /** Accounting tag, e.g. a migration job id. Items of different owners are tracked separately. */
+  owner?: string | null;
+  /** Attempts before dead-lettering. Default: the queue's `maxRetries` option. */
+  maxRetries?: number;
+  /** Re-embed even when the stored content hash matches. Default false. */
+  force?: boolean;
+}
+
+/** Queue depth and health figures. */
+export interface IndexingQueueStats {
+  pending: number;
+  /** Pending items whose retry delay has not passed yet. */
+  delayed: number;
+  active: number;
+  dead: number;
+  /** Age in seconds of the oldest runnable pending item, or null when none. */
+  oldestPendingAgeSeconds: number | null;
+}
+
+/** A dead-lettered item and why it died. */
+export interface DeadLetter {
+  id: string;
+  entityType: string;
+  entityId: string;
+  owner: string | null;
+  attempts: number;
+  lastError: string | null;
+  updatedAt: Date;
+}

@@ -1,0 +1,59 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { VECTOR_STORE } from '../ai-core.constants';
+import { EmbeddingService } from '../embedding/embedding.service';
+import { AiEntityRegistry } from '../entity/ai-entity-registry.service';
+import type { VectorStore } from '../vector-store/vector-store.interface';
+import { AiSearchRequestError } from './ai-search.errors';
+import type { AiSearchRequest, AiSearchResult } from './ai-search.interface';
+
+/**
+ * Semantic search over indexed entities: embeds the query with the configured provider (through the shared
+ * rate limiter) and returns the nearest entities of the type by cosine similarity.
+ */
+@Injectable()
+export class AiSearchService {
+  constructor(
+    private readonly registry: AiEntityRegistry,
+    private readonly embedding: EmbeddingService,
+    @Inject(VECTOR_STORE) private readonly vectorStore: VectorStore,
+  ) {}
+
+  /** Runs a search; throws {@link AiSearchRequestError} for invalid input. */
+  async search(request: AiSearchRequest): Promise<AiSearchResult[]> {
+    const descriptor = this.registry.find(request.entityType);
+    if (!descriptor) {
+      throw new AiSearchRequestError(
+        `Unknown entity type "${request.entityType}" in "entityType"; known types: ${this.registry.entityTypes().join(', ') || '(none)'}.`,
+      );
+    }
+    if (typeof request.query !== 'string' || request.query.trim().length === 0) {
+      throw new AiSearchRequestError('"query" must be a non-empty text.');
+    }
+    const limit = request.limit ?? 10;
+    if (!Number.isInteger(limit) || limit < 1 || limit > 1000) {
+      throw new AiSearchRequestError(`"limit" is ${limit}; use an integer from 1 to 1000.`);
+    }
+    if (request.threshold !== undefined && !(request.threshold >= -1 && request.threshold <= 1)) {
+      throw new AiSearchRequestError(`"threshold" is ${request.threshold}; use a number from -1 to 1.`);
+    }
+    const unknownFilters = Object.keys(request.filter ?? {}).filter((k) => !descriptor.config.metadataFields.includes(k));
+    if (unknownFilters.length > 0) {
+      throw new AiSearchRequestError(
+        `"filter" uses ${unknownFilters.map((k) => `"${k}"`).join(', ')}, not a metadata field of "${request.entityType}"; ` +
+          `filterable fields: ${descriptor.config.metadataFields.join(', ') || '(none)'}.`,
+      );
+    }
+    const [embedded] = await this.embedding.embedTexts([request.query]);
+    if (!('vector' in embedded)) throw new AiSearchRequestError(`"query" cannot be embedded: ${embedded.error}`);
+    const provider = this.embedding.provider;
+    return this.vectorStore.search({
+      entityType: request.entityType,
+      vector: embedded.vector,
+      model: provider.model,
+      dimensions: provider.dimensions,
+      limit,
+      threshold: request.threshold,
+      filter: request.filter,
+    });
+  }
+}

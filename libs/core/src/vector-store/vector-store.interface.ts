@@ -1,0 +1,52 @@
+import type { EntityManager } from 'typeorm';
+
+/** An entity's whole index state, written in one statement. */
+export interface VectorRecord {
+  entityType: string;
+  entityId: string;
+  vector: Float32Array | number[];
+  contentHash: string;
+  model: string;
+  dimensions: number;
+  metadata: Record<string, unknown>;
+}
+
+/** A nearest-neighbour query in one embedding space (model + dimensions). */
+export interface VectorSearchQuery {
+  entityType: string;
+  vector: Float32Array | number[];
+  model: string;
+  dimensions: number;
+  /** Most hits to return. */
+  limit: number;
+  /** Lowest cosine similarity (-1..1) a hit may have. */
+  threshold?: number;
+  /** Metadata equality filter: every key must match (JSON containment). */
+  filter?: Record<string, unknown>;
+}
+
+/** One search hit: cosine similarity in `score` (1 = same direction). */
+export interface VectorSearchHit {
+  entityId: string;
+  score: number;
+  metadata: Record<string, unknown>;
+}
+
+/**
+ * Where vectors live. Every method that writes accepts an EntityManager so the write can join the
+ * caller's transaction (the worker writes vectors and completes queue items atomically).
+ */
+export interface VectorStore {
+  /** Inserts or replaces records (one row per entity type and id). */
+  upsert(records: VectorRecord[], manager?: EntityManager): Promise<void>;
+  /** Removes the vectors of these entities; returns how many existed. */
+  delete(entityType: string, entityIds: string[], manager?: EntityManager): Promise<number>;
+  /** Nearest neighbours by cosine similarity, best first. */
+  search(query: VectorSearchQuery): Promise<VectorSearchHit[]>;
+  /** Number of stored vectors, of one entity type when given. */
+  count(entityType?: string): Promise<number>;
+  /** The subset of `entityIds` that have a stored vector. */
+  existsByIds(entityType: string, entityIds: string[], manager?: EntityManager): Promise<Set<string>>;
+  /** Stored content hashes of these entities (entities without a vector are absent from the map). */
+  contentHashes(entityType: string, entityIds: string[], manager?: EntityManager): Promise<Map<string, string>>;
+}

@@ -1,0 +1,1 @@
+export { IndexingWorkerService } from './indexing-worker.service';

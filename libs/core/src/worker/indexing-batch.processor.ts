@@ -1,0 +1,224 @@
+import { Logger } from '@nestjs/common';
+import type { DataSource, EntityManager } from 'typeorm';
+import type { ResolvedAiCoreOptions } from '../config/ai-core-options.resolver';
+import { EmbeddingQuotaExceededError, EmbeddingRateLimitError } from '../embedding/embedding.errors';
+import type { EmbeddingService } from '../embedding/embedding.service';
+import type { AiEntityRegistry } from '../entity/ai-entity-registry.service';
+import { loadEntitySnapshots, type EntitySnapshot } from '../entity/entity-snapshot.loader';
+import type { IndexingHooks, IndexingOutcome } from '../queue/indexing-hooks';
+import type { VectorStore } from '../vector-store/vector-store.interface';
+import type { ClaimedItem, DeadItem, IndexingClaimsRepository } from './indexing-claims.repository';
+
+/** How long quota-blocked work waits before it is tried again. */
+const QUOTA_RETRY_MS = 60_000;
+
+type Action = 'embed' | 'unchanged' | 'remove' | 'fail';
+
+interface PlannedItem {
+  item: ClaimedItem;
+  action: Action;
+  /** Content hash the decision was based on; null when the entity row did not exist. */
+  hash: string | null;
+  snapshot?: EntitySnapshot;
+  vector?: Float32Array;
+  error?: string;
+}
+
+/** A batch claimed under one lease token. */
+export interface ClaimedBatch {
+  token: string;
+  items: ClaimedItem[];
+}
+
+/**
+ * Processes one claimed batch: reads the entities' current rows, decides per item (embed, unchanged,
+ * remove, fail), embeds what changed in as few provider calls as allowed, then — in one transaction fenced
+ * by the lease token — writes vectors, completes the items and reports outcomes.
+ *
+ * Before writing, the rows are read again `FOR SHARE`: if an entity changed since it was embedded, its
+ * item is put back instead of writing a stale vector over a newer one.
+ * @internal
+ */
+export class IndexingBatchProcessor {
+  private readonly logger = new Logger('IndexingWorker');
+
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly options: ResolvedAiCoreOptions,
+    private readonly registry: AiEntityRegistry,
+    private readonly embedding: EmbeddingService,
+    private readonly vectorStore: VectorStore,
+    private readonly claims: IndexingClaimsRepository,
+    private readonly hooks: IndexingHooks,
+  ) {}
+
+  /** Processes a batch to completion, retry or dead letter. Never throws for item-level problems. */
+  async process(batch: ClaimedBatch, signal: AbortSignal): Promise<void> {
+    try {
+      const plan = await this.plan(batch.items);
+      const toEmbed = plan.filter((p) => p.action === 'embed');
+      if (toEmbed.length > 0) {
+        const results = await this.embedding.embedTexts(
+          toEmbed.map((p) => p.snapshot!.text),
+          signal,
+        );
+        results.forEach((result, i) => {
+          if ('vector' in result) toEmbed[i].vector = result.vector;
+          else Object.assign(toEmbed[i], { action: 'fail', error: result.error });
+        });
+      }
+      await this.complete(batch, plan);
+    } catch (error) {
+      await this.handleFailure(batch, error as Error, signal);
+    }
+  }
+
+  private async plan(items: ClaimedItem[]): Promise<PlannedItem[]> {
+    const space = this.space();
+    const plan: PlannedItem[] = [];
+    for (const [entityType, group] of groupBy(items, (i) => i.entityType)) {
+      const descriptor = this.registry.find(entityType);
+      if (!descriptor) {
+        const error = `Entity type "${entityType}" is not configured in this application; add it to ai-entity-config.yml and an @AICapable entity, then retry the dead letters.`;
+        group.forEach((item) => plan.push({ item, action: 'fail', hash: null, error }));
+        continue;
+      }
+      const ids = group.map((i) => i.entityId);
+      const [snapshots, stored] = await Promise.all([
+        loadEntitySnapshots(this.dataSource.manager, descriptor, ids, space),
+        this.vectorStore.contentHashes(entityType, ids),
+      ]);
+      for (const item of group) {
+        const snapshot = snapshots.get(item.entityId);
+        if (!snapshot) {
+          plan.push({ item, action: stored.has(item.entityId) ? 'remove' : 'unchanged', hash: null });
+        } else if (snapshot.text.length === 0) {
+          plan.push({
+            item,
+            action: 'fail',
+            hash: snapshot.hash,
+            error: `Entity ${entityType}#${item.entityId} has no text in its embeddable fields (${descriptor.config.embeddableFields.map((f) => f.name).join(', ')}); fill one of them, then retry.`,
+          });
+        } else if (!item.force && stored.get(item.entityId) === snapshot.hash) {
+          plan.push({ item, action: 'unchanged', hash: snapshot.hash, snapshot });
+        } else {
+          plan.push({ item, action: 'embed', hash: snapshot.hash, snapshot });
+        }
+      }
+    }
+    return plan;
+  }
+
+  private async complete(batch: ClaimedBatch, plan: PlannedItem[]): Promise<void> {
+    const space = this.space();
+    let lost = 0;
+    await this.dataSource.transaction(async (manager) => {
+      const owned = await this.claims.lockOwned(manager, batch.items.map((i) => i.id), batch.token);
+      lost = batch.items.length - owned.size;
+      if (owned.size === 0) return;
+      const mine = plan.filter((p) => owned.has(p.item.id));
+      const stale = await this.findStale(manager, mine, space);
+      const upserts = mine.filter((p) => p.action === 'embed' && !stale.has(p));
+      const removals = mine.filter((p) => p.action === 'remove' && !stale.has(p));
+      await this.vectorStore.upsert(
+        upserts.map((p) => ({
+          entityType: p.item.entityType,
+          entityId: p.item.entityId,
+          vector: p.vector!,
+          contentHash: p.hash!,
+          model: space.model,
+          dimensions: space.dimensions,
+          metadata: p.snapshot!.metadata,
+        })),
+        manager,
+      );
+      for (const [entityType, group] of groupBy(removals, (p) => p.item.entityType)) {
+        await this.vectorStore.delete(entityType, group.map((p) => p.item.entityId), manager);
+      }
+      const done = mine.filter((p) => p.action !== 'fail' && !stale.has(p));
+      const failed = mine.filter((p) => p.action === 'fail');
+      await this.claims.remove(manager, done.map((p) => p.item.id));
+      await this.claims.deadLetter(manager, failed.map((p) => ({ id: p.item.id, error: p.error! })));
+      if (stale.size > 0) {
+        await this.claims.requeue(
+          manager,
+          { ids: [...stale].map((p) => p.item.id), token: batch.token },
+          { consumeAttempt: false, delayMs: 0, error: 'The entity changed while it was being embedded; re-queued.' },
+        );
+      }
+      const outcomes: IndexingOutcome[] = [
+        ...done.map((p) => outcome(p.item, p.action === 'embed' ? 'indexed' : p.action === 'remove' ? 'removed' : 'unchanged')),
+        ...failed.map((p) => ({ ...outcome(p.item, 'dead'), error: p.error })),
+      ];
+      await this.hooks.emitOutcomes(manager, outcomes);
+    });
+    if (lost > 0) {
+      this.logger.warn(`Lease ${batch.token} lost for ${lost} item(s) (taken over after expiry); their results were discarded.`);
+    }
+  }
+
+  /** Items whose entity row changed (or appeared/disappeared) since the plan was made. */
+  private async findStale(manager: EntityManager, items: PlannedItem[], space: { model: string; dimensions: number }) {
+    const stale = new Set<PlannedItem>();
+    const writes = items.filter((p) => p.action === 'embed' || p.action === 'remove');
+    for (const [entityType, group] of groupBy(writes, (p) => p.item.entityType)) {
+      const descriptor = this.registry.find(entityType)!;
+      const current = await loadEntitySnapshots(manager, descriptor, group.map((p) => p.item.entityId), space, true);
+      for (const p of group) {
+        if ((current.get(p.item.entityId)?.hash ?? null) !== p.hash) stale.add(p);
+      }
+    }
+    return stale;
+  }
+
+  private async handleFailure(batch: ClaimedBatch, error: Error, signal: AbortSignal): Promise<void> {
+    const ids = batch.items.map((i) => i.id);
+    const where = { ids, token: batch.token };
+    let dead: DeadItem[] = [];
+    await this.dataSource.transaction(async (manager) => {
+      if (signal.aborted) {
+        await this.claims.requeue(manager, where, { consumeAttempt: false, delayMs: 0, error: 'Released at shutdown.' });
+      } else if (error instanceof EmbeddingRateLimitError) {
+        // A 429 is back-pressure, not a failure of these items: no attempt is consumed.
+        await this.claims.requeue(manager, where, { consumeAttempt: false, delayMs: error.retryAfterMs, error: error.message });
+      } else if (error instanceof EmbeddingQuotaExceededError) {
+        await this.claims.requeue(manager, where, { consumeAttempt: false, delayMs: QUOTA_RETRY_MS, error: error.message });
+      } else {
+        dead = await this.claims.requeue(manager, where, {
+          consumeAttempt: true,
+          backoff: { baseMs: this.options.queue.backoffBaseMs, maxMs: this.options.queue.backoffMaxMs },
+          error: error.message,
+        });
+        await this.hooks.emitOutcomes(
+          manager,
+          dead.map((d) => ({ itemId: d.id, entityType: d.entityType, entityId: d.entityId, owner: d.owner, result: 'dead', error: d.lastError ?? undefined })),
+        );
+      }
+    });
+    if (error instanceof EmbeddingQuotaExceededError) {
+      this.logger.error(error.message);
+      await this.hooks.emitQuotaExceeded([...new Set(batch.items.map((i) => i.owner))], error);
+    } else if (!(error instanceof EmbeddingRateLimitError) && !signal.aborted) {
+      this.logger.warn(`Batch of ${ids.length} item(s) failed and was rescheduled (${dead.length} dead-lettered): ${error.message}`);
+    }
+  }
+
+  private space() {
+    return { model: this.embedding.provider.model, dimensions: this.embedding.provider.dimensions };
+  }
+}
+
+function outcome(item: ClaimedItem, result: IndexingOutcome['result']): IndexingOutcome {
+  return { itemId: item.id, entityType: item.entityType, entityId: item.entityId, owner: item.owner, result };
+}
+
+function groupBy<T>(items: T[], key: (item: T) => string): Map<string, T[]> {
+  const groups = new Map<string, T[]>();
+  for (const item of items) {
+    const k = key(item);
+    const group = groups.get(k);
+    if (group) group.push(item);
+    else groups.set(k, [item]);
+  }
+  return groups;
+}

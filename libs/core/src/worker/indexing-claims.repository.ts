@@ -1,0 +1,172 @@
+import type { DataSource, EntityManager } from 'typeorm';
+
+/** A queue item claimed by a worker. */
+export interface ClaimedItem {
+  id: string;
+  entityType: string;
+  entityId: string;
+  owner: string | null;
+  force: boolean;
+  attempts: number;
+  maxRetries: number;
+}
+
+/** A dead-lettered item as returned by requeue/sweep, for outcome reporting. */
+export interface DeadItem {
+  id: string;
+  entityType: string;
+  entityId: string;
+  owner: string | null;
+  lastError: string | null;
+}
+
+/** How a requeue delays the items and whether the attempt counts. */
+export interface RequeuePolicy {
+  /** Keep the attempt consumed at claim time (and dead-letter exhausted items). */
+  consumeAttempt: boolean;
+  /** Fixed delay in ms; when absent, exponential backoff with full jitter from `backoff`. */
+  delayMs?: number;
+  backoff?: { baseMs: number; maxMs: number };
+  error: string;
+}
+
+/**
+ * SQL of the claim/lease protocol. Claims use `FOR UPDATE SKIP LOCKED` so concurrent workers never take
+ * the same item; every claim gets a fresh lease token, and every later step is fenced by it, so a worker
+ * whose lease expired and was taken over changes nothing.
+ * @internal
+ */
+export class IndexingClaimsRepository {
+  constructor(private readonly dataSource: DataSource) {}
+
+  /** Claims up to `limit` runnable items, highest priority first, under a new lease. */
+  async claim(limit: number, token: string, workerId: string, leaseMs: number): Promise<ClaimedItem[]> {
+    const rows = await this.dataSource.query(
+      `WITH picked AS (
+         SELECT id FROM ai_indexing_queue
+          WHERE status = 'PENDING' AND run_after <= now()
+          ORDER BY priority DESC, id
+          LIMIT $1
+          FOR UPDATE SKIP LOCKED)
+       UPDATE ai_indexing_queue q
+          SET status = 'ACTIVE', lease_token = $2, lease_owner = $3,
+              lease_expires_at = now() + make_interval(secs => $4::float8 / 1000),
+              attempts = q.attempts + 1, updated_at = now()
+         FROM picked WHERE q.id = picked.id
+       RETURNING q.id::text AS id, q.entity_type, q.entity_id, q.owner, q.force, q.attempts, q.max_retries`,
+      [limit, token, workerId, leaseMs],
+    );
+    return flatten(rows).map(toClaimed);
+  }
+
+  /** Extends the lease of a batch; returns how many items are still held under `token`. */
+  async heartbeat(token: string, leaseMs: number): Promise<number> {
+    const rows = await this.dataSource.query(
+      `UPDATE ai_indexing_queue SET lease_expires_at = now() + make_interval(secs => $2::float8 / 1000)
+        WHERE lease_token = $1 AND status = 'ACTIVE' RETURNING id`,
+      [token, leaseMs],
+    );
+    return flatten(rows).length;
+  }
+
+  /** Locks and returns the ids of the batch still held under `token` (the fence of every completion). */
+  async lockOwned(manager: EntityManager, ids: string[], token: string): Promise<Set<string>> {
+    const rows: Array<{ id: string }> = await manager.query(
+      `SELECT id::text AS id FROM ai_indexing_queue
+        WHERE id = ANY($1::bigint[]) AND lease_token = $2 AND status = 'ACTIVE' FOR UPDATE`,
+      [ids, token],
+    );
+    return new Set(rows.map((r) => r.id));
+  }
+
+  /** Deletes completed items. */
+  async remove(manager: EntityManager, ids: string[]): Promise<void> {
+    if (ids.length === 0) return;
+    await manager.query(`DELETE FROM ai_indexing_queue WHERE id = ANY($1::bigint[])`, [ids]);
+  }
+
+  /** Dead-letters items at once with a per-item error (non-retryable failures). */
+  async deadLetter(manager: EntityManager, items: Array<{ id: string; error: string }>): Promise<void> {
+    if (items.length === 0) return;
+    await manager.query(
+      `UPDATE ai_indexing_queue q
+          SET status = 'DEAD', last_error = e.error, lease_token = NULL, lease_owner = NULL,
+              lease_expires_at = NULL, updated_at = now()
+         FROM unnest($1::bigint[], $2::text[]) AS e(id, error)
+        WHERE q.id = e.id`,
+      [items.map((i) => i.id), items.map((i) => i.error)],
+    );
+  }
+
+  /**
+   * Puts claimed items back to PENDING (or DEAD when their attempts are exhausted and the attempt counts).
+   * An item whose entity already has a newer PENDING item of the same owner is merged into it, so the
+   * one-pending-item-per-entity rule holds. `where` selects the items: ids under a lease token, or
+   * expired leases (the sweep).
+   */
+  async requeue(
+    manager: EntityManager,
+    where: { ids: string[]; token: string } | { expired: true },
+    policy: RequeuePolicy,
+  ): Promise<DeadItem[]> {
+    const params: unknown[] = [policy.consumeAttempt, policy.error, policy.delayMs ?? null, policy.backoff?.baseMs ?? 0, policy.backoff?.maxMs ?? 0];
+    let condition: string;
+    if ('expired' in where) {
+      condition = `status = 'ACTIVE' AND lease_expires_at < now()`;
+    } else {
+      params.push(where.ids, where.token);
+      condition = `id = ANY($6::bigint[]) AND lease_token = $7 AND status = 'ACTIVE'`;
+    }
+    const rows = await manager.query(
+      `WITH target AS (
+         SELECT id, entity_type, entity_id, owner, attempts, max_retries FROM ai_indexing_queue
+          WHERE ${condition}
+          FOR UPDATE SKIP LOCKED),
+       living AS (
+         SELECT t.*, row_number() OVER (PARTITION BY entity_type, entity_id, coalesce(owner, '') ORDER BY id DESC) AS rn
+           FROM target t WHERE NOT ($1::boolean AND t.attempts >= t.max_retries)),
+       redundant AS (
+         DELETE FROM ai_indexing_queue d USING living l
+          WHERE d.id = l.id
+            AND (l.rn > 1 OR EXISTS (
+                 SELECT 1 FROM ai_indexing_queue b
+                  WHERE b.status = 'PENDING' AND b.entity_type = l.entity_type AND b.entity_id = l.entity_id
+                    AND coalesce(b.owner, '') = coalesce(l.owner, '')))
+         RETURNING d.id)
+       UPDATE ai_indexing_queue q
+          SET status = CASE WHEN $1::boolean AND t.attempts >= t.max_retries THEN 'DEAD' ELSE 'PENDING' END,
+              attempts = CASE WHEN $1::boolean THEN q.attempts ELSE greatest(q.attempts - 1, 0) END,
+              run_after = now() + make_interval(secs => coalesce($3::float8,
+                            least($5::float8, $4::float8 * power(2, greatest(t.attempts - 1, 0))) * random()) / 1000),
+              lease_token = NULL, lease_owner = NULL, lease_expires_at = NULL,
+              last_error = $2, updated_at = now()
+         FROM target t
+        WHERE q.id = t.id AND q.id NOT IN (SELECT id FROM redundant)
+       RETURNING q.id::text AS id, q.status, q.entity_type, q.entity_id, q.owner, q.last_error`,
+      params,
+    );
+    return flatten(rows)
+      .filter((r) => r.status === 'DEAD')
+      .map((r) => ({ id: r.id, entityType: r.entity_type, entityId: r.entity_id, owner: r.owner, lastError: r.last_error }));
+  }
+}
+
+/** TypeORM returns `[rows, affected]` for UPDATE/DELETE ... RETURNING on PostgreSQL, and rows for SELECT. */
+function flatten(result: unknown): any[] {
+  if (Array.isArray(result) && result.length === 2 && Array.isArray(result[0]) && typeof result[1] === 'number') {
+    return result[0];
+  }
+  return result as any[];
+}
+
+function toClaimed(r: any): ClaimedItem {
+  return {
+    id: r.id,
+    entityType: r.entity_type,
+    entityId: r.entity_id,
+    owner: r.owner,
+    force: r.force,
+    attempts: r.attempts,
+    maxRetries: r.max_retries,
+  };
+}

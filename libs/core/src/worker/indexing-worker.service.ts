@@ -1,0 +1,169 @@
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import {
+  BeforeApplicationShutdown,
+  Inject,
+  Injectable,
+  Logger,
+  OnApplicationBootstrap,
+} from '@nestjs/common';
+import type { DataSource } from 'typeorm';
+import { AI_CORE_RESOLVED_OPTIONS, AI_DATA_SOURCE, VECTOR_STORE } from '../ai-core.constants';
+import type { ResolvedAiCoreOptions } from '../config/ai-core-options.resolver';
+import { EmbeddingService } from '../embedding/embedding.service';
+import { AiEntityRegistry } from '../entity/ai-entity-registry.service';
+import { IndexingHooks } from '../queue/indexing-hooks';
+import { IndexingWakeup } from '../queue/indexing-wakeup';
+import type { VectorStore } from '../vector-store/vector-store.interface';
+import { IndexingBatchProcessor } from './indexing-batch.processor';
+import { IndexingClaimsRepository } from './indexing-claims.repository';
+
+/**
+ * The indexing workers of this app instance: `concurrency` loops that claim a batch, process it and
+ * complete it, plus a periodic sweep that reclaims expired leases (also run at startup). Every instance
+ * runs workers unless `worker.enabled` is false; they coordinate only through the database.
+ *
+ * Shutdown (with `app.enableShutdownHooks()`): loops stop claiming, in-flight provider calls are aborted and
+ * their items released without consuming an attempt, so nothing waits for a lease to expire.
+ */
+@Injectable()
+export class IndexingWorkerService implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private readonly logger = new Logger('IndexingWorker');
+  /** Identifies this process in lease rows (for operators; fencing uses per-batch tokens). */
+  readonly workerId = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+  private readonly claims: IndexingClaimsRepository;
+  private readonly processor: IndexingBatchProcessor;
+  private running = false;
+  private loops: Promise<void>[] = [];
+  private abort = new AbortController();
+  private sweepTimer?: NodeJS.Timeout;
+  private inFlight = 0;
+  private idleWaiters: Array<() => void> = [];
+
+  constructor(
+    @Inject(AI_DATA_SOURCE) private readonly dataSource: DataSource,
+    @Inject(AI_CORE_RESOLVED_OPTIONS) private readonly options: ResolvedAiCoreOptions,
+    @Inject(VECTOR_STORE) vectorStore: VectorStore,
+    registry: AiEntityRegistry,
+    embedding: EmbeddingService,
+    private readonly hooks: IndexingHooks,
+    private readonly wakeup: IndexingWakeup,
+  ) {
+    this.claims = new IndexingClaimsRepository(dataSource);
+    this.processor = new IndexingBatchProcessor(dataSource, options, registry, embedding, vectorStore, this.claims, hooks);
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    if (!this.options.worker.enabled) {
+      this.logger.log('Indexing workers are disabled in this instance (worker.enabled = false).');
+      return;
+    }
+    await this.sweepExpiredLeases();
+    this.start();
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    await this.stop();
+  }
+
+  /** Starts the worker loops and the lease sweep (idempotent). */
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.abort = new AbortController();
+    const { concurrency, sweepIntervalMs } = this.options.worker;
+    this.loops = Array.from({ length: concurrency }, (_, i) => this.loop(i));
+    this.sweepTimer = setInterval(() => {
+      this.sweepExpiredLeases().catch((e) => this.logger.error(`Lease sweep failed: ${(e as Error).message}`));
+    }, sweepIntervalMs);
+    this.sweepTimer.unref();
+    this.logger.log(`Started ${concurrency} indexing worker loop(s) as ${this.workerId}.`);
+  }
+
+  /** Stops claiming, aborts in-flight provider calls and waits until every batch is completed or released. */
+  async stop(): Promise<void> {
+    if (!this.running) return;
+    this.running = false;
+    clearInterval(this.sweepTimer);
+    this.abort.abort();
+    this.wakeup.notify();
+    await Promise.all(this.loops);
+    this.loops = [];
+  }
+
+  /**
+   * Puts items whose lease expired (their worker died or stalled) back in the queue; an item that used up
+   * its attempts is dead-lettered. Returns the number of items dead-lettered.
+   */
+  async sweepExpiredLeases(): Promise<number> {
+    return this.dataSource.transaction(async (manager) => {
+      const dead = await this.claims.requeue(manager, { expired: true }, {
+        consumeAttempt: true,
+        delayMs: 0,
+        error: 'The lease expired before the item was completed (its worker died or stalled).',
+      });
+      await this.hooks.emitOutcomes(
+        manager,
+        dead.map((d) => ({ itemId: d.id, entityType: d.entityType, entityId: d.entityId, owner: d.owner, result: 'dead', error: d.lastError ?? undefined })),
+      );
+      return dead.length;
+    });
+  }
+
+  /**
+   * Claims and processes one batch in the caller's flow (for tools and tests; the loops do this
+   * continuously). Returns the number of items claimed.
+   */
+  async runOnce(batchSize = this.options.worker.batchSize): Promise<number> {
+    const token = randomUUID();
+    const items = await this.claims.claim(batchSize, token, this.workerId, this.options.worker.leaseMs);
+    if (items.length === 0) return 0;
+    this.inFlight++;
+    const heartbeat = setInterval(() => {
+      this.claims.heartbeat(token, this.options.worker.leaseMs).catch((e) =>
+        this.logger.warn(`Heartbeat for lease ${token} failed: ${(e as Error).message}`),
+      );
+    }, Math.max(250, Math.floor(this.options.worker.leaseMs / 3)));
+    heartbeat.unref();
+    try {
+      await this.processor.process({ token, items }, this.abort.signal);
+    } finally {
+      clearInterval(heartbeat);
+      this.inFlight--;
+    }
+    return items.length;
+  }
+
+  /**
+   * Resolves once this instance's loops find no runnable work and nothing is in flight (for tests and
+   * scripts; pending items with a future `run_after` do not count as runnable).
+   */
+  async waitForIdle(timeoutMs = 60_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const [{ runnable }] = await this.dataSource.query(
+        `SELECT count(*)::int AS runnable FROM ai_indexing_queue
+          WHERE (status = 'PENDING' AND run_after <= now()) OR status = 'ACTIVE'`,
+      );
+      if (runnable === 0 && this.inFlight === 0) return;
+      if (Date.now() > deadline) {
+        throw new Error(`IndexingWorkerService.waitForIdle: ${runnable} item(s) still runnable after ${timeoutMs} ms.`);
+      }
+      await new Promise((r) => setTimeout(r, 25));
+    }
+  }
+
+  private async loop(index: number): Promise<void> {
+    const { pollIntervalMs } = this.options.worker;
+    while (this.running) {
+      try {
+        const claimed = await this.runOnce();
+        if (claimed === 0 && this.running) await this.wakeup.wait(pollIntervalMs);
+      } catch (error) {
+        if (!this.running) break;
+        this.logger.error(`Worker loop ${index} failed: ${(error as Error).message}; retrying after ${pollIntervalMs} ms.`);
+        await this.wakeup.wait(pollIntervalMs);
+      }
+    }
+  }
+}
