@@ -178,7 +178,8 @@ class MinuteBucket {
   /** Takes `n` when available and returns 0, else returns the ms until `n` will be available. */
   take(n: number, now: number): number {
     this.refill(now);
-    if (this.balance >= n) {
+    // The tolerance absorbs float noise, so a client pacing itself exactly at the limit is not refused.
+    if (this.balance + 1e-6 >= n) {
       this.balance -= n;
       return 0;
     }
@@ -389,9 +390,11 @@ class FakeServer implements FakeOpenAiServer {
       throw badRequest(`'$.input' is too long: ${inputs.length} inputs, maximum ${this.maxInputs} per request.`, 'input');
     }
     if (encodingFormat !== undefined && encodingFormat !== 'float' && encodingFormat !== 'base64') {
-      throw badRequest(`'${String(encodingFormat)}' is not one of ['float', 'base64'] - 'encoding_format'.`, 'encoding_format');
+      const message = `'${String(encodingFormat)}' is not one of ['float', 'base64'] - 'encoding_format'.`;
+      throw badRequest(message, 'encoding_format');
     }
-    if (dimensions !== undefined && (!Number.isInteger(dimensions) || (dimensions as number) < 1 || (dimensions as number) > 4096)) {
+    const validDimensions = Number.isInteger(dimensions) && (dimensions as number) >= 1 && (dimensions as number) <= 4096;
+    if (dimensions !== undefined && !validDimensions) {
       throw badRequest(`Invalid 'dimensions': ${String(dimensions)}; expected an integer from 1 to 4096.`, 'dimensions');
     }
     if (!this.models.includes(model)) throw modelNotFound(model);
@@ -399,7 +402,8 @@ class FakeServer implements FakeOpenAiServer {
     const longest = Math.max(...counts);
     if (longest > this.maxTokensPerInput) {
       throw badRequest(
-        `This model's maximum context length is ${this.maxTokensPerInput} tokens, however you requested ${longest} tokens in one input. Please reduce your prompt.`,
+        `This model's maximum context length is ${this.maxTokensPerInput} tokens, however you requested ` +
+          `${longest} tokens in one input. Please reduce your prompt.`,
         'input',
       );
     }
@@ -499,7 +503,11 @@ function badRequest(message: string, param: string | null = null): HttpError {
 function modelNotFound(id: string): HttpError {
   return new HttpError(
     404,
-    errorBody(`The model \`${id}\` does not exist or you do not have access to it.`, 'invalid_request_error', 'model_not_found'),
+    errorBody(
+      `The model \`${id}\` does not exist or you do not have access to it.`,
+      'invalid_request_error',
+      'model_not_found',
+    ),
   );
 }
 
@@ -512,6 +520,8 @@ function rateLimited(message: string, waitMs: number): HttpError {
 
 function defaultFailureBody(status: number): unknown {
   if (status === 429) return errorBody('Rate limit reached for requests.', 'requests', 'rate_limit_exceeded');
-  if (status >= 500) return errorBody('The server had an error while processing your request. Sorry about that!', 'server_error', null);
+  if (status >= 500) {
+    return errorBody('The server had an error while processing your request. Sorry about that!', 'server_error', null);
+  }
   return errorBody(`Injected failure with HTTP ${status}.`, 'invalid_request_error', null);
 }

@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
@@ -37,7 +37,11 @@ export default async function globalSetup(): Promise<void> {
     await assertPgvectorAvailable(server.url);
   } catch (error) {
     await server?.stop();
-    if (!(error instanceof PostgresUnavailableError) || process.env.CI === 'true') throw error;
+    if (!(error instanceof PostgresUnavailableError) || process.env.CI === 'true') {
+      // Jest skips global teardown when setup throws, so clean up here.
+      rmSync(resources.runDir, { recursive: true, force: true });
+      throw error;
+    }
     console.warn(`\n[test] ${error.message} Tests run against PGlite only; run .ci/install-postgres.sh to test PostgreSQL too.`);
     return;
   }

@@ -5,6 +5,7 @@ import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { EmbeddedDatabaseLockedError } from './database.errors';
+import { startPgliteWireServer } from './pglite-wire-server';
 
 /** Options for {@link EmbeddedPostgres.start}. */
 export interface EmbeddedPostgresOptions {
@@ -124,30 +125,32 @@ export class EmbeddedPostgres {
 }
 
 /**
- * Body of the worker thread, kept as plain CommonJS source so that it runs unchanged from the compiled
- * build, from ts-node and from Jest, none of which can hand a `.ts` file to `new Worker()`.
+ * Body of the worker thread, kept as plain CommonJS source rather than a file of its own: under ts-node
+ * and Jest this module is a `.ts` file, which `new Worker()` cannot run, and the compiled build would
+ * need the extra file copied next to it.
+ * The wire server is {@link startPgliteWireServer}, inlined from its source text.
  * Protocol: the worker posts `ready` (with `conn`, "host:port") or `failed`; on `close` it stops the
  * server, closes PGlite so the data directory is left consistent, and posts `closed`.
  */
 const WORKER_SCRIPT = `
 const { parentPort, workerData } = require('node:worker_threads');
+const net = require('node:net');
 const load = require('node:module').createRequire(workerData.anchor);
 const { PGlite } = load('@electric-sql/pglite');
 const { vector } = load('@electric-sql/pglite-pgvector');
-const { PGLiteSocketServer } = load('@electric-sql/pglite-socket');
+const startPgliteWireServer = ${startPgliteWireServer.toString()};
 const fail = (error) => parentPort.postMessage({ type: 'failed', message: error && error.message ? error.message : String(error) });
 let db;
 let server;
 (async () => {
   db = await PGlite.create({ dataDir: workerData.dataDir, extensions: { vector } });
-  server = new PGLiteSocketServer({ db, port: 0, host: '127.0.0.1', maxConnections: workerData.maxConnections });
-  await server.start();
-  parentPort.postMessage({ type: 'ready', conn: server.getServerConn() });
+  server = await startPgliteWireServer(db, net, { host: '127.0.0.1', port: 0, maxConnections: workerData.maxConnections });
+  parentPort.postMessage({ type: 'ready', conn: server.address });
 })().catch(fail);
 parentPort.on('message', (message) => {
   if (message.type !== 'close') return;
   (async () => {
-    if (server) await server.stop();
+    if (server) await server.close();
     if (db) await db.close();
     parentPort.postMessage({ type: 'closed' });
   })().catch(fail);

@@ -43,11 +43,13 @@ export class OpenAiEmbeddingProvider implements EmbeddingProvider {
   private readonly client: OpenAI;
   private readonly apiKey: string;
   private readonly sendDimensions: boolean;
+  private readonly timeoutMs: number;
 
   constructor(options: OpenAiEmbeddingOptions) {
     if (typeof options.apiKey !== 'string' || options.apiKey.trim() === '') {
       throw new Error(
-        'OpenAiEmbeddingProvider: apiKey is empty. Set embedding.apiKey (local servers such as Ollama accept any non-empty string).',
+        'OpenAiEmbeddingProvider: apiKey is empty. Set embedding.apiKey ' +
+          '(local servers such as Ollama accept any non-empty string).',
       );
     }
     if (typeof options.model !== 'string' || options.model.trim() === '') {
@@ -63,6 +65,7 @@ export class OpenAiEmbeddingProvider implements EmbeddingProvider {
     this.model = options.model;
     this.dimensions = options.dimensions;
     this.sendDimensions = options.sendDimensions ?? false;
+    this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     this.maxInputsPerRequest = positiveInteger(options.maxInputsPerRequest, DEFAULT_MAX_INPUTS, 'maxInputsPerRequest');
     this.maxTokensPerRequest = positiveInteger(
       options.maxTokensPerRequest,
@@ -73,7 +76,7 @@ export class OpenAiEmbeddingProvider implements EmbeddingProvider {
     this.client = new OpenAI({
       apiKey: options.apiKey,
       baseURL: options.baseURL,
-      timeout: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+      timeout: this.timeoutMs,
       // Mandatory: a retry inside the SDK would be invisible to the rate limiter and the queue's attempt count.
       maxRetries: 0,
     });
@@ -84,6 +87,7 @@ export class OpenAiEmbeddingProvider implements EmbeddingProvider {
     if (texts.length === 0) return { vectors: [] };
     let body: OpenAI.CreateEmbeddingResponse;
     let headers: Headers;
+    const started = Date.now();
     try {
       const { data, response } = await this.client.embeddings
         .create({
@@ -96,7 +100,7 @@ export class OpenAiEmbeddingProvider implements EmbeddingProvider {
       body = data;
       headers = response.headers;
     } catch (error) {
-      throw this.toEmbeddingError(error);
+      throw this.toEmbeddingError(error, Date.now() - started >= this.timeoutMs);
     }
     return {
       vectors: this.vectorsInInputOrder(body.data as unknown as RawEmbedding[], texts.length),
@@ -107,10 +111,11 @@ export class OpenAiEmbeddingProvider implements EmbeddingProvider {
 
   /** Lists the server's models with a short timeout; throws an {@link EmbeddingProviderError} when unreachable. */
   async checkHealth(): Promise<void> {
+    const started = Date.now();
     try {
       await this.client.models.list({ timeout: HEALTH_TIMEOUT_MS });
     } catch (error) {
-      throw this.toEmbeddingError(error);
+      throw this.toEmbeddingError(error, Date.now() - started >= HEALTH_TIMEOUT_MS);
     }
   }
 
@@ -138,7 +143,8 @@ export class OpenAiEmbeddingProvider implements EmbeddingProvider {
         throw new EmbeddingProviderError(
           this.name,
           `Embedding model "${this.model}" returned vectors of length ${vector.length}, but dimensions is configured ` +
-            `as ${this.dimensions}. Set dimensions to ${vector.length}, or use a model (or sendDimensions) that returns ${this.dimensions}.`,
+            `as ${this.dimensions}. Set dimensions to ${vector.length}, or use a model (or sendDimensions) ` +
+            `that returns ${this.dimensions}.`,
           false,
         );
       }
@@ -175,9 +181,15 @@ export class OpenAiEmbeddingProvider implements EmbeddingProvider {
     );
   }
 
-  /** Maps SDK errors onto the provider error contract, with the API key scrubbed from every message. */
-  private toEmbeddingError(error: unknown): Error {
-    if (error instanceof OpenAI.APIConnectionTimeoutError) {
+  /**
+   * Maps SDK errors onto the provider error contract, with the API key scrubbed from every message.
+   * `timeLimitReached` backs up the SDK's timeout detection, which misses a timeout whose AbortError comes
+   * from another realm (e.g. inside Jest's VM context) and reports a plain connection error instead.
+   */
+  private toEmbeddingError(error: unknown, timeLimitReached: boolean): Error {
+    const timedOut =
+      error instanceof OpenAI.APIConnectionTimeoutError || (error instanceof OpenAI.APIConnectionError && timeLimitReached);
+    if (timedOut) {
       return new EmbeddingProviderError(
         this.name,
         `Embedding model "${this.model}" at ${this.endpoint()} did not answer within the request timeout. ` +
@@ -270,7 +282,7 @@ export function parseDurationMs(value: string | null | undefined): number | unde
   if (value === null || value === undefined) return undefined;
   const text = value.trim();
   if (text === '') return undefined;
-  if (/^\d+(\.\d+)?$/.test(text)) return Math.ceil(Number(text) * 1000);
+  if (/^\d+(\.\d+)?$/.test(text)) return Math.ceil(Number(text) * 1000 - 1e-6);
   const unitMs: Record<string, number> = { h: 3_600_000, m: 60_000, s: 1000, ms: 1, us: 0.001, µs: 0.001, ns: 0.000001 };
   const part = /(\d+(?:\.\d+)?)(ms|us|µs|ns|h|m|s)/y;
   let total = 0;
@@ -282,7 +294,8 @@ export function parseDurationMs(value: string | null | undefined): number | unde
     total += Number(match[1]) * unitMs[match[2]];
     consumed = part.lastIndex;
   }
-  return Math.ceil(total);
+  // The epsilon keeps float noise (e.g. 0.1 * 3) from rounding a whole millisecond up.
+  return Math.ceil(total - 1e-6);
 }
 
 /** Milliseconds a 429 asks to wait: `retry-after-ms`, else `retry-after` (seconds or HTTP date), else 1 s. */
@@ -310,9 +323,16 @@ function serverMessage(error: InstanceType<typeof OpenAI.APIError>): string {
   return error.message.replace(/^\d{3}\s+/, '').replace(/\.\s*$/, '');
 }
 
+/** The innermost cause's message (e.g. `connect ECONNREFUSED ...` under fetch's "fetch failed"), redacted. */
 function causeText(error: Error, apiKey: string): string {
-  const cause = (error as { cause?: unknown }).cause;
-  const message = cause instanceof Error ? cause.message : '';
+  let message = '';
+  let cause = (error as { cause?: unknown }).cause;
+  // Duck-typed, not instanceof: causes can come from another realm (undici inside Jest's VM context).
+  for (let depth = 0; depth < 5 && typeof cause === 'object' && cause !== null; depth++) {
+    const text = (cause as { message?: unknown }).message;
+    if (typeof text === 'string' && text !== '' && text !== '{}') message = text;
+    cause = (cause as { cause?: unknown }).cause;
+  }
   return message ? ` (${message.split(apiKey).join('[redacted API key]')})` : '';
 }
 

@@ -21,13 +21,15 @@ describe('ProviderRateLimiter', () => {
     expect(elapsed).toBeLessThan(500);
   });
 
-  it('paces requests at requestsPerMinute after the one-minute burst', async () => {
-    const limiter = new ProviderRateLimiter({ requestsPerMinute: 1200 }); // 20 per second after the burst
-    expect(await timed(exhaustRequests(limiter, 1200))).toBeLessThan(500);
-    // Five more need about 5 × 50 ms of refill.
-    const elapsed = await timed(Promise.all(Array.from({ length: 5 }, () => limiter.acquire(1))));
-    expect(elapsed).toBeGreaterThanOrEqual(200);
-    expect(elapsed).toBeLessThan(3000);
+  it('paces requests at requestsPerMinute after a burst of one minute less the 1 s latency allowance', async () => {
+    const start = Date.now();
+    const limiter = new ProviderRateLimiter({ requestsPerMinute: 6000 }); // 100 per second, burst 5900
+    expect(await timed(exhaustRequests(limiter, 5900))).toBeLessThan(2000);
+    await exhaustRequests(limiter, 50);
+    // However slow the loop was, 5950 requests need the 5900 burst plus 50 at 100 per second.
+    const elapsed = Date.now() - start;
+    expect(elapsed).toBeGreaterThanOrEqual(490);
+    expect(elapsed).toBeLessThan(5000);
   });
 
   it('paces estimated tokens at tokensPerMinute', async () => {
@@ -90,6 +92,12 @@ describe('ProviderRateLimiter', () => {
     expect(limiter.pending).toBe(0);
   });
 
+  it('rejects a token count that is not a finite number instead of corrupting the buckets', async () => {
+    const limiter = new ProviderRateLimiter({ tokensPerMinute: 1000 });
+    await expect(limiter.acquire(Number.NaN)).rejects.toThrow(/tokens is NaN/);
+    expect(await timed(limiter.acquire(10))).toBeLessThan(100);
+  });
+
   it('rejects at once when the signal is already aborted', async () => {
     const limiter = new ProviderRateLimiter({});
     const controller = new AbortController();
@@ -122,16 +130,18 @@ describe('ProviderRateLimiter', () => {
 
   it('updateLimits applies to callers already waiting', async () => {
     const limiter = new ProviderRateLimiter({ requestsPerMinute: 60 });
-    await exhaustRequests(limiter, 60);
+    await exhaustRequests(limiter, 59);
     const start = Date.now();
     const waiting = limiter.acquire(1); // would wait a second
     limiter.updateLimits({ requestsPerMinute: 0 });
     await waiting;
     expect(Date.now() - start).toBeLessThan(200);
 
-    limiter.updateLimits({ requestsPerMinute: 1200 }); // limited again: starts with a full burst
-    expect(await timed(exhaustRequests(limiter, 1200))).toBeLessThan(500);
-    expect(await timed(limiter.acquire(1))).toBeGreaterThanOrEqual(30);
+    const limitedAgain = Date.now();
+    limiter.updateLimits({ requestsPerMinute: 1200 }); // limited again: starts with a full burst of 1180
+    await exhaustRequests(limiter, 1190);
+    // 10 beyond the burst at 20 per second.
+    expect(Date.now() - limitedAgain).toBeGreaterThanOrEqual(490);
   });
 
   it('does not keep the Node process alive while a caller waits', async () => {

@@ -5,6 +5,15 @@ import { TokenBucket } from './token-bucket';
 /** setTimeout's largest delay; longer waits are re-armed when the timer fires. */
 const MAX_TIMER_MS = 2_147_483_647;
 
+/**
+ * Most time assumed between releasing a request here and the provider counting it. A provider bucket that is
+ * full while a request travels cannot bank that refill, but a bucket here would; holding back this much
+ * burst (capacity = rate × (60 s − allowance)) keeps a limiter set to the provider's own limit from
+ * outrunning it, while the sustained rate stays the configured one.
+ */
+const LATENCY_ALLOWANCE_MS = 1_000;
+const BURST_MS = 60_000 - LATENCY_ALLOWANCE_MS;
+
 interface Waiter {
   readonly tokens: number;
   readonly resolve: () => void;
@@ -16,6 +25,9 @@ interface Waiter {
  * The per-instance gate in front of the embedding provider, shared by live indexing and backfills: one
  * bucket for requests per minute and one for estimated tokens per minute, plus provider feedback (429
  * Retry-After, `x-ratelimit-*` headers).
+ *
+ * The sustained rate is the configured one; the burst after an idle period is one minute's worth less one
+ * second, which absorbs network latency (see `LATENCY_ALLOWANCE_MS`).
  *
  * Callers are served strictly first come, first served: a large request at the head is not overtaken by
  * small ones, so it cannot starve. Capacity is taken from both buckets at the moment a caller is released,
@@ -39,8 +51,8 @@ export class ProviderRateLimiter {
   private timer: NodeJS.Timeout | undefined;
 
   constructor(options: RateLimitOptions = {}) {
-    this.requests = new TokenBucket(options.requestsPerMinute);
-    this.tokens = new TokenBucket(options.tokensPerMinute);
+    this.requests = new TokenBucket(options.requestsPerMinute, { burstMs: BURST_MS });
+    this.tokens = new TokenBucket(options.tokensPerMinute, { burstMs: BURST_MS });
   }
 
   /** Callers currently waiting for capacity. */
@@ -54,6 +66,13 @@ export class ProviderRateLimiter {
    * Rejects with `signal.reason` when `signal` aborts first; an aborted caller consumes no capacity.
    */
   acquire(tokens: number, signal?: AbortSignal): Promise<void> {
+    if (!Number.isFinite(tokens)) {
+      return Promise.reject(
+        new RangeError(
+          `ProviderRateLimiter.acquire: tokens is ${tokens}; pass the request's estimated token count as a finite number.`,
+        ),
+      );
+    }
     if (signal?.aborted) return Promise.reject(abortReason(signal));
     return new Promise<void>((resolve, reject) => {
       let waiter: Waiter;
@@ -107,7 +126,12 @@ export class ProviderRateLimiter {
     this.pump();
   }
 
-  private static exhaust(bucket: TokenBucket, remaining: number | undefined, resetMs: number | undefined, now: number): boolean {
+  private static exhaust(
+    bucket: TokenBucket,
+    remaining: number | undefined,
+    resetMs: number | undefined,
+    now: number,
+  ): boolean {
     if (remaining === undefined || remaining > 0) return false;
     if (!bucket.unlimited) {
       bucket.drain(now, now);

@@ -69,6 +69,14 @@ describe('TokenBucket', () => {
     expect(bucket.reserve(1, t0)).toBe(0);
   });
 
+  it('burstMs sizes the capacity in ms of refill and follows rate changes', () => {
+    const bucket = new TokenBucket(600, { burstMs: 59_000, now: t0 });
+    expect(bucket.capacity).toBe(590);
+    bucket.setRatePerMinute(60, t0);
+    expect(bucket.capacity).toBe(59);
+    expect(bucket.available(t0)).toBe(59);
+  });
+
   it('cuts the balance to a lower default capacity when the rate drops', () => {
     const bucket = new TokenBucket(100, { now: t0 });
     bucket.setRatePerMinute(10, t0);

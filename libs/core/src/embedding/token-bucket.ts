@@ -1,7 +1,17 @@
 const MS_PER_MINUTE = 60_000;
 
+/** Options of {@link TokenBucket}. */
+export interface TokenBucketOptions {
+  /** Most units the bucket holds, fixed whatever the rate. Overrides `burstMs`. */
+  capacity?: number;
+  /** Capacity expressed as this many ms of refill, so it follows rate changes. Default 60,000 (one minute's worth). */
+  burstMs?: number;
+  /** Clock reading for the initial (full) state. */
+  now?: number;
+}
+
 /**
- * A token bucket that refills continuously at `ratePerMinute` up to `capacity` (by default one minute's
+ * A token bucket that refills continuously at `ratePerMinute` up to its capacity (by default one minute's
  * worth, the way OpenAI's limits behave). A rate of 0 or `undefined` means unlimited.
  *
  * Pure bookkeeping: no timers, and every method takes an injectable `now` (epoch ms), so callers decide how
@@ -15,20 +25,18 @@ const MS_PER_MINUTE = 60_000;
  */
 export class TokenBucket {
   private rate: number | undefined;
-  private fixedCapacity: number | undefined;
+  private readonly fixedCapacity: number | undefined;
+  private readonly burstMs: number;
   private balance: number;
   /** Instant up to which refill has been accounted; may lie in the future after {@link drain}. */
   private refilledAt: number;
   private blockedUntil = 0;
 
-  /**
-   * @param ratePerMinute units added per minute; 0 or `undefined` = unlimited.
-   * @param options.capacity most units the bucket holds (default: `ratePerMinute`, i.e. one minute's worth).
-   * @param options.now clock reading for the initial (full) state.
-   */
-  constructor(ratePerMinute?: number, options: { capacity?: number; now?: number } = {}) {
+  /** @param ratePerMinute units added per minute; 0 or `undefined` = unlimited. */
+  constructor(ratePerMinute?: number, options: TokenBucketOptions = {}) {
     this.rate = TokenBucket.normaliseRate(ratePerMinute);
     this.fixedCapacity = options.capacity !== undefined && options.capacity > 0 ? options.capacity : undefined;
+    this.burstMs = options.burstMs !== undefined && options.burstMs > 0 ? options.burstMs : MS_PER_MINUTE;
     this.refilledAt = options.now ?? Date.now();
     this.balance = this.capacity;
   }
@@ -46,7 +54,7 @@ export class TokenBucket {
   /** Most units the bucket holds; `Infinity` when unlimited. */
   get capacity(): number {
     if (this.rate === undefined) return Infinity;
-    return this.fixedCapacity ?? this.rate;
+    return this.fixedCapacity ?? (this.rate * this.burstMs) / MS_PER_MINUTE;
   }
 
   /** Units available at `now`; negative while reservations are queued ahead of the refill. */

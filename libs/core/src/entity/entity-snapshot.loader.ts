@@ -1,42 +1,79 @@
 import type { EntityManager } from 'typeorm';
+import { SearchableEntityRecord } from '../vector-store/searchable-entity.entity';
 import type { AiEntityDescriptor } from './ai-entity-registry.service';
 import { buildEntityText, computeContentHash, extractMetadata } from './entity-text.builder';
 
-/** What the indexing pipeline needs of one entity row: its text, content hash and metadata. */
+/** What the indexing pipeline needs of one entity row. */
 export interface EntitySnapshot {
   text: string;
+  /** Content hash of `text` in the active embedding space. */
   hash: string;
   metadata: Record<string, unknown>;
+  /** The row version read (PostgreSQL `xmin`): any later update of the row changes it. */
+  version: string;
+  /** Content hash stored with the entity's vector, or null when it has no vector. */
+  storedHash: string | null;
 }
 
 /**
- * Reads the current rows of `ids` (only the primary key, embeddable and metadata columns) and builds their
- * snapshots. With `lock`, the rows are read `FOR SHARE`, so they cannot change until the caller's
- * transaction ends. Ids without a row are absent from the result.
+ * Reads the current rows of `ids` — only the primary key, embeddable and metadata columns, plus the row
+ * version and the stored content hash of their vector, in one query — and builds their snapshots. Ids
+ * without a row are absent from the result.
  */
 export async function loadEntitySnapshots(
   manager: EntityManager,
   descriptor: AiEntityDescriptor,
   ids: string[],
   space: { model: string; dimensions: number },
-  lock = false,
 ): Promise<Map<string, EntitySnapshot>> {
   const snapshots = new Map<string, EntitySnapshot>();
   if (ids.length === 0) return snapshots;
   const pk = descriptor.primaryColumn.propertyName;
-  const query = manager
+  const pkAlias = `e_${descriptor.primaryColumn.databaseName}`;
+  const { raw, entities } = await manager
     .createQueryBuilder(descriptor.target, 'e')
     .select(descriptor.selectedProperties.map((p) => `e.${p}`))
-    .where(`e.${pk} IN (:...ids)`, { ids });
-  if (lock) query.setLock('pessimistic_read');
-  const rows = (await query.getMany()) as Array<Record<string, unknown>>;
-  for (const row of rows) {
-    const text = buildEntityText(row, descriptor.config);
-    snapshots.set(String(row[pk]), {
+    .addSelect('e.xmin::text', 'ai_row_version')
+    .leftJoin(SearchableEntityRecord, 's', `s.entityType = :entityType AND s.entityId = e.${pk}::text`, {
+      entityType: descriptor.entityType,
+    })
+    .addSelect('s.contentHash', 'ai_stored_hash')
+    .where(`e.${pk} IN (:...ids)`, { ids })
+    .getRawAndEntities();
+  const rawById = new Map<string, Record<string, unknown>>(raw.map((r: Record<string, unknown>) => [String(r[pkAlias]), r]));
+  for (const entity of entities as Array<Record<string, unknown>>) {
+    const id = String(entity[pk]);
+    const row = rawById.get(id);
+    const text = buildEntityText(entity, descriptor.config);
+    snapshots.set(id, {
       text,
       hash: computeContentHash(text, space.model, space.dimensions),
-      metadata: extractMetadata(row, descriptor.config),
+      metadata: extractMetadata(entity, descriptor.config),
+      version: String(row?.ai_row_version),
+      storedHash: (row?.ai_stored_hash as string | null | undefined) ?? null,
     });
   }
   return snapshots;
+}
+
+/**
+ * Locks the rows of `ids` (`FOR SHARE`, so they cannot change until the caller's transaction ends) and
+ * returns their current row versions. Cheaper than re-reading the content: only the key and `xmin` travel.
+ */
+export async function lockEntityVersions(
+  manager: EntityManager,
+  descriptor: AiEntityDescriptor,
+  ids: string[],
+): Promise<Map<string, string>> {
+  if (ids.length === 0) return new Map();
+  const pk = descriptor.primaryColumn.propertyName;
+  const pkAlias = `e_${descriptor.primaryColumn.databaseName}`;
+  const rows: Array<Record<string, unknown>> = await manager
+    .createQueryBuilder(descriptor.target, 'e')
+    .select(`e.${pk}`)
+    .addSelect('e.xmin::text', 'ai_row_version')
+    .where(`e.${pk} IN (:...ids)`, { ids })
+    .setLock('pessimistic_read')
+    .getRawMany();
+  return new Map(rows.map((r) => [String(r[pkAlias]), String(r.ai_row_version)]));
 }

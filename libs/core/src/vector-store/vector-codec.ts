@@ -3,13 +3,18 @@
  * Sending vectors as binary parameters (node-postgres sends Buffers in binary format) is 5-14x faster
  * than their text form, measured for 384-d vectors on PostgreSQL and PGlite.
  */
-export function encodeVector(vector: ArrayLike<number>): Buffer {
-  const buffer = Buffer.allocUnsafe(4 + 4 * vector.length);
+export function encodeVector(vector: ArrayLike<number> | Buffer): Buffer {
+  if (Buffer.isBuffer(vector)) return vector;
+  // Buffer.alloc (never pooled) starts at offset 0, so the float view at offset 4 is aligned; swap32 turns
+  // the platform's little-endian floats into network order natively, ~10x faster than writeFloatBE.
+  const buffer = Buffer.alloc(4 + 4 * vector.length);
   buffer.writeUInt16BE(vector.length, 0);
-  buffer.writeUInt16BE(0, 2);
-  for (let i = 0; i < vector.length; i++) buffer.writeFloatBE(vector[i], 4 + 4 * i);
+  new Float32Array(buffer.buffer, buffer.byteOffset + 4, vector.length).set(vector);
+  if (IS_LITTLE_ENDIAN) buffer.subarray(4).swap32();
   return buffer;
 }
+
+const IS_LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 
 /** Parses pgvector's text form (`[0.1,0.2]`), as returned by `embedding::text`. */
 export function parseVectorText(text: string): number[] {

@@ -4,7 +4,8 @@ import type { EntityManager } from 'typeorm';
 export interface VectorRecord {
   entityType: string;
   entityId: string;
-  vector: Float32Array | number[];
+  /** The vector, or its pgvector binary encoding (see `encodeVector`). */
+  vector: Float32Array | number[] | Buffer;
   contentHash: string;
   model: string;
   dimensions: number;

@@ -4,8 +4,9 @@ import type { ResolvedAiCoreOptions } from '../config/ai-core-options.resolver';
 import { EmbeddingQuotaExceededError, EmbeddingRateLimitError } from '../embedding/embedding.errors';
 import type { EmbeddingService } from '../embedding/embedding.service';
 import type { AiEntityRegistry } from '../entity/ai-entity-registry.service';
-import { loadEntitySnapshots, type EntitySnapshot } from '../entity/entity-snapshot.loader';
+import { loadEntitySnapshots, lockEntityVersions, type EntitySnapshot } from '../entity/entity-snapshot.loader';
 import type { IndexingHooks, IndexingOutcome } from '../queue/indexing-hooks';
+import { encodeVector } from '../vector-store/vector-codec';
 import type { VectorStore } from '../vector-store/vector-store.interface';
 import type { ClaimedItem, DeadItem, IndexingClaimsRepository } from './indexing-claims.repository';
 
@@ -19,8 +20,11 @@ interface PlannedItem {
   action: Action;
   /** Content hash the decision was based on; null when the entity row did not exist. */
   hash: string | null;
+  /** Row version the decision was based on; null when the entity row did not exist. */
+  version: string | null;
   snapshot?: EntitySnapshot;
-  vector?: Float32Array;
+  /** The embedding in pgvector's binary form, encoded before the completion transaction opens. */
+  vector?: Buffer;
   error?: string;
 }
 
@@ -35,8 +39,8 @@ export interface ClaimedBatch {
  * remove, fail), embeds what changed in as few provider calls as allowed, then — in one transaction fenced
  * by the lease token — writes vectors, completes the items and reports outcomes.
  *
- * Before writing, the rows are read again `FOR SHARE`: if an entity changed since it was embedded, its
- * item is put back instead of writing a stale vector over a newer one.
+ * Before writing, the rows' versions are read again `FOR SHARE`: if an entity changed since it was read,
+ * its item is put back instead of writing a stale vector over a newer one.
  * @internal
  */
 export class IndexingBatchProcessor {
@@ -63,7 +67,7 @@ export class IndexingBatchProcessor {
           signal,
         );
         results.forEach((result, i) => {
-          if ('vector' in result) toEmbed[i].vector = result.vector;
+          if ('vector' in result) toEmbed[i].vector = encodeVector(result.vector);
           else Object.assign(toEmbed[i], { action: 'fail', error: result.error });
         });
       }
@@ -80,29 +84,27 @@ export class IndexingBatchProcessor {
       const descriptor = this.registry.find(entityType);
       if (!descriptor) {
         const error = `Entity type "${entityType}" is not configured in this application; add it to ai-entity-config.yml and an @AICapable entity, then retry the dead letters.`;
-        group.forEach((item) => plan.push({ item, action: 'fail', hash: null, error }));
+        group.forEach((item) => plan.push({ item, action: 'fail', hash: null, version: null, error }));
         continue;
       }
-      const ids = group.map((i) => i.entityId);
-      const [snapshots, stored] = await Promise.all([
-        loadEntitySnapshots(this.dataSource.manager, descriptor, ids, space),
-        this.vectorStore.contentHashes(entityType, ids),
-      ]);
+      const snapshots = await loadEntitySnapshots(this.dataSource.manager, descriptor, group.map((i) => i.entityId), space);
       for (const item of group) {
         const snapshot = snapshots.get(item.entityId);
         if (!snapshot) {
-          plan.push({ item, action: stored.has(item.entityId) ? 'remove' : 'unchanged', hash: null });
+          // The row is gone: its vector (if any) must go too. The live path usually removed it already.
+          plan.push({ item, action: 'remove', hash: null, version: null });
         } else if (snapshot.text.length === 0) {
           plan.push({
             item,
             action: 'fail',
             hash: snapshot.hash,
+            version: snapshot.version,
             error: `Entity ${entityType}#${item.entityId} has no text in its embeddable fields (${descriptor.config.embeddableFields.map((f) => f.name).join(', ')}); fill one of them, then retry.`,
           });
-        } else if (!item.force && stored.get(item.entityId) === snapshot.hash) {
-          plan.push({ item, action: 'unchanged', hash: snapshot.hash, snapshot });
+        } else if (!item.force && snapshot.storedHash === snapshot.hash) {
+          plan.push({ item, action: 'unchanged', hash: snapshot.hash, version: snapshot.version, snapshot });
         } else {
-          plan.push({ item, action: 'embed', hash: snapshot.hash, snapshot });
+          plan.push({ item, action: 'embed', hash: snapshot.hash, version: snapshot.version, snapshot });
         }
       }
     }
@@ -117,7 +119,7 @@ export class IndexingBatchProcessor {
       lost = batch.items.length - owned.size;
       if (owned.size === 0) return;
       const mine = plan.filter((p) => owned.has(p.item.id));
-      const stale = await this.findStale(manager, mine, space);
+      const stale = await this.findStale(manager, mine);
       const upserts = mine.filter((p) => p.action === 'embed' && !stale.has(p));
       const removals = mine.filter((p) => p.action === 'remove' && !stale.has(p));
       await this.vectorStore.upsert(
@@ -157,15 +159,18 @@ export class IndexingBatchProcessor {
     }
   }
 
-  /** Items whose entity row changed (or appeared/disappeared) since the plan was made. */
-  private async findStale(manager: EntityManager, items: PlannedItem[], space: { model: string; dimensions: number }) {
+  /**
+   * Items whose entity row changed (or appeared/disappeared) since the plan was made. The rows stay locked
+   * until the transaction ends, so what is written matches the committed row.
+   */
+  private async findStale(manager: EntityManager, items: PlannedItem[]): Promise<Set<PlannedItem>> {
     const stale = new Set<PlannedItem>();
     const writes = items.filter((p) => p.action === 'embed' || p.action === 'remove');
     for (const [entityType, group] of groupBy(writes, (p) => p.item.entityType)) {
       const descriptor = this.registry.find(entityType)!;
-      const current = await loadEntitySnapshots(manager, descriptor, group.map((p) => p.item.entityId), space, true);
+      const current = await lockEntityVersions(manager, descriptor, group.map((p) => p.item.entityId));
       for (const p of group) {
-        if ((current.get(p.item.entityId)?.hash ?? null) !== p.hash) stale.add(p);
+        if ((current.get(p.item.entityId) ?? null) !== p.version) stale.add(p);
       }
     }
     return stale;

@@ -1,0 +1,241 @@
+import type { OpenAiEmbeddingOptions } from '../config/ai-core-options.interface';
+import {
+  FAKE_OPENAI_API_KEY,
+  fakeEmbedding,
+  fakeTokenCount,
+  startFakeOpenAiServer,
+  type FakeOpenAiServer,
+} from '../../../../test/support/fake-openai-server';
+import { EmbeddingProviderError, EmbeddingRateLimitError } from './embedding.errors';
+import { EmbeddingService, type EmbedOutcome } from './embedding.service';
+import { OpenAiEmbeddingProvider } from './openai-embedding.provider';
+import { ProviderRateLimiter } from './provider-rate-limiter';
+import { estimateTokens } from './token-estimate';
+
+/** The vector of an outcome, failing the test with the outcome's error otherwise. */
+function vectorOf(outcome: EmbedOutcome): Float32Array {
+  if ('error' in outcome) throw new Error(`Expected a vector but got the error: ${outcome.error}`);
+  return outcome.vector;
+}
+
+function expectVectorFor(outcome: EmbedOutcome, text: string): void {
+  expect(Array.from(vectorOf(outcome))).toEqual(Array.from(fakeEmbedding(text, 384)));
+}
+
+describe('EmbeddingService (real provider, limiter and fake OpenAI server)', () => {
+  let server: FakeOpenAiServer;
+  /** A server with a small per-request token cap, so a request over it would be answered 400. */
+  let smallRequestServer: FakeOpenAiServer;
+
+  const providerFor = (target: FakeOpenAiServer, overrides: Partial<OpenAiEmbeddingOptions> = {}) =>
+    new OpenAiEmbeddingProvider({
+      provider: 'openai',
+      apiKey: FAKE_OPENAI_API_KEY,
+      baseURL: target.url,
+      model: 'text-embedding-3-small',
+      dimensions: 384,
+      ...overrides,
+    });
+
+  const serviceFor = (
+    overrides: Partial<OpenAiEmbeddingOptions> = {},
+    limiter = new ProviderRateLimiter({}),
+    overlongInput: 'truncate' | 'fail' = 'truncate',
+  ) => new EmbeddingService(providerFor(server, overrides), limiter, { overlongInput });
+
+  beforeAll(async () => {
+    server = await startFakeOpenAiServer();
+    smallRequestServer = await startFakeOpenAiServer({ maxTokensPerRequest: 1000 });
+  });
+
+  afterAll(async () => {
+    await Promise.all([server.close(), smallRequestServer.close()]);
+  });
+
+  beforeEach(() => {
+    server.reset();
+    smallRequestServer.reset();
+  });
+
+  it('exposes its provider', () => {
+    const provider = providerFor(server);
+    expect(new EmbeddingService(provider, new ProviderRateLimiter({}), { overlongInput: 'fail' }).provider).toBe(provider);
+  });
+
+  describe('splitting', () => {
+    it('splits at 2048 inputs per request and returns vectors in input order', async () => {
+      const texts = Array.from({ length: 5000 }, (_, i) => `product ${i}`);
+      const outcomes = await serviceFor().embedTexts(texts);
+
+      expect(server.embeddingRequests.map((r) => r.inputs!.length)).toEqual([2048, 2048, 904]);
+      expect(server.embeddingRequests.flatMap((r) => r.inputs)).toEqual(texts);
+      expect(outcomes).toHaveLength(5000);
+      for (const i of [0, 2047, 2048, 4095, 4096, 4999]) expectVectorFor(outcomes[i], texts[i]);
+    });
+
+    it('splits at the per-request token cap into as few requests as fit', async () => {
+      const texts = Array.from({ length: 10 }, (_, i) => `${i}`.padEnd(900, '.')); // 300 tokens each
+      const service = new EmbeddingService(
+        providerFor(smallRequestServer, { maxTokensPerRequest: 1000 }),
+        new ProviderRateLimiter({}),
+        { overlongInput: 'fail' },
+      );
+      const outcomes = await service.embedTexts(texts);
+
+      const requests = smallRequestServer.embeddingRequests;
+      expect(requests.map((r) => r.inputs!.length)).toEqual([3, 3, 3, 1]);
+      for (const request of requests) {
+        expect(request.status).toBe(200);
+        expect(request.inputs!.reduce((sum, text) => sum + fakeTokenCount(text), 0)).toBeLessThanOrEqual(1000);
+      }
+      outcomes.forEach((outcome, i) => expectVectorFor(outcome, texts[i]));
+    });
+  });
+
+  describe('per-input problems', () => {
+    it('truncates an over-long input to the per-input limit without splitting characters', async () => {
+      const long = 'a'.repeat(1000);
+      const emoji = '🎉'.repeat(200); // 800 bytes, 267 tokens
+      const outcomes = await serviceFor({ maxTokensPerInput: 100 }).embedTexts(['short', long, emoji]);
+
+      const sent = server.embeddingRequests[0].inputs!;
+      expect(sent).toEqual(['short', 'a'.repeat(300), '🎉'.repeat(75)]);
+      expectVectorFor(outcomes[0], 'short');
+      expectVectorFor(outcomes[1], 'a'.repeat(300));
+      expectVectorFor(outcomes[2], '🎉'.repeat(75));
+    });
+
+    it('with overlongInput "fail", reports the token count and limit and never sends the input', async () => {
+      const long = 'b'.repeat(1000); // 334 tokens
+      const outcomes = await serviceFor({ maxTokensPerInput: 100 }, undefined, 'fail').embedTexts(['one', long, 'two']);
+
+      expect(outcomes[1]).toEqual({ error: expect.stringContaining('334 tokens') });
+      expect((outcomes[1] as { error: string }).error).toContain('100-token limit');
+      expect((outcomes[1] as { error: string }).error).toContain('text-embedding-3-small');
+      expectVectorFor(outcomes[0], 'one');
+      expectVectorFor(outcomes[2], 'two');
+      expect(server.embeddingRequests.flatMap((r) => r.inputs)).toEqual(['one', 'two']);
+    });
+
+    it('uses the provider token counter when it has one, cutting until the exact count fits', async () => {
+      /** A provider with a stricter (exact) tokenizer than the estimate: one token per character. */
+      class CharTokenProvider extends OpenAiEmbeddingProvider {
+        countTokens(text: string): number {
+          return text.length;
+        }
+      }
+      const provider = new CharTokenProvider({
+        provider: 'openai',
+        apiKey: FAKE_OPENAI_API_KEY,
+        baseURL: server.url,
+        model: 'text-embedding-3-small',
+        dimensions: 384,
+        maxTokensPerInput: 100,
+      });
+      const text = 'c'.repeat(150);
+      const outcomes = await new EmbeddingService(provider, new ProviderRateLimiter({}), {
+        overlongInput: 'truncate',
+      }).embedTexts([text]);
+
+      const [sent] = server.embeddingRequests[0].inputs!;
+      expect(sent.length).toBeGreaterThan(0);
+      expect(sent.length).toBeLessThanOrEqual(100);
+      expect(text.startsWith(sent)).toBe(true);
+      expectVectorFor(outcomes[0], sent);
+    });
+
+    it('reports empty and whitespace-only inputs as errors and sends only the rest', async () => {
+      const outcomes = await serviceFor().embedTexts(['', 'real text', '  \n\t ']);
+
+      expect(outcomes[0]).toEqual({ error: expect.stringContaining('nothing to embed') });
+      expect(outcomes[2]).toEqual({ error: expect.stringContaining('nothing to embed') });
+      expectVectorFor(outcomes[1], 'real text');
+      expect(server.embeddingRequests.flatMap((r) => r.inputs)).toEqual(['real text']);
+    });
+
+    it('makes no request when nothing is embeddable', async () => {
+      const outcomes = await serviceFor().embedTexts([' ', '']);
+      expect(outcomes.every((o) => 'error' in o)).toBe(true);
+      expect(server.requests).toHaveLength(0);
+    });
+  });
+
+  describe('rate limiting', () => {
+    it('never exceeds the provider rpm when the limiter is set to the same rpm (zero 429s)', async () => {
+      server.enforce({ rpm: 600 });
+      const limiter = new ProviderRateLimiter({ requestsPerMinute: 600 });
+      const service = serviceFor({ maxInputsPerRequest: 1 }, limiter);
+      // 620 one-input requests from two concurrent callers: the limiter's 590-request burst, then 10 per second.
+      const batches = [0, 1].map((caller) => Array.from({ length: 310 }, (_, i) => `caller ${caller} item ${i}`));
+      const start = Date.now();
+      const results = await Promise.all(batches.map((texts) => service.embedTexts(texts)));
+
+      expect(server.embeddingRequests).toHaveLength(620);
+      expect(server.embeddingRequests.filter((r) => r.status === 429)).toHaveLength(0);
+      results.forEach((outcomes, caller) => outcomes.forEach((o, i) => expectVectorFor(o, batches[caller][i])));
+      // 30 requests beyond the burst at 10 per second: the limiter really waited.
+      expect(Date.now() - start).toBeGreaterThanOrEqual(2500);
+    });
+
+    it('never exceeds the provider tpm when the limiter is set to the same tpm (zero 429s)', async () => {
+      server.enforce({ tpm: 60_000 });
+      const limiter = new ProviderRateLimiter({ tokensPerMinute: 60_000 });
+      const service = serviceFor({ maxInputsPerRequest: 2 }, limiter);
+      // 300-token texts, 600 tokens per request: a 98-request burst, then 1,000 tokens per second.
+      const batches = [0, 1].map((caller) =>
+        Array.from({ length: 104 }, (_, i) => `caller ${caller} item ${i} `.padEnd(900, 'x')),
+      );
+      expect(estimateTokens(batches[0][0])).toBe(300);
+      const results = await Promise.all(batches.map((texts) => service.embedTexts(texts)));
+
+      expect(server.embeddingRequests).toHaveLength(104);
+      expect(server.embeddingRequests.filter((r) => r.status === 429)).toHaveLength(0);
+      results.forEach((outcomes, caller) => outcomes.forEach((o, i) => expectVectorFor(o, batches[caller][i])));
+    });
+
+    it('a limiter set above the provider rpm gets a 429, so the zero-429 results above are meaningful', async () => {
+      server.enforce({ rpm: 600 });
+      const service = serviceFor({ maxInputsPerRequest: 1 }, new ProviderRateLimiter({ requestsPerMinute: 1200 }));
+      const texts = Array.from({ length: 700 }, (_, i) => `item ${i}`);
+
+      await expect(service.embedTexts(texts)).rejects.toBeInstanceOf(EmbeddingRateLimitError);
+      // The whole call stops at the first 429: the caller reschedules the batch.
+      expect(server.embeddingRequests.filter((r) => r.status === 429)).toHaveLength(1);
+      expect(server.embeddingRequests.length).toBeGreaterThan(600);
+      expect(server.embeddingRequests.length).toBeLessThan(700);
+    });
+
+    it('on an injected 429, backs off for retry-after-ms before the next request goes out', async () => {
+      const limiter = new ProviderRateLimiter({});
+      const service = serviceFor({}, limiter);
+      server.failNext(1, { status: 429, headers: { 'retry-after-ms': '400' } });
+
+      await expect(service.embedTexts(['x'])).rejects.toBeInstanceOf(EmbeddingRateLimitError);
+      // The caller reschedules the batch; the limiter holds it until the provider's delay has passed.
+      const outcomes = await service.embedTexts(['x']);
+      expectVectorFor(outcomes[0], 'x');
+      const [failed, retried] = server.embeddingRequests;
+      expect(retried.time - failed.time).toBeGreaterThanOrEqual(390);
+    });
+
+    it('rethrows other provider errors unchanged', async () => {
+      server.failNext(1, { status: 500 });
+      const error = await serviceFor().embedTexts(['x']).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(EmbeddingProviderError);
+      expect(error).toMatchObject({ retryable: true, status: 500 });
+    });
+
+    it('stops waiting for the limiter when the signal aborts, without sending anything', async () => {
+      const limiter = new ProviderRateLimiter({});
+      limiter.backOff(60_000);
+      const controller = new AbortController();
+      const start = Date.now();
+      const pending = serviceFor({}, limiter).embedTexts(['x'], controller.signal);
+      setTimeout(() => controller.abort(), 20);
+
+      await expect(pending).rejects.toMatchObject({ name: 'AbortError' });
+      expect(Date.now() - start).toBeLessThan(1000);
+      expect(server.requests).toHaveLength(0);
+    });
+  });
+});
