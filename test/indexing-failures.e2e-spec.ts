@@ -33,7 +33,7 @@ const LONG = {
   price: 30,
 };
 
-describeEachEngine('Indexing failures with the openai provider', ({ engine, getUrl }) => {
+describeEachEngine('Indexing failures with the openai provider', ({ getUrl }) => {
   let server: FakeOpenAiServer;
 
   const coreOptions = (overlongInput: 'fail' | 'truncate'): AiCoreModuleOptions => ({
@@ -65,7 +65,7 @@ describeEachEngine('Indexing failures with the openai provider', ({ engine, getU
 
     beforeAll(async () => {
       // Silent: this configuration provokes provider errors on purpose, which the workers log.
-      ctx = await bootIndexingApp({ databaseUrl: getUrl(), engine, core: coreOptions('fail'), logger: false });
+      ctx = await bootIndexingApp({ databaseUrl: getUrl(), core: coreOptions('fail'), logger: false });
       ctx.hooks.onOutcomes(async (_manager, batch) => void outcomes.push(...batch));
     });
 
@@ -189,7 +189,7 @@ describeEachEngine('Indexing failures with the openai provider', ({ engine, getU
     let ctx: IndexingApp;
 
     beforeAll(async () => {
-      ctx = await bootIndexingApp({ databaseUrl: getUrl(), engine, core: coreOptions('truncate') });
+      ctx = await bootIndexingApp({ databaseUrl: getUrl(), core: coreOptions('truncate') });
     });
 
     afterAll(async () => {

@@ -7,6 +7,7 @@ import {
   computeContentHash,
   EmbeddingService,
   HashingEmbeddingProvider,
+  IndexingPriority,
   parseAiEntityConfig,
   VECTOR_STORE,
   type EmbeddingProvider,
@@ -35,7 +36,7 @@ const queueState = (ctx: IndexingApp) =>
        FROM ai_indexing_queue ORDER BY id`,
   );
 
-describeEachEngine('Leases, fencing and stale content', ({ engine, getUrl }) => {
+describeEachEngine('Leases, fencing and stale content', ({ getUrl }) => {
   describe('lease expiry and fencing', () => {
     let ctx: IndexingApp;
     let claims: IndexingClaimsRepository;
@@ -43,7 +44,7 @@ describeEachEngine('Leases, fencing and stale content', ({ engine, getUrl }) => 
 
     beforeAll(async () => {
       // Workers off: the tests play the workers themselves.
-      ctx = await bootIndexingApp({ databaseUrl: getUrl(), engine, core: { worker: { enabled: false }, liveIndexing: false } });
+      ctx = await bootIndexingApp({ databaseUrl: getUrl(), core: { worker: { enabled: false }, liveIndexing: false } });
       claims = new IndexingClaimsRepository(ctx.dataSource);
       ctx.hooks.onOutcomes(async (_manager, batch) => void outcomes.push(...batch));
     });
@@ -116,6 +117,22 @@ describeEachEngine('Leases, fencing and stale content', ({ engine, getUrl }) => 
         { itemId: expect.any(String), entityType: 'product', entityId: exhausted, owner: 'job-1', result: 'dead', error: expect.stringContaining('lease expired') },
       ]);
       expect((await ctx.queue.deadLetters()).map((d) => d.entityId)).toEqual([exhausted]);
+    });
+
+    // Regression: requeue used to drop the merged item's priority and force flag.
+    it('a swept item merged into a newer pending item of the same entity keeps the higher priority and force', async () => {
+      const [id] = await insertProducts(ctx.dataSource, generatedProducts(1));
+      await ctx.queue.enqueue({ entityType: 'product', entityId: id, priority: IndexingPriority.HIGH, force: true });
+      expect(await claims.claim(10, randomUUID(), 'crashed-worker', 60_000)).toHaveLength(1);
+      // While it is ACTIVE, a LOW request for the same entity and owner queues a second, pending item.
+      await ctx.queue.enqueue({ entityType: 'product', entityId: id, priority: IndexingPriority.LOW });
+      await ctx.dataSource.query(`UPDATE ai_indexing_queue SET lease_expires_at = now() - interval '1 second' WHERE status = 'ACTIVE'`);
+
+      expect(await ctx.worker.sweepExpiredLeases()).toBe(0);
+
+      expect(await ctx.dataSource.query(`SELECT entity_id, status, priority, force FROM ai_indexing_queue`)).toEqual([
+        { entity_id: id, status: 'PENDING', priority: IndexingPriority.HIGH, force: true },
+      ]);
     });
 
     it('a stale worker whose lease was taken over writes nothing; the new holder writes each vector once', async () => {
@@ -204,7 +221,6 @@ describeEachEngine('Leases, fencing and stale content', ({ engine, getUrl }) => 
     beforeAll(async () => {
       ctx = await bootIndexingApp({
         databaseUrl: getUrl(),
-        engine,
         core: { worker: { enabled: false }, liveIndexing: false, embedding: { provider: 'custom', useFactory: () => provider } },
       });
     });

@@ -11,12 +11,12 @@ import {
 } from './fixtures/indexing-app.fixture';
 import { describeEachEngine } from './support/test-database';
 
-describeEachEngine('IndexingQueueService', ({ engine, getUrl }) => {
+describeEachEngine('IndexingQueueService', ({ getUrl }) => {
   let ctx: IndexingApp;
 
   beforeAll(async () => {
     // Workers off: every test drives processing itself with runOnce.
-    ctx = await bootIndexingApp({ databaseUrl: getUrl(), engine, core: { worker: { enabled: false }, liveIndexing: false } });
+    ctx = await bootIndexingApp({ databaseUrl: getUrl(), core: { worker: { enabled: false }, liveIndexing: false } });
   });
 
   afterAll(async () => {
@@ -155,10 +155,7 @@ describeEachEngine('IndexingQueueService', ({ engine, getUrl }) => {
     expect(dead.lastError).toContain('"ghost" is not configured');
   });
 
-  // LIBRARY BUG (see report): IndexingWorkerService.stop() aborts its AbortController and never replaces it,
-  // so every later runOnce() claims a batch, reports it as claimed, and releases it unprocessed as
-  // "Released at shutdown." (libs/core/src/worker/indexing-worker.service.ts, stop()/runOnce()).
-  // Kept last in this suite: with the bug, the app's worker stays in that state for later tests.
+  // Regression: stop() used to leave its aborted signal in place, so runOnce() released batches unprocessed.
   it('runOnce() still processes a batch after the worker loops were started and stopped', async () => {
     const ids = await insertProducts(ctx.dataSource, generatedProducts(3));
     ctx.worker.start();

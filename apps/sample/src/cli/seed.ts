@@ -10,8 +10,8 @@ import 'reflect-metadata';
 import type { DataSource } from 'typeorm';
 import { type GeneratedProduct, generateProducts, MAX_SEED_OR_INDEX } from './product-generator';
 
-// The core library, the entities and TypeORM are imported lazily, where needed: under ts-node they take
-// seconds to load, and a mistyped flag should be answered at once.
+// The core library and the entities (and with them TypeORM) are imported lazily, where needed: under
+// ts-node they take seconds to load, and a mistyped flag should be answered at once.
 
 /** Parsed command line of the seed. */
 export interface SeedOptions {
@@ -35,7 +35,7 @@ export const MAX_BATCH = Math.floor(MAX_BIND_PARAMETERS / COLUMNS.length);
 
 const DEFAULTS = { seed: 42, batch: 2000 } as const;
 
-/** Seconds between progress lines, so that a large seed reports steadily without flooding the terminal. */
+/** Time between progress lines, so that a large seed reports steadily without flooding the terminal. */
 const PROGRESS_INTERVAL_MS = 1000;
 
 const USAGE = `Usage: npm run seed -- --count <n> [--seed <n>] [--batch <n>] [--truncate]

@@ -43,12 +43,14 @@ export function parseAiEntityConfig(source: string, file: string): Map<string, A
   const document = parseDocument(source, { uniqueKeys: true, prettyErrors: false });
   if (document.errors.length > 0) {
     const first = document.errors[0];
-    const duplicate = /duplicate|unique/i.test(first.message);
-    throw new AiEntityConfigError(
-      duplicate
-        ? `${file}: an entity type is declared twice under "ai-entities" (${first.message}). Keep one declaration per entity type.`
-        : `${file} is not valid YAML: ${first.message}`,
-    );
+    const line = source.slice(0, first.pos[0]).split('\n').length;
+    if (first.code === 'DUPLICATE_KEY') {
+      const key = /^["']?([^"':\s#]+)/.exec(source.slice(first.pos[0]))?.[1] ?? '?';
+      throw new AiEntityConfigError(
+        `${file}: "${key}" is declared twice (line ${line}); an entity type may appear once under "ai-entities" and a key once per entity. Keep one declaration.`,
+      );
+    }
+    throw new AiEntityConfigError(`${file} is not valid YAML (line ${line}): ${first.message}`);
   }
   const root = document.toJS() as unknown;
   if (!isRecord(root) || !isRecord(root['ai-entities'])) {

@@ -13,11 +13,14 @@ export interface EntitySnapshot {
   version: string;
   /** Content hash stored with the entity's vector, or null when it has no vector. */
   storedHash: string | null;
+  /** Metadata stored with the entity's vector, or null when it has no vector. */
+  storedMetadata: Record<string, unknown> | null;
 }
 
 /**
  * Reads the current rows of `ids` — only the primary key, embeddable and metadata columns, plus the row
- * version and the stored content hash of their vector, in one query — and builds their snapshots. Ids
+ * version and the stored content hash and metadata of their vector, in one query — and builds their
+ * snapshots. Ids
  * without a row are absent from the result.
  */
 export async function loadEntitySnapshots(
@@ -38,6 +41,7 @@ export async function loadEntitySnapshots(
       entityType: descriptor.entityType,
     })
     .addSelect('s.contentHash', 'ai_stored_hash')
+    .addSelect('s.metadata', 'ai_stored_metadata')
     .where(`e.${pk} IN (:...ids)`, { ids })
     .getRawAndEntities();
   const rawById = new Map<string, Record<string, unknown>>(raw.map((r: Record<string, unknown>) => [String(r[pkAlias]), r]));
@@ -51,6 +55,7 @@ export async function loadEntitySnapshots(
       metadata: extractMetadata(entity, descriptor.config),
       version: String(row?.ai_row_version),
       storedHash: (row?.ai_stored_hash as string | null | undefined) ?? null,
+      storedMetadata: (row?.ai_stored_metadata as Record<string, unknown> | null | undefined) ?? null,
     });
   }
   return snapshots;

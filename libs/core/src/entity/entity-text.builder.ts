@@ -45,3 +45,19 @@ function formatValue(value: unknown): string {
   // Collapse whitespace so cosmetic reformatting does not change the hash.
   return String(value).replace(/\s+/g, ' ').trim();
 }
+
+/** Compares two metadata objects as JSON values, ignoring key order (jsonb does not keep it). */
+export function sameMetadata(a: Record<string, unknown> | null, b: Record<string, unknown> | null): boolean {
+  return canonicalJson(a) === canonicalJson(b);
+}
+
+function canonicalJson(value: unknown): string {
+  if (value === null || typeof value !== 'object') return JSON.stringify(value ?? null);
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  const record = value as Record<string, unknown>;
+  return `{${Object.keys(record)
+    .filter((k) => record[k] !== undefined)
+    .sort()
+    .map((k) => `${JSON.stringify(k)}:${canonicalJson(record[k])}`)
+    .join(',')}}`;
+}

@@ -4,4 +4,4 @@ export { loadAiEntityConfig, parseAiEntityConfig } from './ai-entity-config.load
 export { AiEntityRegistry, type AiEntityDescriptor } from './ai-entity-registry.service';
 export { AiEntityConfigError } from './entity-config.errors';
 export { loadEntitySnapshots, type EntitySnapshot } from './entity-snapshot.loader';
-export { buildEntityText, computeContentHash, extractMetadata } from './entity-text.builder';
+export { buildEntityText, computeContentHash, extractMetadata, sameMetadata } from './entity-text.builder';

@@ -2,7 +2,7 @@ import { Logger } from '@nestjs/common';
 import type { EntitySubscriberInterface, InsertEvent, ObjectLiteral, RemoveEvent, UpdateEvent } from 'typeorm';
 import type { EmbeddingProvider } from '../embedding/embedding-provider.interface';
 import type { AiEntityDescriptor, AiEntityRegistry } from '../entity/ai-entity-registry.service';
-import { buildEntityText, computeContentHash } from '../entity/entity-text.builder';
+import { buildEntityText, computeContentHash, extractMetadata } from '../entity/entity-text.builder';
 import type { IndexingQueueService } from '../queue/indexing-queue.service';
 import { IndexingPriority } from '../queue/indexing-request.interface';
 import type { VectorStore } from '../vector-store/vector-store.interface';
@@ -11,7 +11,8 @@ import type { VectorStore } from '../vector-store/vector-store.interface';
  * Live indexing: TypeORM writes of `@AICapable` entities enqueue HIGH-priority work through the event's
  * own EntityManager, i.e. in the same transaction as the write — if the write commits, so does its
  * indexing work, and nothing is lost when the process dies right after. Updates whose content hash is
- * unchanged enqueue nothing; removals delete the vector in the same transaction.
+ * unchanged enqueue nothing (a change of metadata fields alone is written to the vector row at once);
+ * removals delete the vector in the same transaction.
  *
  * Writes that bypass entity events (`QueryBuilder.update()`, raw SQL, COPY) are not seen: enqueue those
  * entities yourself with {@link IndexingQueueService.enqueue}, or run a backfill.
@@ -43,12 +44,15 @@ export class LiveIndexingSubscriber implements EntitySubscriberInterface<ObjectL
       this.logger.debug(`An update of ${descriptor.entityType} without its id (QueryBuilder.update?) was not indexed live.`);
       return;
     }
-    const complete = descriptor.config.embeddableFields.every((f) => f.name in merged);
+    const complete = [...descriptor.config.embeddableFields.map((f) => f.name), ...descriptor.config.metadataFields].every(
+      (name) => name in merged,
+    );
     if (complete) {
       const text = buildEntityText(merged, descriptor.config);
       const hash = computeContentHash(text, this.provider.model, this.provider.dimensions);
-      const stored = await this.vectorStore.contentHashes(descriptor.entityType, [id], event.manager);
-      if (stored.get(id) === hash) return;
+      // Same text: nothing to embed, but metadata fields (filters) may have changed — refresh them here.
+      const metadata = extractMetadata(merged, descriptor.config);
+      if (await this.vectorStore.refreshIfCurrent(descriptor.entityType, id, hash, metadata, event.manager)) return;
     }
     await this.enqueue(descriptor, id, event);
   }

@@ -67,6 +67,42 @@ export class PgVectorStore implements VectorStore {
     }
   }
 
+  async updateMetadata(
+    entityType: string,
+    items: Array<{ entityId: string; metadata: Record<string, unknown> }>,
+    manager?: EntityManager,
+  ): Promise<number> {
+    if (items.length === 0) return 0;
+    const runner = manager ?? this.dataSource.manager;
+    const result = await runner.query(
+      `UPDATE ai_searchable_entities s SET metadata = u.metadata
+         FROM unnest($2::text[], $3::jsonb[]) AS u(entity_id, metadata)
+        WHERE s.entity_type = $1 AND s.entity_id = u.entity_id AND s.metadata <> u.metadata`,
+      [entityType, items.map((i) => i.entityId), items.map((i) => JSON.stringify(i.metadata))],
+    );
+    return Array.isArray(result) ? (result[1] as number) : 0;
+  }
+
+  async refreshIfCurrent(
+    entityType: string,
+    entityId: string,
+    contentHash: string,
+    metadata: Record<string, unknown>,
+    manager?: EntityManager,
+  ): Promise<boolean> {
+    const runner = manager ?? this.dataSource.manager;
+    const rows: Array<{ current: boolean }> = await runner.query(
+      `WITH stored AS (
+         SELECT content_hash = $3 AS current FROM ai_searchable_entities WHERE entity_type = $1 AND entity_id = $2),
+       refreshed AS (
+         UPDATE ai_searchable_entities SET metadata = $4::jsonb
+          WHERE entity_type = $1 AND entity_id = $2 AND content_hash = $3 AND metadata <> $4::jsonb)
+       SELECT current FROM stored`,
+      [entityType, entityId, contentHash, JSON.stringify(metadata)],
+    );
+    return rows[0]?.current === true;
+  }
+
   async delete(entityType: string, entityIds: string[], manager?: EntityManager): Promise<number> {
     if (entityIds.length === 0) return 0;
     const runner = manager ?? this.dataSource.manager;

@@ -40,6 +40,14 @@ export interface VectorSearchHit {
 export interface VectorStore {
   /** Inserts or replaces records (one row per entity type and id). */
   upsert(records: VectorRecord[], manager?: EntityManager): Promise<void>;
+  /** Replaces the metadata of stored vectors (when only metadata fields changed); returns how many rows changed. */
+  updateMetadata(entityType: string, items: Array<{ entityId: string; metadata: Record<string, unknown> }>, manager?: EntityManager): Promise<number>;
+  /**
+   * In one statement: when the stored content hash of the entity equals `contentHash`, refreshes its
+   * metadata if it differs and returns true; otherwise (no vector, or another hash) changes nothing and
+   * returns false.
+   */
+  refreshIfCurrent(entityType: string, entityId: string, contentHash: string, metadata: Record<string, unknown>, manager?: EntityManager): Promise<boolean>;
   /** Removes the vectors of these entities; returns how many existed. */
   delete(entityType: string, entityIds: string[], manager?: EntityManager): Promise<number>;
   /** Nearest neighbours by cosine similarity, best first. */

@@ -5,6 +5,7 @@ import { EmbeddingQuotaExceededError, EmbeddingRateLimitError } from '../embeddi
 import type { EmbeddingService } from '../embedding/embedding.service';
 import type { AiEntityRegistry } from '../entity/ai-entity-registry.service';
 import { loadEntitySnapshots, lockEntityVersions, type EntitySnapshot } from '../entity/entity-snapshot.loader';
+import { sameMetadata } from '../entity/entity-text.builder';
 import type { IndexingHooks, IndexingOutcome } from '../queue/indexing-hooks';
 import { encodeVector } from '../vector-store/vector-codec';
 import type { VectorStore } from '../vector-store/vector-store.interface';
@@ -13,7 +14,8 @@ import type { ClaimedItem, DeadItem, IndexingClaimsRepository } from './indexing
 /** How long quota-blocked work waits before it is tried again. */
 const QUOTA_RETRY_MS = 60_000;
 
-type Action = 'embed' | 'unchanged' | 'remove' | 'fail';
+/** `metadata`: same text, so no embedding, but the metadata fields changed and the row must be refreshed. */
+type Action = 'embed' | 'unchanged' | 'metadata' | 'remove' | 'fail';
 
 interface PlannedItem {
   item: ClaimedItem;
@@ -102,7 +104,8 @@ export class IndexingBatchProcessor {
             error: `Entity ${entityType}#${item.entityId} has no text in its embeddable fields (${descriptor.config.embeddableFields.map((f) => f.name).join(', ')}); fill one of them, then retry.`,
           });
         } else if (!item.force && snapshot.storedHash === snapshot.hash) {
-          plan.push({ item, action: 'unchanged', hash: snapshot.hash, version: snapshot.version, snapshot });
+          const action = sameMetadata(snapshot.storedMetadata, snapshot.metadata) ? 'unchanged' : 'metadata';
+          plan.push({ item, action, hash: snapshot.hash, version: snapshot.version, snapshot });
         } else {
           plan.push({ item, action: 'embed', hash: snapshot.hash, version: snapshot.version, snapshot });
         }
@@ -115,13 +118,14 @@ export class IndexingBatchProcessor {
     const space = this.space();
     let lost = 0;
     await this.dataSource.transaction(async (manager) => {
-      const owned = await this.claims.lockOwned(manager, batch.items.map((i) => i.id), batch.token);
+      const owned = await this.claims.takeOwned(manager, batch.items.map((i) => i.id), batch.token);
       lost = batch.items.length - owned.size;
       if (owned.size === 0) return;
       const mine = plan.filter((p) => owned.has(p.item.id));
       const stale = await this.findStale(manager, mine);
       const upserts = mine.filter((p) => p.action === 'embed' && !stale.has(p));
       const removals = mine.filter((p) => p.action === 'remove' && !stale.has(p));
+      const refreshes = mine.filter((p) => p.action === 'metadata' && !stale.has(p));
       await this.vectorStore.upsert(
         upserts.map((p) => ({
           entityType: p.item.entityType,
@@ -134,20 +138,21 @@ export class IndexingBatchProcessor {
         })),
         manager,
       );
+      for (const [entityType, group] of groupBy(refreshes, (p) => p.item.entityType)) {
+        await this.vectorStore.updateMetadata(entityType, group.map((p) => ({ entityId: p.item.entityId, metadata: p.snapshot!.metadata })), manager);
+      }
       for (const [entityType, group] of groupBy(removals, (p) => p.item.entityType)) {
         await this.vectorStore.delete(entityType, group.map((p) => p.item.entityId), manager);
       }
       const done = mine.filter((p) => p.action !== 'fail' && !stale.has(p));
       const failed = mine.filter((p) => p.action === 'fail');
-      await this.claims.remove(manager, done.map((p) => p.item.id));
-      await this.claims.deadLetter(manager, failed.map((p) => ({ id: p.item.id, error: p.error! })));
-      if (stale.size > 0) {
-        await this.claims.requeue(
-          manager,
-          { ids: [...stale].map((p) => p.item.id), token: batch.token },
-          { consumeAttempt: false, delayMs: 0, error: 'The entity changed while it was being embedded; re-queued.' },
-        );
-      }
+      // takeOwned already removed every owned item; put back what did not complete.
+      await this.claims.reinsert(manager, failed.map((p) => ({ item: p.item, error: p.error! })), 'DEAD');
+      await this.claims.reinsert(
+        manager,
+        [...stale].map((p) => ({ item: p.item, error: 'The entity changed while it was being embedded; re-queued.' })),
+        'PENDING',
+      );
       const outcomes: IndexingOutcome[] = [
         ...done.map((p) => outcome(p.item, p.action === 'embed' ? 'indexed' : p.action === 'remove' ? 'removed' : 'unchanged')),
         ...failed.map((p) => ({ ...outcome(p.item, 'dead'), error: p.error })),
@@ -165,7 +170,7 @@ export class IndexingBatchProcessor {
    */
   private async findStale(manager: EntityManager, items: PlannedItem[]): Promise<Set<PlannedItem>> {
     const stale = new Set<PlannedItem>();
-    const writes = items.filter((p) => p.action === 'embed' || p.action === 'remove');
+    const writes = items.filter((p) => p.action === 'embed' || p.action === 'remove' || p.action === 'metadata');
     for (const [entityType, group] of groupBy(writes, (p) => p.item.entityType)) {
       const descriptor = this.registry.find(entityType)!;
       const current = await lockEntityVersions(manager, descriptor, group.map((p) => p.item.entityId));

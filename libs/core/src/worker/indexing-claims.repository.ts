@@ -7,6 +7,7 @@ export interface ClaimedItem {
   entityId: string;
   owner: string | null;
   force: boolean;
+  priority: number;
   attempts: number;
   maxRetries: number;
 }
@@ -53,7 +54,7 @@ export class IndexingClaimsRepository {
               lease_expires_at = now() + make_interval(secs => $4::float8 / 1000),
               attempts = q.attempts + 1, updated_at = now()
          FROM picked WHERE q.id = picked.id
-       RETURNING q.id::text AS id, q.entity_type, q.entity_id, q.owner, q.force, q.attempts, q.max_retries`,
+       RETURNING q.id::text AS id, q.entity_type, q.entity_id, q.owner, q.force, q.priority, q.attempts, q.max_retries`,
       [limit, token, workerId, leaseMs],
     );
     return flatten(rows).map(toClaimed);
@@ -69,32 +70,54 @@ export class IndexingClaimsRepository {
     return flatten(rows).length;
   }
 
-  /** Locks and returns the ids of the batch still held under `token` (the fence of every completion). */
-  async lockOwned(manager: EntityManager, ids: string[], token: string): Promise<Set<string>> {
-    const rows: Array<{ id: string }> = await manager.query(
-      `SELECT id::text AS id FROM ai_indexing_queue
-        WHERE id = ANY($1::bigint[]) AND lease_token = $2 AND status = 'ACTIVE' FOR UPDATE`,
+  /**
+   * The fence of every completion: deletes the items of the batch that are still held under `token` and
+   * returns their ids. A worker whose lease was taken over deletes (and so completes) nothing. Items that
+   * turn out not to be complete are put back with {@link reinsert} in the same transaction.
+   */
+  async takeOwned(manager: EntityManager, ids: string[], token: string): Promise<Set<string>> {
+    const result = await manager.query(
+      `DELETE FROM ai_indexing_queue WHERE id = ANY($1::bigint[]) AND lease_token = $2 AND status = 'ACTIVE' RETURNING id::text AS id`,
       [ids, token],
     );
-    return new Set(rows.map((r) => r.id));
+    return new Set(flatten(result).map((r: { id: string }) => r.id));
   }
 
-  /** Deletes completed items. */
-  async remove(manager: EntityManager, ids: string[]): Promise<void> {
-    if (ids.length === 0) return;
-    await manager.query(`DELETE FROM ai_indexing_queue WHERE id = ANY($1::bigint[])`, [ids]);
-  }
-
-  /** Dead-letters items at once with a per-item error (non-retryable failures). */
-  async deadLetter(manager: EntityManager, items: Array<{ id: string; error: string }>): Promise<void> {
+  /**
+   * Puts back items taken by {@link takeOwned}: as DEAD with their error, or as PENDING (merged into a
+   * pending twin if one exists) with the claim's attempt given back.
+   */
+  async reinsert(
+    manager: EntityManager,
+    items: Array<{ item: ClaimedItem; error: string }>,
+    status: 'PENDING' | 'DEAD',
+  ): Promise<void> {
     if (items.length === 0) return;
+    const conflict =
+      status === 'PENDING'
+        ? `ON CONFLICT (entity_type, entity_id, (coalesce(owner, ''))) WHERE status = 'PENDING'
+           DO UPDATE SET priority = GREATEST(ai_indexing_queue.priority, EXCLUDED.priority),
+                         force = ai_indexing_queue.force OR EXCLUDED.force,
+                         max_retries = GREATEST(ai_indexing_queue.max_retries, EXCLUDED.max_retries),
+                         updated_at = now()`
+        : '';
     await manager.query(
-      `UPDATE ai_indexing_queue q
-          SET status = 'DEAD', last_error = e.error, lease_token = NULL, lease_owner = NULL,
-              lease_expires_at = NULL, updated_at = now()
-         FROM unnest($1::bigint[], $2::text[]) AS e(id, error)
-        WHERE q.id = e.id`,
-      [items.map((i) => i.id), items.map((i) => i.error)],
+      `INSERT INTO ai_indexing_queue (entity_type, entity_id, priority, owner, force, status, attempts, max_retries, last_error)
+       SELECT t.entity_type, t.entity_id, t.priority, t.owner, t.force, $1, t.attempts, t.max_retries, t.last_error
+         FROM unnest($2::text[], $3::text[], $4::smallint[], $5::text[], $6::boolean[], $7::int[], $8::int[], $9::text[])
+              AS t(entity_type, entity_id, priority, owner, force, attempts, max_retries, last_error)
+       ${conflict}`,
+      [
+        status,
+        items.map((i) => i.item.entityType),
+        items.map((i) => i.item.entityId),
+        items.map((i) => i.item.priority),
+        items.map((i) => i.item.owner),
+        items.map((i) => i.item.force),
+        items.map((i) => (status === 'PENDING' ? Math.max(0, i.item.attempts - 1) : i.item.attempts)),
+        items.map((i) => i.item.maxRetries),
+        items.map((i) => i.error),
+      ],
     );
   }
 
@@ -119,12 +142,27 @@ export class IndexingClaimsRepository {
     }
     const rows = await manager.query(
       `WITH target AS (
-         SELECT id, entity_type, entity_id, owner, attempts, max_retries FROM ai_indexing_queue
+         SELECT id, entity_type, entity_id, owner, priority, force, attempts, max_retries FROM ai_indexing_queue
           WHERE ${condition}
           FOR UPDATE SKIP LOCKED),
        living AS (
-         SELECT t.*, row_number() OVER (PARTITION BY entity_type, entity_id, coalesce(owner, '') ORDER BY id DESC) AS rn
-           FROM target t WHERE NOT ($1::boolean AND t.attempts >= t.max_retries)),
+         SELECT t.*, row_number() OVER w AS rn, max(t.priority) OVER w AS group_priority, bool_or(t.force) OVER w AS group_force
+           FROM target t WHERE NOT ($1::boolean AND t.attempts >= t.max_retries)
+         WINDOW w AS (PARTITION BY entity_type, entity_id, coalesce(owner, '') ORDER BY id DESC
+                      ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)),
+       twin AS (
+         SELECT DISTINCT ON (b.id) b.id, l.group_priority AS priority, l.group_force AS force, l.max_retries
+           FROM ai_indexing_queue b JOIN living l
+             ON b.status = 'PENDING' AND b.entity_type = l.entity_type AND b.entity_id = l.entity_id
+            AND coalesce(b.owner, '') = coalesce(l.owner, '')
+          ORDER BY b.id, l.group_priority DESC),
+       merged AS (
+         -- The surviving pending item inherits what the merged one asked for, as enqueue's coalescing does.
+         UPDATE ai_indexing_queue b
+            SET priority = GREATEST(b.priority, twin.priority), force = b.force OR twin.force,
+                max_retries = GREATEST(b.max_retries, twin.max_retries), updated_at = now()
+           FROM twin WHERE b.id = twin.id
+         RETURNING b.id),
        redundant AS (
          DELETE FROM ai_indexing_queue d USING living l
           WHERE d.id = l.id
@@ -138,6 +176,8 @@ export class IndexingClaimsRepository {
               attempts = CASE WHEN $1::boolean THEN q.attempts ELSE greatest(q.attempts - 1, 0) END,
               run_after = now() + make_interval(secs => coalesce($3::float8,
                             least($5::float8, $4::float8 * power(2, greatest(t.attempts - 1, 0))) * random()) / 1000),
+              priority = GREATEST(q.priority, coalesce((SELECT l.group_priority FROM living l WHERE l.id = q.id), q.priority)),
+              force = q.force OR coalesce((SELECT l.group_force FROM living l WHERE l.id = q.id), false),
               lease_token = NULL, lease_owner = NULL, lease_expires_at = NULL,
               last_error = $2, updated_at = now()
          FROM target t
@@ -166,6 +206,7 @@ function toClaimed(r: any): ClaimedItem {
     entityId: r.entity_id,
     owner: r.owner,
     force: r.force,
+    priority: r.priority,
     attempts: r.attempts,
     maxRetries: r.max_retries,
   };

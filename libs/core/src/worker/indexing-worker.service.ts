@@ -38,7 +38,6 @@ export class IndexingWorkerService implements OnApplicationBootstrap, BeforeAppl
   private abort = new AbortController();
   private sweepTimer?: NodeJS.Timeout;
   private inFlight = 0;
-  private idleWaiters: Array<() => void> = [];
 
   constructor(
     @Inject(AI_DATA_SOURCE) private readonly dataSource: DataSource,
@@ -89,6 +88,8 @@ export class IndexingWorkerService implements OnApplicationBootstrap, BeforeAppl
     this.wakeup.notify();
     await Promise.all(this.loops);
     this.loops = [];
+    // A fresh signal, so runOnce() after stop() processes its batch instead of releasing it at once.
+    this.abort = new AbortController();
   }
 
   /**
