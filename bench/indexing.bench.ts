@@ -1,6 +1,6 @@
 /**
  * Indexing throughput benchmark: `npm run bench:indexing -- [--count 100000] [--engines pglite,postgres]
- * [--batch 500] [--concurrency 2]`.
+ * [--batch 1000] [--concurrency 2]`.
  *
  * Per engine, in one run: seeds N synthetic products (not indexed), enqueues them all at LOW priority,
  * drains the queue with the real workers and the `hashing` provider, and measures entities/s. Then, on the
@@ -149,7 +149,6 @@ async function runEngine(engine: Engine, count: number, batchSize: number, concu
     const seedStart = performance.now();
     const ids = await insertProducts(dataSource, count);
     const seedSeconds = (performance.now() - seedStart) / 1000;
-    if (process.env.BENCH_ANALYZE) await dataSource.query('ANALYZE');
 
     const queue = app.get(IndexingQueueService);
     const enqueueStart = performance.now();
@@ -162,7 +161,6 @@ async function runEngine(engine: Engine, count: number, batchSize: number, concu
     await worker.waitForIdle(3_600_000);
     const drainSeconds = (performance.now() - drainStart) / 1000;
     await worker.stop();
-    console.log('phases ms', (globalThis as any).__T);
     const [{ n }] = await dataSource.query(`SELECT count(*)::int AS n FROM ai_searchable_entities`);
     if (n !== count) throw new Error(`Pipeline stored ${n} vectors for ${count} products.`);
 
@@ -178,7 +176,7 @@ async function runEngine(engine: Engine, count: number, batchSize: number, concu
 
 async function main() {
   const count = positiveInt('count', 100_000);
-  const batch = positiveInt('batch', 500);
+  const batch = positiveInt('batch', 1000);
   const concurrency = positiveInt('concurrency', 2);
   const engines = arg('engines', 'postgres,pglite').split(',') as Engine[];
   for (const engine of engines) {

@@ -55,7 +55,7 @@ export interface WorkerOptions {
   enabled?: boolean;
   /** Parallel batch loops in this instance. Default 2. */
   concurrency?: number;
-  /** Queue items claimed per batch. Default 256. */
+  /** Queue items claimed per batch. Default 1000 (larger batches amortise the per-batch statements; measured on PGlite: 0.28 of the insert ceiling at 500, 0.42 at 1000). */
   batchSize?: number;
   /** Idle poll interval in ms. Default 500. */
   pollIntervalMs?: number;

@@ -9,7 +9,7 @@ describe('resolveAiCoreOptions', () => {
       embedding: { provider: 'hashing' },
       overlongInput: 'truncate',
       rateLimit: { requestsPerMinute: 0, tokensPerMinute: 0 },
-      worker: { enabled: true, concurrency: 2, batchSize: 256, pollIntervalMs: 500, leaseMs: 60_000, sweepIntervalMs: 15_000 },
+      worker: { enabled: true, concurrency: 2, batchSize: 1000, pollIntervalMs: 500, leaseMs: 60_000, sweepIntervalMs: 15_000 },
       queue: { maxRetries: 5, backoffBaseMs: 1_000, backoffMaxMs: 300_000 },
       liveIndexing: true,
     });

@@ -122,7 +122,7 @@ export function resolveAiCoreOptions(options: AiCoreModuleOptions = {}): Resolve
     worker: {
       enabled: boolean('worker.enabled', worker.enabled, true),
       concurrency: integer('worker.concurrency', worker.concurrency, 2, { min: 1, max: 64 }),
-      batchSize: integer('worker.batchSize', worker.batchSize, 256, { min: 1, max: 5_000 }),
+      batchSize: integer('worker.batchSize', worker.batchSize, 1000, { min: 1, max: 5_000 }),
       pollIntervalMs: integer('worker.pollIntervalMs', worker.pollIntervalMs, 500, { min: 10, max: 60_000 }),
       leaseMs,
       sweepIntervalMs: integer('worker.sweepIntervalMs', worker.sweepIntervalMs, 15_000, { min: 100, max: 3_600_000 }),

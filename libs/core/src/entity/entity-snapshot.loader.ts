@@ -42,7 +42,7 @@ export async function loadEntitySnapshots(
     })
     .addSelect('s.contentHash', 'ai_stored_hash')
     .addSelect('s.metadata', 'ai_stored_metadata')
-    .where(`e.${pk} IN (:...ids)`, { ids })
+    .where(`e.${pk} = ANY(:ids)`, { ids })
     .getRawAndEntities();
   const rawById = new Map<string, Record<string, unknown>>(raw.map((r: Record<string, unknown>) => [String(r[pkAlias]), r]));
   for (const entity of entities as Array<Record<string, unknown>>) {
@@ -77,7 +77,7 @@ export async function lockEntityVersions(
     .createQueryBuilder(descriptor.target, 'e')
     .select(`e.${pk}`)
     .addSelect('e.xmin::text', 'ai_row_version')
-    .where(`e.${pk} IN (:...ids)`, { ids })
+    .where(`e.${pk} = ANY(:ids)`, { ids })
     .setLock('pessimistic_read')
     .getRawMany();
   return new Map(rows.map((r) => [String(r[pkAlias]), String(r.ai_row_version)]));
