@@ -8,11 +8,15 @@
 import 'reflect-metadata';
 import { DataSource } from 'typeorm';
 import PgBoss from 'pg-boss';
-import { AI_CORE_ENTITIES, AI_CORE_MIGRATIONS, IndexingPriority, resolveAiCoreOptions } from '@ai-infrastructure/core';
+import { AI_CORE_ENTITIES, AI_CORE_MIGRATIONS, AiEntityRegistry, IndexingPriority, loadAiEntityConfig, resolveAiCoreOptions } from '@ai-infrastructure/core';
+import { Product } from '../apps/sample/src/products/product.entity';
 import { IndexingQueueService } from '../libs/core/src/queue/indexing-queue.service';
 import { IndexingWakeup } from '../libs/core/src/queue/indexing-wakeup';
 import { IndexingClaimsRepository } from '../libs/core/src/worker/indexing-claims.repository';
 import { startPostgresServer } from '../test/support/postgres-server';
+
+const CONFIG = 'apps/sample/ai-entity-config.yml';
+const uuidFor = (i: number) => `00000000-0000-4000-8000-${i.toString(16).padStart(12, '0')}`;
 
 function positiveInt(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -23,12 +27,14 @@ function positiveInt(name: string, fallback: number): number {
 }
 
 async function ownTable(url: string, count: number, batch: number) {
-  const dataSource = new DataSource({ type: 'postgres', url, entities: AI_CORE_ENTITIES, migrations: AI_CORE_MIGRATIONS, migrationsRun: true });
+  const dataSource = new DataSource({ type: 'postgres', url, entities: [Product, ...AI_CORE_ENTITIES], migrations: AI_CORE_MIGRATIONS, migrationsRun: true });
   await dataSource.initialize();
+  const registry = new AiEntityRegistry();
+  registry.build(dataSource, loadAiEntityConfig(CONFIG), CONFIG);
   try {
-    const queue = new IndexingQueueService(dataSource, resolveAiCoreOptions({}), new IndexingWakeup());
+    const queue = new IndexingQueueService(dataSource, resolveAiCoreOptions({}), new IndexingWakeup(), registry);
     const claims = new IndexingClaimsRepository(dataSource);
-    const requests = Array.from({ length: count }, (_, i) => ({ entityType: 'product', entityId: String(i), priority: IndexingPriority.LOW }));
+    const requests = Array.from({ length: count }, (_, i) => ({ entityType: 'product', entityId: uuidFor(i), priority: IndexingPriority.LOW }));
     let t = performance.now();
     await queue.enqueue(requests);
     const enqueueSeconds = (performance.now() - t) / 1000;
@@ -56,7 +62,7 @@ async function pgBoss(url: string, count: number, batch: number) {
   await boss.start();
   try {
     await boss.createQueue('bench');
-    const jobs = Array.from({ length: count }, (_, i) => ({ name: 'bench', data: { entityType: 'product', entityId: String(i) }, priority: 0 }));
+    const jobs = Array.from({ length: count }, (_, i) => ({ name: 'bench', data: { entityType: 'product', entityId: uuidFor(i) }, priority: 0 }));
     let t = performance.now();
     for (let i = 0; i < jobs.length; i += 5000) await boss.insert(jobs.slice(i, i + 5000));
     const enqueueSeconds = (performance.now() - t) / 1000;

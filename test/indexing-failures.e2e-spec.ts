@@ -136,6 +136,24 @@ describeEachEngine('Indexing failures with the openai provider', ({ getUrl }) =>
       expect(outcomes.map((o) => [o.entityId, o.result])).toEqual([[id, 'indexed']]);
     });
 
+    it('dead-letters a text over the per-input token limit at once, naming the limit, and still indexes the rest of the batch', async () => {
+      const [shortId, longId] = await insertProducts(ctx.dataSource, [SHORT, LONG]);
+      await ctx.queue.enqueue([shortId, longId].map((entityId) => ({ entityType: 'product', entityId })));
+      await waitForQueueSettled(ctx.dataSource);
+
+      const dead = await ctx.queue.deadLetters();
+      expect(dead).toHaveLength(1);
+      expect(dead[0]).toMatchObject({ entityId: longId, attempts: 1 });
+      expect(dead[0].lastError).toContain(`more than the ${MAX_TOKENS_PER_INPUT}-token limit per input`);
+      expect(dead[0].lastError).toContain(MODEL);
+      expect([...(await ctx.vectorStore.existsByIds('product', [shortId, longId]))]).toEqual([shortId]);
+      // The overlong text was never sent.
+      expect(server.embeddingRequests).toHaveLength(1);
+      expect(server.embeddingRequests[0].inputs).toHaveLength(1);
+      expect(outcomes.map((o) => [o.entityId, o.result]).sort()).toEqual([[longId, 'dead'], [shortId, 'indexed']].sort());
+    });
+
+    // Last in this configuration: after a quota error the shared limiter holds every caller back for a minute.
     it('on insufficient_quota keeps the items (not dead, no attempt used) and tells onQuotaExceeded listeners the owner', async () => {
       server.failNext(10, { status: 429, body: INSUFFICIENT_QUOTA_BODY });
       const ids = await insertProducts(ctx.dataSource, [SHORT, { ...SHORT, name: 'Cup' }]);
@@ -167,22 +185,6 @@ describeEachEngine('Indexing failures with the openai provider', ({ getUrl }) =>
       expect(serverStatuses()).toEqual([429]);
     });
 
-    it('dead-letters a text over the per-input token limit at once, naming the limit, and still indexes the rest of the batch', async () => {
-      const [shortId, longId] = await insertProducts(ctx.dataSource, [SHORT, LONG]);
-      await ctx.queue.enqueue([shortId, longId].map((entityId) => ({ entityType: 'product', entityId })));
-      await waitForQueueSettled(ctx.dataSource);
-
-      const dead = await ctx.queue.deadLetters();
-      expect(dead).toHaveLength(1);
-      expect(dead[0]).toMatchObject({ entityId: longId, attempts: 1 });
-      expect(dead[0].lastError).toContain(`more than the ${MAX_TOKENS_PER_INPUT}-token limit per input`);
-      expect(dead[0].lastError).toContain(MODEL);
-      expect([...(await ctx.vectorStore.existsByIds('product', [shortId, longId]))]).toEqual([shortId]);
-      // The overlong text was never sent.
-      expect(server.embeddingRequests).toHaveLength(1);
-      expect(server.embeddingRequests[0].inputs).toHaveLength(1);
-      expect(outcomes.map((o) => [o.entityId, o.result]).sort()).toEqual([[longId, 'dead'], [shortId, 'indexed']].sort());
-    });
   });
 
   describe('with overlongInput "truncate"', () => {

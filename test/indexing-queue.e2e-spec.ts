@@ -11,6 +11,9 @@ import {
 } from './fixtures/indexing-app.fixture';
 import { describeEachEngine } from './support/test-database';
 
+/** A deterministic uuid per index, so tests can enqueue ids of entities that need not exist. */
+const uuidFor = (i: number) => `00000000-0000-4000-8000-${i.toString(16).padStart(12, '0')}`;
+
 describeEachEngine('IndexingQueueService', ({ getUrl }) => {
   let ctx: IndexingApp;
 
@@ -29,11 +32,11 @@ describeEachEngine('IndexingQueueService', ({ getUrl }) => {
 
   it('enqueues 20,000 requests in one call, coalescing duplicates per entity and owner', async () => {
     const requests: IndexingRequest[] = [];
-    for (let i = 0; i < 8_000; i++) requests.push({ entityType: 'product', entityId: `p-${i}`, priority: IndexingPriority.LOW });
+    for (let i = 0; i < 8_000; i++) requests.push({ entityType: 'product', entityId: uuidFor(i), priority: IndexingPriority.LOW });
     // Duplicates of the first 4,000 (same owner: none), at a higher priority and forced: merged into the same rows.
-    for (let i = 0; i < 4_000; i++) requests.push({ entityType: 'product', entityId: `p-${i}`, priority: IndexingPriority.HIGH, force: true });
+    for (let i = 0; i < 4_000; i++) requests.push({ entityType: 'product', entityId: uuidFor(i), priority: IndexingPriority.HIGH, force: true });
     // The same entities for another owner stay separate items.
-    for (let i = 0; i < 8_000; i++) requests.push({ entityType: 'product', entityId: `p-${i}`, owner: 'job-a', priority: IndexingPriority.LOW });
+    for (let i = 0; i < 8_000; i++) requests.push({ entityType: 'product', entityId: uuidFor(i), owner: 'job-a', priority: IndexingPriority.LOW });
     expect(requests).toHaveLength(20_000);
     // 16,000 distinct rows x 6 parameters is far over PostgreSQL's 65,535 bind parameters: the insert must be chunked.
     expect(16_000 * 6).toBeGreaterThan(65_535);
@@ -104,17 +107,20 @@ describeEachEngine('IndexingQueueService', ({ getUrl }) => {
   });
 
   it('rejects invalid requests with an IndexingQueueError naming the field, and enqueues nothing of the call', async () => {
-    const valid: IndexingRequest = { entityType: 'product', entityId: 'ok-1' };
+    const valid: IndexingRequest = { entityType: 'product', entityId: '00000000-0000-4000-8000-000000000001' };
+    const someId = '00000000-0000-4000-8000-000000000002';
     const cases: Array<[IndexingRequest, RegExp]> = [
-      [{ entityType: '', entityId: '1' }, /request #1 has an invalid "entityType"/],
-      [{ entityType: 'x'.repeat(101), entityId: '1' }, /"entityType"/],
+      [{ entityType: '', entityId: someId }, /request #1 has an invalid "entityType"/],
+      [{ entityType: 'x'.repeat(101), entityId: someId }, /"entityType"/],
+      [{ entityType: 'order', entityId: someId }, /request #1 has entityType "order", which this application does not know; known types: product/],
+      [{ entityType: 'product', entityId: 'p-1' }, /request #1 for entity type "product" has "entityId" "p-1", which is not a uuid/],
       [{ entityType: 'product', entityId: '' }, /request #1 for entity type "product" has an invalid "entityId"/],
       [{ entityType: 'product', entityId: null as unknown as string }, /"entityId"/],
       [{ entityType: 'product', entityId: 'y'.repeat(256) }, /"entityId"/],
-      [{ entityType: 'product', entityId: '1', priority: 1.5 }, /request #1 has priority 1.5/],
-      [{ entityType: 'product', entityId: '1', priority: 40_000 }, /priority 40000/],
-      [{ entityType: 'product', entityId: '1', maxRetries: 0 }, /request #1 has maxRetries 0/],
-      [{ entityType: 'product', entityId: '1', maxRetries: 101 }, /maxRetries 101/],
+      [{ entityType: 'product', entityId: someId, priority: 1.5 }, /request #1 has priority 1.5/],
+      [{ entityType: 'product', entityId: someId, priority: 40_000 }, /priority 40000/],
+      [{ entityType: 'product', entityId: someId, maxRetries: 0 }, /request #1 has maxRetries 0/],
+      [{ entityType: 'product', entityId: someId, maxRetries: 101 }, /maxRetries 101/],
     ];
     for (const [bad, message] of cases) {
       const attempt = ctx.queue.enqueue([valid, bad]);
@@ -124,9 +130,9 @@ describeEachEngine('IndexingQueueService', ({ getUrl }) => {
     await expect(ctx.queue.enqueue(undefined as unknown as IndexingRequest)).rejects.toThrow(/request #0 .*"entityType"/);
     expect(await countOf(ctx.dataSource, `SELECT count(*)::int AS n FROM ai_indexing_queue`)).toBe(0);
     expect(await ctx.queue.enqueue([])).toBe(0);
-    // Numeric ids are accepted and stored as text.
-    expect(await ctx.queue.enqueue({ entityType: 'product', entityId: 42 })).toBe(1);
-    expect(await ctx.dataSource.query(`SELECT entity_id FROM ai_indexing_queue`)).toEqual([{ entity_id: '42' }]);
+    // Ids are stored in PostgreSQL's canonical text form, so one entity is always one queue/vector key.
+    expect(await ctx.queue.enqueue({ entityType: 'product', entityId: 'ABCDEF01-0000-4000-8000-00000000000A' })).toBe(1);
+    expect(await ctx.dataSource.query(`SELECT entity_id FROM ai_indexing_queue`)).toEqual([{ entity_id: 'abcdef01-0000-4000-8000-00000000000a' }]);
   });
 
   it('stats() counts pending, delayed, active and dead items and the age of the oldest runnable one', async () => {
@@ -135,7 +141,8 @@ describeEachEngine('IndexingQueueService', ({ getUrl }) => {
     const ids = await insertProducts(ctx.dataSource, generatedProducts(6));
     await ctx.queue.enqueue(ids.map((entityId) => ({ entityType: 'product', entityId })));
     // One item of an entity type this app does not know: dead-lettered by the worker without retries.
-    await ctx.queue.enqueue({ entityType: 'ghost', entityId: 'g-1', priority: IndexingPriority.HIGH });
+    // (Written directly: enqueue() refuses unknown types; another instance with another config may not.)
+    await ctx.dataSource.query(`INSERT INTO ai_indexing_queue (entity_type, entity_id, priority) VALUES ('ghost', 'g-1', $1)`, [IndexingPriority.HIGH]);
     expect(await ctx.worker.runOnce(1)).toBe(1);
     // Two items claimed by some other worker, one pushed into the future, one backdated to have waited.
     await new IndexingClaimsRepository(ctx.dataSource).claim(2, randomUUID(), 'other-worker', 60_000);

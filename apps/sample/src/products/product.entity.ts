@@ -1,10 +1,14 @@
 import { AICapable } from '@ai-infrastructure/core';
+import { forwardRef } from '@nestjs/common';
 import { Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
 import { ProductRepository } from './product.repository';
 
-/** A catalogue product: the sample's AI-searchable entity. */
+/**
+ * A catalogue product: the sample's AI-searchable entity. `forwardRef` because this file and the
+ * repository's import each other.
+ */
 @Entity('products')
-@AICapable({ entityType: 'product', migrationRepository: ProductRepository })
+@AICapable({ entityType: 'product', migrationRepository: forwardRef(() => ProductRepository) })
 export class Product {
   @PrimaryGeneratedColumn('uuid')
   id: string;

@@ -26,7 +26,19 @@ export function startPgliteWireServer(
 ): Promise<{ address: string; close(): Promise<void> }> {
   const STARTUP_CODE = 196608;
   const SSL_REQUEST_CODE = 80877103;
+  const GSSENC_REQUEST_CODE = 80877104;
   const CANCEL_REQUEST_CODE = 80877102;
+  // Sync ends an extended-protocol sequence (and any error state), then ROLLBACK ends an open transaction.
+  const RESET_SESSION = Buffer.concat([
+    Buffer.from([0x53, 0, 0, 0, 4]),
+    (() => {
+      const sql = Buffer.from('ROLLBACK\0');
+      const header = Buffer.alloc(5);
+      header[0] = 0x51;
+      header.writeInt32BE(4 + sql.length, 1);
+      return Buffer.concat([header, sql]);
+    })(),
+  ]);
   const BOUNDARIES = new Set([0x53 /* S */, 0x51 /* Q */, 0x48 /* H */, 0x70 /* p */]);
 
   interface Connection {
@@ -52,33 +64,44 @@ export function startPgliteWireServer(
     running = true;
     try {
       for (;;) {
+        // A session held by a connection that went away is reset before anyone else may use it.
+        if (owner?.closed) await release();
         const index = owner ? queue.findIndex((u) => u.connection === owner) : queue.length > 0 ? 0 : -1;
         if (index < 0) break;
         const [unit] = queue.splice(index, 1);
         const { connection } = unit;
         if (connection.closed) continue;
-        await db.runExclusive(() =>
-          db.execProtocolRawStream(unit.bytes, {
-            onRawData: (chunk) => {
-              if (!connection.closed && chunk.length > 0) connection.socket.write(Buffer.from(chunk));
-            },
-          }),
-        );
-        owner = db.isInTransaction() || unit.holdsSession ? connection : null;
-        if (connection.closed && owner === connection) await release(connection);
+        try {
+          await db.runExclusive(() =>
+            db.execProtocolRawStream(unit.bytes, {
+              onRawData: (chunk) => {
+                if (!connection.closed && chunk.length > 0) connection.socket.write(Buffer.from(chunk));
+              },
+            }),
+          );
+          owner = db.isInTransaction() || unit.holdsSession ? connection : null;
+        } catch (error) {
+          // A failure of PGlite itself (SQL errors reach the client as ErrorResponse): the client would wait
+          // forever for ReadyForQuery, so drop it; its session is reset on the next turn.
+          console.error('[embedded-postgres] protocol processing failed; closing the client connection:', error);
+          owner = connection;
+          connection.closed = true;
+          connection.socket.destroy();
+        }
       }
-    } catch (error) {
-      // A failure of PGlite itself (not an SQL error, which travels to the client as ErrorResponse).
-      console.error('[embedded-postgres] protocol processing failed:', error);
     } finally {
       running = false;
     }
   }
 
-  async function release(connection: Connection): Promise<void> {
-    if (owner !== connection) return;
+  /** Resets the shared session after its owner left (Sync, then ROLLBACK), discarding the replies. */
+  async function release(): Promise<void> {
     owner = null;
-    if (db.isInTransaction()) await db.runExclusive(() => db.exec('ROLLBACK'));
+    try {
+      await db.runExclusive(() => db.execProtocolRawStream(new Uint8Array(RESET_SESSION), { onRawData: () => undefined }));
+    } catch (error) {
+      console.error('[embedded-postgres] resetting the session of a closed connection failed:', error);
+    }
   }
 
   function onData(connection: Connection, data: Buffer): void {
@@ -88,10 +111,14 @@ export function startPgliteWireServer(
       if (!connection.started) {
         if (buffer.length < 8) return;
         const length = buffer.readInt32BE(0);
+        if (length < 8 || length > 10_000) {
+          connection.socket.destroy();
+          return;
+        }
         if (buffer.length < length) return;
         const code = buffer.readInt32BE(4);
         connection.buffer = buffer.subarray(length);
-        if (code === SSL_REQUEST_CODE) {
+        if (code === SSL_REQUEST_CODE || code === GSSENC_REQUEST_CODE) {
           connection.socket.write('N');
           continue;
         }
@@ -110,6 +137,10 @@ export function startPgliteWireServer(
       if (buffer.length < 5) break;
       const type = buffer[0];
       const length = 1 + buffer.readInt32BE(1);
+      if (length < 5) {
+        connection.socket.destroy();
+        return;
+      }
       if (buffer.length < length) break;
       const message = buffer.subarray(0, length);
       connection.buffer = buffer.subarray(length);
@@ -130,9 +161,19 @@ export function startPgliteWireServer(
     void drain();
   }
 
+  const sockets = new Set<import('node:net').Socket>();
   const server = net.createServer((socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
     if (connections.size >= options.maxConnections) {
-      socket.end();
+      // ErrorResponse 53300 (too_many_connections), so the client reports a reason instead of a reset.
+      const fields = Buffer.from(
+        `SFATAL\0C53300\0Msorry, too many clients already (the embedded database accepts ${options.maxConnections}; raise maxConnections or lower the pool size)\0\0`,
+      );
+      const header = Buffer.alloc(5);
+      header[0] = 0x45;
+      header.writeInt32BE(4 + fields.length, 1);
+      socket.end(Buffer.concat([header, fields]), () => socket.destroy());
       return;
     }
     socket.setNoDelay(true);
@@ -144,7 +185,7 @@ export function startPgliteWireServer(
       connection.closed = true;
       connections.delete(connection);
       for (let i = queue.length - 1; i >= 0; i--) if (queue[i].connection === connection) queue.splice(i, 1);
-      if (owner === connection && !running) void release(connection).then(drain);
+      if (owner === connection) void drain();
     };
     socket.on('close', closed);
     socket.on('error', closed);
@@ -158,7 +199,7 @@ export function startPgliteWireServer(
         address: `${options.host}:${address.port}`,
         close: () =>
           new Promise<void>((done) => {
-            for (const c of connections) c.socket.destroy();
+            for (const socket of sockets) socket.destroy();
             server.close(() => done());
           }),
       });

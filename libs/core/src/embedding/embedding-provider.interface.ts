@@ -49,8 +49,11 @@ export interface EmbeddingProvider {
   readonly maxTokensPerRequest: number;
   /** Most tokens one input may have (OpenAI text-embedding-3-*: 8191). */
   readonly maxTokensPerInput: number;
-  /** Embeds `texts` in one request. The caller keeps each request within the limits above. */
-  embed(texts: string[]): Promise<EmbeddingResult>;
+  /**
+   * Embeds `texts` in one request. The caller keeps each request within the limits above. `signal` aborts
+   * the request at shutdown so in-flight work is released at once instead of waiting for a slow provider.
+   */
+  embed(texts: string[], signal?: AbortSignal): Promise<EmbeddingResult>;
   /** Optional cheap reachability check for health endpoints; throws when unreachable. */
   checkHealth?(): Promise<void>;
   /** Optional exact token count; the default estimate is used when absent. */

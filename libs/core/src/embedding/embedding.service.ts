@@ -1,5 +1,5 @@
 import type { EmbeddingProvider } from './embedding-provider.interface';
-import { EmbeddingProviderError, EmbeddingRateLimitError } from './embedding.errors';
+import { EmbeddingProviderError, EmbeddingQuotaExceededError, EmbeddingRateLimitError } from './embedding.errors';
 import type { ProviderRateLimiter } from './provider-rate-limiter';
 import { estimateTokens, truncateToTokens } from './token-estimate';
 
@@ -18,6 +18,9 @@ interface PreparedInput {
   text: string;
   tokens: number;
 }
+
+/** How long every caller waits after the provider reports an exhausted quota. */
+export const QUOTA_BACKOFF_MS = 60_000;
 
 /** Attempts to shrink a truncated text whose exact count still exceeds the limit before giving up. */
 const MAX_TRUNCATION_ROUNDS = 8;
@@ -68,19 +71,21 @@ export class EmbeddingService {
       signal?.throwIfAborted();
       const tokens = request.reduce((sum, input) => sum + input.tokens, 0);
       await this.limiter.acquire(tokens, signal);
-      const vectors = await this.send(request.map((input) => input.text));
+      const vectors = await this.send(request.map((input) => input.text), signal);
       request.forEach((input, i) => (outcomes[input.index] = { vector: vectors[i] }));
     }
     return outcomes;
   }
 
-  private async send(texts: string[]): Promise<Float32Array[]> {
+  private async send(texts: string[], signal?: AbortSignal): Promise<Float32Array[]> {
     const provider = this.embeddingProvider;
     let result;
     try {
-      result = await provider.embed(texts);
+      result = await provider.embed(texts, signal);
     } catch (error) {
       if (error instanceof EmbeddingRateLimitError) this.limiter.backOff(error.retryAfterMs);
+      // Without quota every request fails: hold all callers back instead of burning through the queue.
+      if (error instanceof EmbeddingQuotaExceededError) this.limiter.backOff(QUOTA_BACKOFF_MS);
       throw error;
     }
     if (result.rateLimit) this.limiter.observe(result.rateLimit);

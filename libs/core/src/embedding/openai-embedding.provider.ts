@@ -83,7 +83,7 @@ export class OpenAiEmbeddingProvider implements EmbeddingProvider {
   }
 
   /** Embeds `texts` in one request; vectors come back in input order. */
-  async embed(texts: string[]): Promise<EmbeddingResult> {
+  async embed(texts: string[], signal?: AbortSignal): Promise<EmbeddingResult> {
     if (texts.length === 0) return { vectors: [] };
     let body: OpenAI.CreateEmbeddingResponse;
     let headers: Headers;
@@ -95,11 +95,12 @@ export class OpenAiEmbeddingProvider implements EmbeddingProvider {
           input: texts,
           encoding_format: 'base64',
           ...(this.sendDimensions ? { dimensions: this.dimensions } : {}),
-        })
+        }, { signal })
         .withResponse();
       body = data;
       headers = response.headers;
     } catch (error) {
+      if (signal?.aborted) throw signal.reason ?? error;
       throw this.toEmbeddingError(error, Date.now() - started >= this.timeoutMs);
     }
     return {

@@ -1,4 +1,4 @@
-import type { Type } from '@nestjs/common';
+import type { ForwardReference, Type } from '@nestjs/common';
 import type { ObjectLiteral, Repository } from 'typeorm';
 
 /** Reflect-metadata key under which {@link AICapable} stores its options. */
@@ -16,8 +16,23 @@ export interface AICapableOptions {
   /**
    * Class token of a Nest provider that is a TypeORM `Repository` of this entity (a custom repository class
    * registered in your module's `providers`). The migration module resolves it from the app's container.
+   * When the entity and repository files import each other, write `forwardRef(() => ProductRepository)`:
+   * the decorator runs while the import cycle is still half-loaded and would otherwise record `undefined`.
    */
-  migrationRepository: Type<Repository<ObjectLiteral>>;
+  migrationRepository: Type<Repository<ObjectLiteral>> | ForwardReference<() => Type<Repository<ObjectLiteral>>>;
+}
+
+/**
+ * The repository class named by `migrationRepository`, following a `forwardRef`; `undefined` when the
+ * decorator recorded nothing usable (typically a circular import).
+ */
+export function resolveMigrationRepository(options: AICapableOptions): Type<Repository<ObjectLiteral>> | undefined {
+  const value = options.migrationRepository as unknown;
+  if (value && typeof value === 'object' && typeof (value as ForwardReference).forwardRef === 'function') {
+    const resolved = (value as ForwardReference<() => Type<Repository<ObjectLiteral>>>).forwardRef();
+    return typeof resolved === 'function' ? resolved : undefined;
+  }
+  return typeof value === 'function' ? (value as Type<Repository<ObjectLiteral>>) : undefined;
 }
 
 /**

@@ -3,9 +3,10 @@ import type { DataSource, EntityMetadata } from 'typeorm';
 
 /** A TypeORM column's metadata (TypeORM does not export the class from its root). */
 type ColumnMetadata = EntityMetadata['primaryColumns'][number];
-import { getAICapableOptions, type AICapableOptions } from './ai-capable.decorator';
+import { getAICapableOptions, resolveMigrationRepository, type AICapableOptions } from './ai-capable.decorator';
 import type { AiEntityConfig } from './ai-entity-config.interface';
 import { AiEntityConfigError } from './entity-config.errors';
+import { entityIdKindOf, type EntityIdKind } from './entity-id';
 
 /** Everything the indexing pipeline knows about one AI-capable entity type of this application. */
 export interface AiEntityDescriptor {
@@ -18,6 +19,8 @@ export interface AiEntityDescriptor {
   metadata: EntityMetadata;
   /** The single primary-key column. */
   primaryColumn: ColumnMetadata;
+  /** How ids of this entity are written as text (and validated at enqueue). */
+  idKind: EntityIdKind;
   /** Property names read to build the text and the metadata (primary key included). */
   selectedProperties: string[];
 }
@@ -46,6 +49,13 @@ export class AiEntityRegistry {
         throw new AiEntityConfigError(
           `Entity type "${options.entityType}" is declared by two @AICapable classes, ${existing.target.name} and ${className}. ` +
             `Give each class its own entityType.`,
+        );
+      }
+      if (!resolveMigrationRepository(options)) {
+        throw new AiEntityConfigError(
+          `@AICapable class ${className} (entity type "${options.entityType}") has migrationRepository ${String(options.migrationRepository)}. ` +
+            `This is usually a circular import between the entity and its repository file: write ` +
+            `migrationRepository: forwardRef(() => YourRepository) (forwardRef from @nestjs/common).`,
         );
       }
       const config = configs.get(options.entityType);
@@ -80,6 +90,7 @@ export class AiEntityRegistry {
         config,
         metadata,
         primaryColumn,
+        idKind: entityIdKindOf(String(dataSource.driver.normalizeType(primaryColumn))),
         selectedProperties: [
           ...new Set([primaryColumn.propertyName, ...config.embeddableFields.map((f) => f.name), ...config.metadataFields]),
         ],

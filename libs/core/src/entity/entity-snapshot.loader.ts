@@ -62,8 +62,9 @@ export async function loadEntitySnapshots(
 }
 
 /**
- * Locks the rows of `ids` (`FOR SHARE`, so they cannot change until the caller's transaction ends) and
- * returns their current row versions. Cheaper than re-reading the content: only the key and `xmin` travel.
+ * Locks the rows of `ids` (`FOR SHARE SKIP LOCKED`, so they cannot change until the caller's transaction
+ * ends) and returns their current row versions; a row locked by a writer is absent from the result.
+ * Cheaper than re-reading the content: only the key and `xmin` travel.
  */
 export async function lockEntityVersions(
   manager: EntityManager,
@@ -79,6 +80,9 @@ export async function lockEntityVersions(
     .addSelect('e.xmin::text', 'ai_row_version')
     .where(`e.${pk} = ANY(:ids)`, { ids })
     .setLock('pessimistic_read')
+    // Rows being written by another transaction are skipped, not waited for: they are about to change, so
+    // the caller treats them as stale, and waiting could deadlock with that writer's own lock order.
+    .setOnLocked('skip_locked')
     .getRawMany();
   return new Map(rows.map((r) => [String(r[pkAlias]), String(r.ai_row_version)]));
 }

@@ -41,7 +41,8 @@ function formatValue(value: unknown): string {
   if (value === null || value === undefined) return '';
   if (value instanceof Date) return Number.isNaN(value.getTime()) ? '' : value.toISOString();
   if (Array.isArray(value)) return value.map(formatValue).filter(Boolean).join(', ');
-  if (typeof value === 'object') return JSON.stringify(value);
+  // Key order of jsonb values is not the order the application wrote: canonical JSON keeps the hash stable.
+  if (typeof value === 'object') return canonicalJson(value);
   // Collapse whitespace so cosmetic reformatting does not change the hash.
   return String(value).replace(/\s+/g, ' ').trim();
 }

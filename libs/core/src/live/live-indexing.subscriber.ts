@@ -20,6 +20,7 @@ import type { VectorStore } from '../vector-store/vector-store.interface';
  */
 export class LiveIndexingSubscriber implements EntitySubscriberInterface<ObjectLiteral> {
   private readonly logger = new Logger('LiveIndexing');
+  private readonly warned = new Set<string>();
 
   constructor(
     private readonly registry: AiEntityRegistry,
@@ -41,7 +42,7 @@ export class LiveIndexingSubscriber implements EntitySubscriberInterface<ObjectL
     const merged = { ...(event.databaseEntity ?? {}), ...event.entity } as ObjectLiteral;
     const id = this.idOf(descriptor, merged);
     if (id === undefined) {
-      this.logger.debug(`An update of ${descriptor.entityType} without its id (QueryBuilder.update?) was not indexed live.`);
+      this.warnOnce(descriptor.entityType, 'update');
       return;
     }
     const complete = [...descriptor.config.embeddableFields.map((f) => f.name), ...descriptor.config.metadataFields].every(
@@ -61,8 +62,22 @@ export class LiveIndexingSubscriber implements EntitySubscriberInterface<ObjectL
     const descriptor = this.registry.findByTarget(event.metadata.target as Function);
     if (!descriptor) return;
     const id = this.idOf(descriptor, event.databaseEntity ?? event.entity, event.entityId as ObjectLiteral | undefined);
-    if (id === undefined) return;
+    if (id === undefined) {
+      this.warnOnce(descriptor.entityType, 'delete');
+      return;
+    }
     await this.vectorStore.delete(descriptor.entityType, [id], event.manager);
+  }
+
+  /** QueryBuilder writes (`repository.update(criteria, …)`, `repository.delete(criteria)`) carry no ids. */
+  private warnOnce(entityType: string, kind: 'update' | 'delete'): void {
+    const key = `${entityType}:${kind}`;
+    if (this.warned.has(key)) return;
+    this.warned.add(key);
+    this.logger.warn(
+      `A ${kind} of "${entityType}" through the QueryBuilder (repository.${kind}(criteria, ...)) carries no entity ids, so it was not ` +
+        `indexed live. Use save()/remove(), or enqueue the affected ids with IndexingQueueService.enqueue() in the same transaction. (Logged once.)`,
+    );
   }
 
   private async enqueue(descriptor: AiEntityDescriptor, entityId: string, event: { manager: InsertEvent<ObjectLiteral>['manager'] }) {

@@ -1,4 +1,4 @@
-import { Column, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
+import { Check, Column, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
 
 /** Where an item is in its life: waiting (possibly until `runAfter`), claimed by a worker, or dead-lettered. */
 export type IndexingItemStatus = 'PENDING' | 'ACTIVE' | 'DEAD';
@@ -13,6 +13,7 @@ export type IndexingItemStatus = 'PENDING' | 'ACTIVE' | 'DEAD';
  * expression index created by the migration, declared here with `synchronize: false`.
  */
 @Entity('ai_indexing_queue')
+@Check('ai_indexing_queue_status_ck', `"status" IN ('PENDING', 'ACTIVE', 'DEAD')`)
 @Index('ai_indexing_queue_pending_uq', { synchronize: false })
 @Index('ai_indexing_queue_claim_idx', { synchronize: false })
 @Index('ai_indexing_queue_lease_idx', { synchronize: false })

@@ -11,6 +11,8 @@ import {
 } from './indexing-request.interface';
 import { IndexingQueueError } from './indexing-queue.errors';
 import { IndexingWakeup } from './indexing-wakeup';
+import { AiEntityRegistry } from '../entity/ai-entity-registry.service';
+import { describeEntityIdKind, normalizeEntityId } from '../entity/entity-id';
 
 const PARAMS_PER_ROW = 6;
 const ROWS_PER_STATEMENT = 5_000;
@@ -31,6 +33,7 @@ export class IndexingQueueService {
     @Inject(AI_DATA_SOURCE) private readonly dataSource: DataSource,
     @Inject(AI_CORE_RESOLVED_OPTIONS) private readonly options: ResolvedAiCoreOptions,
     private readonly wakeup: IndexingWakeup,
+    private readonly registry: AiEntityRegistry,
   ) {}
 
   /**
@@ -148,10 +151,22 @@ export class IndexingQueueService {
     if (typeof request?.entityType !== 'string' || request.entityType.length === 0 || request.entityType.length > 100) {
       throw new IndexingQueueError(`${where} has an invalid "entityType"; give the entity type name (1-100 characters).`);
     }
-    const entityId = request.entityId === undefined || request.entityId === null ? '' : String(request.entityId);
-    if (entityId.length === 0 || entityId.length > 255) {
+    const descriptor = this.registry.find(request.entityType);
+    if (!descriptor) {
+      throw new IndexingQueueError(
+        `${where} has entityType "${request.entityType}", which this application does not know; known types: ${this.registry.entityTypes().join(', ') || '(none)'}.`,
+      );
+    }
+    const raw = request.entityId === undefined || request.entityId === null ? '' : String(request.entityId);
+    if (raw.length === 0 || raw.length > 255) {
       throw new IndexingQueueError(
         `${where} for entity type "${request.entityType}" has an invalid "entityId"; give the entity's primary key (1-255 characters).`,
+      );
+    }
+    const entityId = normalizeEntityId(descriptor, raw);
+    if (entityId === undefined) {
+      throw new IndexingQueueError(
+        `${where} for entity type "${request.entityType}" has "entityId" ${JSON.stringify(raw)}, which is not ${describeEntityIdKind(descriptor.idKind)} like the entity's primary key; give the primary key value.`,
       );
     }
     const priority = request.priority ?? IndexingPriority.NORMAL;
@@ -162,6 +177,6 @@ export class IndexingQueueService {
     if (!Number.isInteger(maxRetries) || maxRetries < 1 || maxRetries > 100) {
       throw new IndexingQueueError(`${where} has maxRetries ${maxRetries}; use an integer from 1 to 100.`);
     }
-    return [request.entityType, entityId, priority, request.owner ?? null, request.force === true, maxRetries];
+    return [request.entityType, entityId, priority, request.owner || null, request.force === true, maxRetries];
   }
 }

@@ -106,11 +106,12 @@ export class PgVectorStore implements VectorStore {
   async delete(entityType: string, entityIds: string[], manager?: EntityManager): Promise<number> {
     if (entityIds.length === 0) return 0;
     const runner = manager ?? this.dataSource.manager;
-    const rows = await runner.query(
-      `DELETE FROM ai_searchable_entities WHERE entity_type = $1 AND entity_id = ANY($2::text[]) RETURNING entity_id`,
+    // TypeORM answers a DELETE on PostgreSQL with [rows, affectedCount].
+    const result = await runner.query(
+      `DELETE FROM ai_searchable_entities WHERE entity_type = $1 AND entity_id = ANY($2::text[])`,
       [entityType, entityIds],
     );
-    return rows.length;
+    return Array.isArray(result) && typeof result[1] === 'number' ? result[1] : 0;
   }
 
   async search(query: VectorSearchQuery): Promise<VectorSearchHit[]> {

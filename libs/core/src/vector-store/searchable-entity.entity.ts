@@ -34,7 +34,7 @@ export class SearchableEntityRecord {
   @Column({ type: 'int' })
   dimensions: number;
 
-  @Column({ type: 'jsonb', default: () => "'{}'::jsonb" })
+  @Column({ type: 'jsonb' })
   metadata: Record<string, unknown>;
 
   @Column({ name: 'indexed_at', type: 'timestamptz', default: () => 'now()' })

@@ -2,17 +2,16 @@ import { Logger } from '@nestjs/common';
 import type { DataSource, EntityManager } from 'typeorm';
 import type { ResolvedAiCoreOptions } from '../config/ai-core-options.resolver';
 import { EmbeddingQuotaExceededError, EmbeddingRateLimitError } from '../embedding/embedding.errors';
-import type { EmbeddingService } from '../embedding/embedding.service';
+import { QUOTA_BACKOFF_MS, type EmbeddingService } from '../embedding/embedding.service';
 import type { AiEntityRegistry } from '../entity/ai-entity-registry.service';
 import { loadEntitySnapshots, lockEntityVersions, type EntitySnapshot } from '../entity/entity-snapshot.loader';
 import { sameMetadata } from '../entity/entity-text.builder';
+import { describeEntityIdKind, normalizeEntityId } from '../entity/entity-id';
 import type { IndexingHooks, IndexingOutcome } from '../queue/indexing-hooks';
 import { encodeVector } from '../vector-store/vector-codec';
 import type { VectorStore } from '../vector-store/vector-store.interface';
 import type { ClaimedItem, DeadItem, IndexingClaimsRepository } from './indexing-claims.repository';
 
-/** How long quota-blocked work waits before it is tried again. */
-const QUOTA_RETRY_MS = 60_000;
 
 /** `metadata`: same text, so no embedding, but the metadata fields changed and the row must be refreshed. */
 type Action = 'embed' | 'unchanged' | 'metadata' | 'remove' | 'fail';
@@ -89,8 +88,21 @@ export class IndexingBatchProcessor {
         group.forEach((item) => plan.push({ item, action: 'fail', hash: null, version: null, error }));
         continue;
       }
-      const snapshots = await loadEntitySnapshots(this.dataSource.manager, descriptor, group.map((i) => i.entityId), space);
+      // Items written to the queue by other means than enqueue() may carry malformed ids; they fail alone
+      // instead of making the whole batch's query fail.
+      const valid = group.filter((item) => normalizeEntityId(descriptor, item.entityId) === item.entityId);
+      const snapshots = await loadEntitySnapshots(this.dataSource.manager, descriptor, valid.map((i) => i.entityId), space);
       for (const item of group) {
+        if (!valid.includes(item)) {
+          plan.push({
+            item,
+            action: 'fail',
+            hash: null,
+            version: null,
+            error: `Entity id ${JSON.stringify(item.entityId)} of entity type "${entityType}" is not ${describeEntityIdKind(descriptor.idKind)} in canonical form; enqueue it through IndexingQueueService.enqueue(), which validates and normalises ids.`,
+          });
+          continue;
+        }
         const snapshot = snapshots.get(item.entityId);
         if (!snapshot) {
           // The row is gone: its vector (if any) must go too. The live path usually removed it already.
@@ -192,7 +204,7 @@ export class IndexingBatchProcessor {
         // A 429 is back-pressure, not a failure of these items: no attempt is consumed.
         await this.claims.requeue(manager, where, { consumeAttempt: false, delayMs: error.retryAfterMs, error: error.message });
       } else if (error instanceof EmbeddingQuotaExceededError) {
-        await this.claims.requeue(manager, where, { consumeAttempt: false, delayMs: QUOTA_RETRY_MS, error: error.message });
+        await this.claims.requeue(manager, where, { consumeAttempt: false, delayMs: QUOTA_BACKOFF_MS, error: error.message });
       } else {
         dead = await this.claims.requeue(manager, where, {
           consumeAttempt: true,

@@ -18,6 +18,9 @@ import type { VectorStore } from '../vector-store/vector-store.interface';
 import { IndexingBatchProcessor } from './indexing-batch.processor';
 import { IndexingClaimsRepository } from './indexing-claims.repository';
 
+/** Claimed items between two vacuums of the queue table on PGlite. */
+const VACUUM_EVERY_ITEMS = 10_000;
+
 /**
  * The indexing workers of this app instance: `concurrency` loops that claim a batch, process it and
  * complete it, plus a periodic sweep that reclaims expired leases (also run at startup). Every instance
@@ -38,12 +41,18 @@ export class IndexingWorkerService implements OnApplicationBootstrap, BeforeAppl
   private abort = new AbortController();
   private sweepTimer?: NodeJS.Timeout;
   private inFlight = 0;
+  /** PGlite has no autovacuum: the worker vacuums the queue itself there (see maybeVacuum). */
+  private embedded?: Promise<boolean>;
+  private claimedSinceVacuum = 0;
+  private claimedTotal = 0;
+  private nextAnalyzeAt = VACUUM_EVERY_ITEMS;
+  private vacuuming?: Promise<void>;
 
   constructor(
     @Inject(AI_DATA_SOURCE) private readonly dataSource: DataSource,
     @Inject(AI_CORE_RESOLVED_OPTIONS) private readonly options: ResolvedAiCoreOptions,
     @Inject(VECTOR_STORE) vectorStore: VectorStore,
-    registry: AiEntityRegistry,
+    private readonly registry: AiEntityRegistry,
     embedding: EmbeddingService,
     private readonly hooks: IndexingHooks,
     private readonly wakeup: IndexingWakeup,
@@ -119,6 +128,7 @@ export class IndexingWorkerService implements OnApplicationBootstrap, BeforeAppl
     const token = randomUUID();
     const items = await this.claims.claim(batchSize, token, this.workerId, this.options.worker.leaseMs);
     if (items.length === 0) return 0;
+    this.claimedSinceVacuum += items.length;
     this.inFlight++;
     const heartbeat = setInterval(() => {
       this.claims.heartbeat(token, this.options.worker.leaseMs).catch((e) =>
@@ -132,7 +142,37 @@ export class IndexingWorkerService implements OnApplicationBootstrap, BeforeAppl
       clearInterval(heartbeat);
       this.inFlight--;
     }
+    await this.maybeVacuum();
     return items.length;
+  }
+
+  /**
+   * Every claimed item leaves dead row versions in the queue table and its indexes. PostgreSQL's
+   * autovacuum reclaims them; PGlite has none, and without it every claim scans past all the dead entries
+   * of earlier ones, so throughput falls as a backfill proceeds. On PGlite the worker therefore vacuums the
+   * queue table after every `VACUUM_EVERY_ITEMS` claimed items (one vacuum at a time per instance), and
+   * refreshes the statistics of the tables a batch reads.
+   */
+  private async maybeVacuum(): Promise<void> {
+    if (this.claimedSinceVacuum < VACUUM_EVERY_ITEMS || this.vacuuming) return;
+    this.embedded ??= this.dataSource.query(`SELECT version() AS version`).then(([row]) => /PGlite/i.test(row.version));
+    if (!(await this.embedded)) return;
+    this.claimedSinceVacuum = 0;
+    this.claimedTotal += VACUUM_EVERY_ITEMS;
+    // Fresh statistics of the tables a batch joins keep the planner on index scans as they grow; they
+    // matter when a table's size changed a lot, so they are refreshed at doubling intervals.
+    let analyze = Promise.resolve<unknown>(undefined);
+    if (this.claimedTotal >= this.nextAnalyzeAt) {
+      this.nextAnalyzeAt *= 2;
+      const tables = ['ai_searchable_entities', ...this.registry.all().map((d) => d.metadata.tablePath)];
+      analyze = this.dataSource.query(`ANALYZE ${tables.map((t) => `"${t.replace(/"/g, '""')}"`).join(', ')}`);
+    }
+    this.vacuuming = analyze
+      .then(() => this.dataSource.query(`VACUUM (ANALYZE) ai_indexing_queue`))
+      .then(() => undefined)
+      .catch((e) => this.logger.warn(`Vacuuming ai_indexing_queue failed: ${(e as Error).message}`))
+      .finally(() => (this.vacuuming = undefined));
+    await this.vacuuming;
   }
 
   /**

@@ -18,7 +18,7 @@ export class AiCoreInit1732100000000 implements MigrationInterface {
         content_hash char(64) NOT NULL,
         model varchar(200) NOT NULL,
         dimensions int NOT NULL,
-        metadata jsonb NOT NULL DEFAULT '{}'::jsonb,
+        metadata jsonb NOT NULL,
         indexed_at timestamptz NOT NULL DEFAULT now(),
         CONSTRAINT ai_searchable_entities_pk PRIMARY KEY (entity_type, entity_id)
       )`);
@@ -33,7 +33,7 @@ export class AiCoreInit1732100000000 implements MigrationInterface {
         priority smallint NOT NULL DEFAULT 50,
         owner varchar(255),
         force boolean NOT NULL DEFAULT false,
-        status varchar(10) NOT NULL DEFAULT 'PENDING' CHECK (status IN ('PENDING', 'ACTIVE', 'DEAD')),
+        status varchar(10) NOT NULL DEFAULT 'PENDING',
         attempts int NOT NULL DEFAULT 0,
         max_retries int NOT NULL DEFAULT 5,
         run_after timestamptz NOT NULL DEFAULT now(),
@@ -42,7 +42,8 @@ export class AiCoreInit1732100000000 implements MigrationInterface {
         lease_expires_at timestamptz,
         last_error text,
         created_at timestamptz NOT NULL DEFAULT now(),
-        updated_at timestamptz NOT NULL DEFAULT now()
+        updated_at timestamptz NOT NULL DEFAULT now(),
+        CONSTRAINT ai_indexing_queue_status_ck CHECK (status IN ('PENDING', 'ACTIVE', 'DEAD'))
       )`);
     // One pending item per entity and owner: re-enqueueing coalesces instead of piling up work.
     await queryRunner.query(`

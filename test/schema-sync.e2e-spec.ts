@@ -1,0 +1,52 @@
+import { AI_CORE_ENTITIES, AI_CORE_MIGRATIONS, createAiDataSource, PgVectorStore, SEARCHABLE_ENTITY_HNSW_INDEX } from '@ai-infrastructure/core';
+import type { DataSource } from 'typeorm';
+import { describeEachEngine } from './support/test-database';
+
+/**
+ * The schema comes from migrations; TypeORM's schema builder (what `synchronize` and
+ * `migration:generate` run) must find nothing of the core tables to change — in particular it must not
+ * drop the HNSW index, the partial queue indexes or the status check, which it cannot express itself.
+ */
+describeEachEngine('Core schema vs TypeORM schema sync', ({ getUrl, engine }) => {
+  let dataSource: DataSource;
+
+  beforeAll(async () => {
+    dataSource = await createAiDataSource(
+      { entities: AI_CORE_ENTITIES, migrations: AI_CORE_MIGRATIONS, migrationsRun: true, logging: false },
+      { DATABASE_URL: getUrl() },
+    );
+    await dataSource.initialize();
+    await new PgVectorStore(dataSource).prepare('feature-hashing-v1-384', 384);
+  });
+
+  afterAll(async () => {
+    await dataSource?.destroy();
+  });
+
+  it('the migrations created the indexes and the check the entities declare', async () => {
+    const indexes: Array<{ indexname: string }> = await dataSource.query(
+      `SELECT indexname FROM pg_indexes WHERE tablename IN ('ai_indexing_queue', 'ai_searchable_entities') ORDER BY 1`,
+    );
+    const names = indexes.map((i) => i.indexname);
+    expect(names).toEqual(
+      expect.arrayContaining([
+        'ai_indexing_queue_pending_uq',
+        'ai_indexing_queue_claim_idx',
+        'ai_indexing_queue_lease_idx',
+        'ai_indexing_queue_owner_idx',
+        'ai_searchable_entities_space_idx',
+      ]),
+    );
+    // HNSW only on a PostgreSQL server: PGlite searches exactly.
+    expect(names.includes(SEARCHABLE_ENTITY_HNSW_INDEX)).toBe(engine === 'postgres');
+    const checks = await dataSource.query(`SELECT conname FROM pg_constraint WHERE conname = 'ai_indexing_queue_status_ck'`);
+    expect(checks).toHaveLength(1);
+  });
+
+  it('schema sync would not drop or alter anything of the core tables', async () => {
+    const sql = await dataSource.driver.createSchemaBuilder().log();
+    const statements = sql.upQueries.map((q) => q.query);
+    const touchingCore = statements.filter((q) => /ai_indexing_queue|ai_searchable_entities/.test(q));
+    expect(touchingCore).toEqual([]);
+  });
+});
