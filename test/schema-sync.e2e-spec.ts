@@ -1,5 +1,13 @@
-import { AI_CORE_ENTITIES, AI_CORE_MIGRATIONS, createAiDataSource, PgVectorStore, SEARCHABLE_ENTITY_HNSW_INDEX } from '@ai-infrastructure/core';
+import {
+  AI_CORE_ENTITIES,
+  AI_CORE_MIGRATIONS,
+  AiCoreConfigurationError,
+  createAiDataSource,
+  PgVectorStore,
+  SEARCHABLE_ENTITY_HNSW_INDEX,
+} from '@ai-infrastructure/core';
 import type { DataSource } from 'typeorm';
+import { bootIndexingApp } from './fixtures/indexing-app.fixture';
 import { describeEachEngine } from './support/test-database';
 
 /**
@@ -48,5 +56,20 @@ describeEachEngine('Core schema vs TypeORM schema sync', ({ getUrl, engine }) =>
     const statements = sql.upQueries.map((q) => q.query);
     const touchingCore = statements.filter((q) => /ai_indexing_queue|ai_searchable_entities/.test(q));
     expect(touchingCore).toEqual([]);
+  });
+});
+
+describeEachEngine('Startup without the core migrations', ({ getUrl }) => {
+  it('fails with a sentence that says which tables are missing and how to create them', async () => {
+    // No migrations run: the core tables are never created.
+    const failure = await bootIndexingApp({ databaseUrl: getUrl(), logger: false, migrationsRun: false }).then(
+      async (ctx) => {
+        await ctx.close();
+        return undefined;
+      },
+      (error: Error) => error,
+    );
+    expect(failure).toBeInstanceOf(AiCoreConfigurationError);
+    expect(failure!.message).toMatch(/ai_indexing_queue, ai_searchable_entities\) do not exist.*AI_CORE_MIGRATIONS.*migrationsRun: true/);
   });
 });

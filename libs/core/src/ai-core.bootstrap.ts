@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
 import { AI_CORE_RESOLVED_OPTIONS, AI_DATA_SOURCE, EMBEDDING_PROVIDER } from './ai-core.constants';
 import type { ResolvedAiCoreOptions } from './config/ai-core-options.resolver';
+import { AiCoreConfigurationError } from './config/ai-core.errors';
 import type { EmbeddingProvider } from './embedding/embedding-provider.interface';
 import { loadAiEntityConfig } from './entity/ai-entity-config.loader';
 import { AiEntityRegistry } from './entity/ai-entity-registry.service';
@@ -29,6 +30,7 @@ export class AiCoreBootstrap implements OnModuleInit {
   ) {}
 
   async onModuleInit(): Promise<void> {
+    await this.assertSchema();
     const configs = loadAiEntityConfig(this.options.entityConfigPath);
     this.registry.build(this.dataSource, configs, this.options.entityConfigPath);
     await this.vectorStore.prepare(this.provider.model, this.provider.dimensions);
@@ -39,5 +41,18 @@ export class AiCoreBootstrap implements OnModuleInit {
     this.logger.log(
       `Embedding provider "${this.provider.name}" (${this.provider.model}, ${this.provider.dimensions} dimensions); live indexing ${this.options.liveIndexing ? 'on' : 'off'}.`,
     );
+  }
+
+  /** The core tables come from migrations; without them every later step fails with a bare SQL error. */
+  private async assertSchema(): Promise<void> {
+    const [row] = await this.dataSource.query(
+      `SELECT to_regclass('ai_indexing_queue') IS NOT NULL AND to_regclass('ai_searchable_entities') IS NOT NULL AS ready`,
+    );
+    if (!row?.ready) {
+      throw new AiCoreConfigurationError(
+        'The AI core tables (ai_indexing_queue, ai_searchable_entities) do not exist in this database. Add AI_CORE_MIGRATIONS ' +
+          "to your DataSource's migrations and run them (migrationsRun: true, or your migration command, e.g. npm run db:migrate).",
+      );
+    }
   }
 }
