@@ -1,3 +1,4 @@
+import request from 'supertest';
 import { buildEntityText, computeContentHash, parseAiEntityConfig, type AiCoreModuleOptions, type IndexingOutcome } from '@ai-infrastructure/core';
 import { readFileSync } from 'node:fs';
 import {
@@ -191,7 +192,7 @@ describeEachEngine('Indexing failures with the openai provider', ({ getUrl }) =>
     let ctx: IndexingApp;
 
     beforeAll(async () => {
-      ctx = await bootIndexingApp({ databaseUrl: getUrl(), core: coreOptions('truncate') });
+      ctx = await bootIndexingApp({ databaseUrl: getUrl(), core: coreOptions('truncate'), web: true });
     });
 
     afterAll(async () => {
@@ -219,6 +220,18 @@ describeEachEngine('Indexing failures with the openai provider', ({ getUrl }) =>
       // The hash stays the hash of the whole text, so an unchanged row is not re-embedded.
       expect((await ctx.vectorStore.contentHashes('product', [id])).get(id)).toBe(computeContentHash(fullText, MODEL, DIMENSIONS));
       expect(await ctx.queue.deadLetters()).toEqual([]);
+    });
+
+    it('answers a search whose query the provider rate-limits with 503 and the reason, not a 500', async () => {
+      server.failNext(1, { status: 429, headers: { 'retry-after-ms': '20' } });
+      const res = await request(ctx.app.getHttpServer())
+        .get('/api/ai/search')
+        .query({ entityType: 'product', q: 'anything' })
+        .expect(503);
+      expect(res.body).toMatchObject({ statusCode: 503, error: 'Service Unavailable' });
+      expect(res.body.message).toContain('rate limiting');
+      // Once the provider recovers the same search works.
+      await request(ctx.app.getHttpServer()).get('/api/ai/search').query({ entityType: 'product', q: 'anything' }).expect(200);
     });
   });
 });

@@ -1,6 +1,6 @@
-import { AiSearchRequestError, AiSearchService } from '@ai-infrastructure/core';
-import { BadRequestException, Controller, Get, Query } from '@nestjs/common';
-import { ApiBadRequestResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { AiSearchRequestError, AiSearchService, EmbeddingQuotaExceededError, EmbeddingRateLimitError } from '@ai-infrastructure/core';
+import { BadRequestException, Controller, Get, Query, ServiceUnavailableException } from '@nestjs/common';
+import { ApiBadRequestResponse, ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import { SearchQueryDto } from './search-query.dto';
 import { SearchResponseDto } from './search-result.dto';
 
@@ -14,6 +14,7 @@ export class SearchController {
   @ApiOperation({ summary: 'Semantic search', description: 'Embeds `q` and returns the nearest entities of `entityType`.' })
   @ApiOkResponse({ type: SearchResponseDto })
   @ApiBadRequestResponse({ description: 'Invalid parameter or unknown entity type; the message names the field.' })
+  @ApiServiceUnavailableResponse({ description: 'The embedding provider is rate limiting or out of quota; retry later.' })
   async find(@Query() query: SearchQueryDto): Promise<SearchResponseDto> {
     try {
       const results = await this.search.search({
@@ -26,6 +27,10 @@ export class SearchController {
       return { entityType: query.entityType, results };
     } catch (error) {
       if (error instanceof AiSearchRequestError) throw new BadRequestException(error.message);
+      // The query could not be embedded right now: a temporary condition of the provider, not a server bug.
+      if (error instanceof EmbeddingRateLimitError || error instanceof EmbeddingQuotaExceededError) {
+        throw new ServiceUnavailableException(error.message);
+      }
       throw error;
     }
   }
