@@ -225,6 +225,31 @@ describe('EmbeddingService (real provider, limiter and fake OpenAI server)', () 
       expect(error).toMatchObject({ retryable: true, status: 500 });
     });
 
+    it('isolates an input the provider rejects (400): only that input fails, the rest of the batch is embedded', async () => {
+      // The server's own per-input limit (20 tokens) is lower than what the client was told (8191), as when a
+      // token estimate undercounts: the client sends, the server answers 400 for the whole request.
+      const strict = await startFakeOpenAiServer({ maxTokensPerInput: 20 });
+      try {
+        const service = new EmbeddingService(providerFor(strict), new ProviderRateLimiter({}), { overlongInput: 'fail' });
+        const texts = ['red shoes', 'blue hat', 'word '.repeat(60).trim(), 'green scarf', 'white socks'];
+        const outcomes = await service.embedTexts(texts);
+        expect('error' in outcomes[2] && outcomes[2].error).toMatch(/rejected this input: .*HTTP 400/);
+        for (const i of [0, 1, 3, 4]) expect(Array.from(vectorOf(outcomes[i]))).toEqual(Array.from(fakeEmbedding(texts[i], 384)));
+        // 1 full request, then halves down to the culprit: a handful, not one per input.
+        expect(strict.embeddingRequests.length).toBeLessThanOrEqual(7);
+        expect(strict.embeddingRequests.filter((r) => r.status === 400).length).toBeGreaterThanOrEqual(2);
+      } finally {
+        await strict.close();
+      }
+    });
+
+    it('does not split on rejections that are not about the input (401): the whole call fails', async () => {
+      server.failNext(1, { status: 401 });
+      const error = await serviceFor().embedTexts(['a', 'b', 'c']).catch((e: unknown) => e);
+      expect(error).toMatchObject({ retryable: false, status: 401 });
+      expect(server.embeddingRequests).toHaveLength(1);
+    });
+
     it('stops waiting for the limiter when the signal aborts, without sending anything', async () => {
       const limiter = new ProviderRateLimiter({});
       limiter.backOff(60_000);

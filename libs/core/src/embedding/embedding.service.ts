@@ -68,13 +68,33 @@ export class EmbeddingService {
     });
 
     for (const request of this.split(prepared)) {
-      signal?.throwIfAborted();
-      const tokens = request.reduce((sum, input) => sum + input.tokens, 0);
-      await this.limiter.acquire(tokens, signal);
-      const vectors = await this.send(request.map((input) => input.text), signal);
-      request.forEach((input, i) => (outcomes[input.index] = { vector: vectors[i] }));
+      await this.sendIsolating(request, outcomes, signal);
     }
     return outcomes;
+  }
+
+  /**
+   * Sends one request; when the provider rejects it as invalid input (400/413/422), splits it in halves
+   * and retries them, so that only the offending input fails (as its own `{ error }`) instead of the
+   * whole batch — at the cost of about log2(n) extra requests, and only when a rejection happens.
+   */
+  private async sendIsolating(request: PreparedInput[], outcomes: EmbedOutcome[], signal?: AbortSignal): Promise<void> {
+    signal?.throwIfAborted();
+    const tokens = request.reduce((sum, input) => sum + input.tokens, 0);
+    await this.limiter.acquire(tokens, signal);
+    try {
+      const vectors = await this.send(request.map((input) => input.text), signal);
+      request.forEach((input, i) => (outcomes[input.index] = { vector: vectors[i] }));
+    } catch (error) {
+      if (!isInputRejection(error)) throw error;
+      if (request.length === 1) {
+        outcomes[request[0].index] = { error: `The embedding provider rejected this input: ${error.message}` };
+        return;
+      }
+      const middle = Math.ceil(request.length / 2);
+      await this.sendIsolating(request.slice(0, middle), outcomes, signal);
+      await this.sendIsolating(request.slice(middle), outcomes, signal);
+    }
   }
 
   private async send(texts: string[], signal?: AbortSignal): Promise<Float32Array[]> {
@@ -181,4 +201,13 @@ export class EmbeddingService {
     if (current.length > 0) requests.push(current);
     return requests;
   }
+}
+
+/** A non-retryable answer that blames the request's content rather than the account or the endpoint. */
+function isInputRejection(error: unknown): error is EmbeddingProviderError {
+  return (
+    error instanceof EmbeddingProviderError &&
+    !error.retryable &&
+    (error.status === 400 || error.status === 413 || error.status === 422)
+  );
 }
