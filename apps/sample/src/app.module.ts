@@ -1,11 +1,12 @@
 import { AiCoreModule, createAiDataSource } from '@ai-infrastructure/core';
+import { MigrationModule } from '@ai-infrastructure/migration-core';
 import { AiWebModule } from '@ai-infrastructure/web';
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { ProductsModule } from './products/products.module';
 import { sampleCoreOptions, sampleDataSourceOptions } from './sample.config';
 
-/** The sample products catalogue: TypeORM on PostgreSQL or embedded PGlite, the AI core and its web endpoints. */
+/** The sample products catalogue: TypeORM on PostgreSQL or embedded PGlite, the AI core, backfill jobs and the web endpoints. */
 @Module({
   imports: [
     TypeOrmModule.forRootAsync({
@@ -13,6 +14,7 @@ import { sampleCoreOptions, sampleDataSourceOptions } from './sample.config';
       dataSourceFactory: (options) => createAiDataSource(options!),
     }),
     AiCoreModule.forRootAsync({ useFactory: () => sampleCoreOptions() }),
+    MigrationModule.forRoot(),
     AiWebModule.forRoot(),
     ProductsModule,
   ],

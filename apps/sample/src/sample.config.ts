@@ -1,4 +1,5 @@
 import { AI_CORE_ENTITIES, AI_CORE_MIGRATIONS, type AiCoreModuleOptions, type AiDataSourceOptions } from '@ai-infrastructure/core';
+import { AI_MIGRATION_ENTITIES, AI_MIGRATION_MIGRATIONS } from '@ai-infrastructure/migration-core';
 import { CreateProducts1732100001000 } from './migrations/1732100001000-create-products';
 import { Product } from './products/product.entity';
 
@@ -22,8 +23,8 @@ function bool(env: NodeJS.ProcessEnv, key: string): boolean | undefined {
 /** TypeORM options of the sample app: its entities and migrations plus the core library's. */
 export function sampleDataSourceOptions(env: NodeJS.ProcessEnv = process.env): AiDataSourceOptions {
   return {
-    entities: [Product, ...AI_CORE_ENTITIES],
-    migrations: [...AI_CORE_MIGRATIONS, CreateProducts1732100001000],
+    entities: [Product, ...AI_CORE_ENTITIES, ...AI_MIGRATION_ENTITIES],
+    migrations: [...AI_CORE_MIGRATIONS, ...AI_MIGRATION_MIGRATIONS, CreateProducts1732100001000],
     migrationsRun: bool(env, 'DB_MIGRATIONS_RUN') ?? true,
     poolSize: int(env, 'DB_POOL_SIZE') ?? 10,
     logging: ['error'],

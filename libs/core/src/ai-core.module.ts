@@ -17,6 +17,7 @@ import { HashingEmbeddingProvider } from './embedding/hashing-embedding.provider
 import { OpenAiEmbeddingProvider } from './embedding/openai-embedding.provider';
 import { ProviderRateLimiter } from './embedding/provider-rate-limiter';
 import { AiEntityRegistry } from './entity/ai-entity-registry.service';
+import { EntityPageReader } from './entity/entity-page.reader';
 import { IndexingHooks } from './queue/indexing-hooks';
 import { IndexingQueueService } from './queue/indexing-queue.service';
 import { IndexingWakeup } from './queue/indexing-wakeup';
@@ -61,6 +62,7 @@ const providers: Provider[] = [
   PgVectorStore,
   { provide: VECTOR_STORE, useExisting: PgVectorStore },
   AiEntityRegistry,
+  EntityPageReader,
   IndexingWakeup,
   IndexingHooks,
   IndexingQueueService,
@@ -77,6 +79,7 @@ const exported = [
   ProviderRateLimiter,
   EmbeddingService,
   AiEntityRegistry,
+  EntityPageReader,
   IndexingHooks,
   IndexingQueueService,
   IndexingWorkerService,

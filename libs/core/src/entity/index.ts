@@ -5,3 +5,4 @@ export { AiEntityRegistry, type AiEntityDescriptor } from './ai-entity-registry.
 export { AiEntityConfigError } from './entity-config.errors';
 export { buildEntityText, computeContentHash, extractMetadata } from './entity-text.builder';
 export type { EntityIdKind } from './entity-id';
+export { EntityPageReader, type EntityPageFilters, type EntityPageRow } from './entity-page.reader';

@@ -1,0 +1,107 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { DataSource, EntityManager, SelectQueryBuilder } from 'typeorm';
+import { AI_DATA_SOURCE, EMBEDDING_PROVIDER } from '../ai-core.constants';
+import type { EmbeddingProvider } from '../embedding/embedding-provider.interface';
+import { SearchableEntityRecord } from '../vector-store/searchable-entity.entity';
+import { AiEntityRegistry, type AiEntityDescriptor } from './ai-entity-registry.service';
+import { AiEntityConfigError } from './entity-config.errors';
+import { buildEntityText, computeContentHash } from './entity-text.builder';
+
+
+/** Row filters of a page read; pushed into SQL. */
+export interface EntityPageFilters {
+  /** Only rows created before this instant (needs a `@CreateDateColumn`). */
+  createdBefore?: Date;
+  /** Only rows created at or after this instant (needs a `@CreateDateColumn`). */
+  createdAfter?: Date;
+  /** Only these primary keys. */
+  ids?: string[];
+}
+
+/** One row of a page: its id, the hash of its current content and the hash stored with its vector. */
+export interface EntityPageRow {
+  entityId: string;
+  hash: string;
+  /** Null when the entity has no vector. */
+  storedHash: string | null;
+}
+
+/**
+ * Reads an entity table in primary-key order, page by page (keyset pagination: `pk > last ORDER BY pk
+ * LIMIT n`, so page 1,000 costs what page 1 costs, unlike OFFSET), with each row's current content hash
+ * and the hash stored with its vector. Used by backfills to decide what to enqueue.
+ */
+@Injectable()
+export class EntityPageReader {
+  constructor(
+    @Inject(AI_DATA_SOURCE) private readonly dataSource: DataSource,
+    @Inject(EMBEDDING_PROVIDER) private readonly provider: EmbeddingProvider,
+    private readonly registry: AiEntityRegistry,
+  ) {}
+
+  /** Reads the page after `afterId` (or the first page when null). */
+  async readPage(
+    entityType: string,
+    page: { afterId: string | null; limit: number; filters?: EntityPageFilters },
+    manager: EntityManager = this.dataSource.manager,
+  ): Promise<EntityPageRow[]> {
+    const descriptor = this.require(entityType);
+    const pk = descriptor.primaryColumn.propertyName;
+    const query = this.filtered(manager, descriptor, page.filters)
+      .select(descriptor.selectedProperties.map((p) => `e.${p}`))
+      .leftJoin(SearchableEntityRecord, 's', `s.entityType = :entityType AND s.entityId = e.${pk}::text`, { entityType })
+      .addSelect('s.contentHash', 'ai_stored_hash')
+      .orderBy(`e.${pk}`, 'ASC')
+      .limit(page.limit);
+    if (page.afterId !== null) query.andWhere(`e.${pk} > :afterId`, { afterId: page.afterId });
+    const { raw, entities } = await query.getRawAndEntities();
+    const pkAlias = `e_${descriptor.primaryColumn.databaseName}`;
+    const stored = new Map<string, string | null>(raw.map((r: Record<string, unknown>) => [String(r[pkAlias]), (r.ai_stored_hash as string | null) ?? null]));
+    return (entities as Array<Record<string, unknown>>).map((entity) => {
+      const entityId = String(entity[pk]);
+      const text = buildEntityText(entity, descriptor.config);
+      return {
+        entityId,
+        hash: computeContentHash(text, this.provider.model, this.provider.dimensions),
+        storedHash: stored.get(entityId) ?? null,
+      };
+    });
+  }
+
+  /** Number of rows matching the filters. */
+  async count(entityType: string, filters?: EntityPageFilters, manager: EntityManager = this.dataSource.manager): Promise<number> {
+    return this.filtered(manager, this.require(entityType), filters).getCount();
+  }
+
+  /** Whether the entity type has a creation-date column, so createdBefore/createdAfter filters can apply. */
+  hasCreatedDate(entityType: string): boolean {
+    return Boolean(this.require(entityType).metadata.createDateColumn);
+  }
+
+  private filtered(manager: EntityManager, descriptor: AiEntityDescriptor, filters: EntityPageFilters = {}): SelectQueryBuilder<object> {
+    const pk = descriptor.primaryColumn.propertyName;
+    const query = manager.createQueryBuilder(descriptor.target, 'e').where('1 = 1');
+    if (filters.ids) query.andWhere(`e.${pk} = ANY(:ids)`, { ids: filters.ids });
+    if (filters.createdBefore || filters.createdAfter) {
+      const created = descriptor.metadata.createDateColumn;
+      if (!created) {
+        throw new AiEntityConfigError(
+          `Entity type "${descriptor.entityType}" (${descriptor.target.name}) has no @CreateDateColumn, so the createdBefore/createdAfter filters cannot apply; add one or filter by ids.`,
+        );
+      }
+      if (filters.createdBefore) query.andWhere(`e.${created.propertyName} < :createdBefore`, { createdBefore: filters.createdBefore });
+      if (filters.createdAfter) query.andWhere(`e.${created.propertyName} >= :createdAfter`, { createdAfter: filters.createdAfter });
+    }
+    return query as SelectQueryBuilder<object>;
+  }
+
+  private require(entityType: string): AiEntityDescriptor {
+    const descriptor = this.registry.find(entityType);
+    if (!descriptor) {
+      throw new AiEntityConfigError(
+        `Entity type "${entityType}" is not configured in this application; known types: ${this.registry.entityTypes().join(', ') || '(none)'}.`,
+      );
+    }
+    return descriptor;
+  }
+}

@@ -1,0 +1,8 @@
+import { MigrationJob } from '../job/migration-job.entity';
+import { AiMigrationJobs1732100000500 } from './1732100000500-ai-migration-jobs';
+
+/** TypeORM entities of the migration module; add them to your DataSource's `entities`. */
+export const AI_MIGRATION_ENTITIES = [MigrationJob];
+
+/** Versioned migrations of the migration module, after AI_CORE_MIGRATIONS in your DataSource's `migrations`. */
+export const AI_MIGRATION_MIGRATIONS = [AiMigrationJobs1732100000500];

@@ -1,0 +1,90 @@
+import { Column, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
+import { MigrationStatus } from './migration-status.enum';
+import type { MigrationFilters } from './migration-request.interface';
+
+const bigint = { type: 'bigint' as const, default: 0, transformer: { to: (v: number) => v, from: (v: string | null) => Number(v ?? 0) } };
+
+/**
+ * A backfill job (`ai_migration_jobs`). Every state change is one conditional UPDATE; the counters are
+ * incremented in the same transactions as the work they count (pages enqueued, vectors stored).
+ */
+@Entity('ai_migration_jobs')
+@Index('ai_migration_jobs_status_idx', ['status'])
+@Index('ai_migration_jobs_entity_type_idx', ['entityType'])
+@Index('ai_migration_jobs_started_at_idx', ['startedAt'])
+@Index('ai_migration_jobs_active_uq', { synchronize: false })
+export class MigrationJob {
+  @PrimaryGeneratedColumn('uuid')
+  id: string;
+
+  @Column({ name: 'entity_type', type: 'varchar', length: 100 })
+  entityType: string;
+
+  @Column({ type: 'varchar', length: 20 })
+  status: MigrationStatus;
+
+  @Column({ name: 'total_entities', ...bigint })
+  totalEntities: number;
+
+  /** Entities whose vectors were stored by this job. */
+  @Column({ name: 'processed_entities', ...bigint })
+  processedEntities: number;
+
+  /** Entities already indexed with the current content (no provider call). */
+  @Column({ name: 'skipped_entities', ...bigint })
+  skippedEntities: number;
+
+  /** Entities dead-lettered (see getFailures). */
+  @Column({ name: 'failed_entities', ...bigint })
+  failedEntities: number;
+
+  /** Entities handed to the indexing queue. */
+  @Column({ name: 'enqueued_entities', ...bigint })
+  enqueuedEntities: number;
+
+  /** Primary key of the last row read (keyset checkpoint); null before the first page. */
+  @Column({ type: 'varchar', length: 255, nullable: true })
+  checkpoint: string | null;
+
+  /** The producer has read the last page. */
+  @Column({ name: 'producer_done', type: 'boolean', default: false })
+  producerDone: boolean;
+
+  @Column({ name: 'batch_size', type: 'int' })
+  batchSize: number;
+
+  @Column({ name: 'rate_limit', type: 'int', nullable: true })
+  rateLimit: number | null;
+
+  @Column({ name: 'reindex_existing', type: 'boolean', default: false })
+  reindexExisting: boolean;
+
+  @Column({ name: 'filter_config', type: 'jsonb', nullable: true })
+  filterConfig: MigrationFilters | null;
+
+  @Column({ name: 'started_at', type: 'timestamptz', nullable: true })
+  startedAt: Date | null;
+
+  @Column({ name: 'completed_at', type: 'timestamptz', nullable: true })
+  completedAt: Date | null;
+
+  @Column({ name: 'last_updated_at', type: 'timestamptz' })
+  lastUpdatedAt: Date;
+
+  @Column({ name: 'error_message', type: 'text', nullable: true })
+  errorMessage: string | null;
+
+  @Column({ name: 'created_by', type: 'varchar', length: 255, nullable: true })
+  createdBy: string | null;
+
+  /** Instance driving the producer, and until when (takeover after expiry). */
+  @Column({ name: 'lease_owner', type: 'varchar', length: 255, nullable: true })
+  leaseOwner: string | null;
+
+  @Column({ name: 'lease_expires_at', type: 'timestamptz', nullable: true })
+  leaseExpiresAt: Date | null;
+
+  /** Incremented by every state change. */
+  @Column({ type: 'int', default: 0 })
+  version: number;
+}

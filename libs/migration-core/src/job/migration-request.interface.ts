@@ -1,0 +1,39 @@
+/** Row filters of a migration, pushed into SQL. */
+export interface MigrationFilters {
+  /** Only entities created before this instant (ISO-8601 date or date-time). */
+  createdBefore?: string;
+  /** Only entities created at or after this instant. */
+  createdAfter?: string;
+  /** Only these entity ids. */
+  ids?: string[];
+}
+
+/**
+ * What to migrate and how.
+ *
+ * @example
+ * ```ts
+ * await migrations.startMigration({ entityType: 'product', batchSize: 1000, filters: { createdBefore: '2024-01-01' } });
+ * ```
+ */
+export interface MigrationRequest {
+  entityType: string;
+  /** Rows per page, 1..5000. Default: the module's defaultBatchSize. */
+  batchSize?: number;
+  filters?: MigrationFilters;
+  /** Provider requests per minute for this job. Default: the module's defaultRateLimit. */
+  rateLimit?: number;
+  /** Re-embed entities whose stored hash already matches. Default false. */
+  reindexExisting?: boolean;
+  /** Who started the job (stored as created_by). */
+  createdBy?: string;
+}
+
+/** Query of getAllJobs. */
+export interface MigrationJobQuery {
+  status?: string;
+  entityType?: string;
+  /** Default 50, at most 500. */
+  limit?: number;
+  offset?: number;
+}

@@ -1,0 +1,24 @@
+/**
+ * Options of {@link MigrationModule} — the spec's `ai.migration` properties plus lease timing.
+ *
+ * @example
+ * ```ts
+ * MigrationModule.forRoot({ defaultBatchSize: 500, maxConcurrentJobs: 3 })
+ * ```
+ */
+export interface MigrationModuleOptions {
+  /** Run migration producers in this instance. Default true (the API still works when false). */
+  enabled?: boolean;
+  /** Rows read and enqueued per page when a request gives no batchSize. Default 500. */
+  defaultBatchSize?: number;
+  /** Provider requests per minute for a job when the request gives none. Default 100. */
+  defaultRateLimit?: number;
+  /** Most jobs RUNNING or PAUSED at once. Default 3. */
+  maxConcurrentJobs?: number;
+  /** Completed/failed/cancelled jobs older than this are deleted. Default 30. */
+  cleanupCompletedAfterDays?: number;
+  /** Lease of the instance that drives a job's producer, in ms. Default 30,000. */
+  leaseMs?: number;
+  /** How often the runner looks for work, in ms. Default 500. */
+  pollIntervalMs?: number;
+}

@@ -1,0 +1,206 @@
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import {
+  AI_DATA_SOURCE,
+  EntityPageReader,
+  IndexingHooks,
+  IndexingPriority,
+  IndexingQueueService,
+  type IndexingOutcome,
+} from '@ai-infrastructure/core';
+import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import type { DataSource, EntityManager } from 'typeorm';
+import { MigrationJob } from '../job/migration-job.entity';
+import { MigrationStatus } from '../job/migration-status.enum';
+import { MIGRATION_RESOLVED_OPTIONS } from '../migration.constants';
+import type { ResolvedMigrationOptions } from '../migration-options.resolver';
+import { EntityRepositoryRegistry } from '../registry/entity-repository.registry';
+import { toPageFilters } from '../service/data-migration.service';
+import { MigrationWakeup } from './migration-wakeup';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** Pages a job may have waiting in the queue before its producer pauses reading (back-pressure). */
+const MAX_PAGES_IN_FLIGHT = 8;
+
+/**
+ * Drives the jobs' producers and finishes jobs. Runs in every instance (unless `enabled` is false):
+ * - takes the lease of a RUNNING job whose lease is free or expired (takeover after a crash);
+ * - reads the next page by keyset from the checkpoint, skips entities whose stored hash equals their
+ *   current hash (unless `reindexExisting`), enqueues the rest at LOW priority tagged with the job id,
+ *   and saves the checkpoint and counters — all in one transaction fenced by the lease and the job's
+ *   status, so a crash neither skips nor duplicates a page and pause/cancel stop it at once;
+ * - counts processed/skipped/failed from the workers' outcomes in the workers' own transactions;
+ * - completes a job when its producer is done and none of its items is pending or in flight.
+ */
+@Injectable()
+export class MigrationRunnerService implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private readonly logger = new Logger('MigrationRunner');
+  readonly instanceId = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+  private running = false;
+  private loop?: Promise<void>;
+  private unsubscribe?: () => void;
+
+  constructor(
+    @Inject(AI_DATA_SOURCE) private readonly dataSource: DataSource,
+    @Inject(MIGRATION_RESOLVED_OPTIONS) private readonly options: ResolvedMigrationOptions,
+    private readonly registry: EntityRepositoryRegistry,
+    private readonly pages: EntityPageReader,
+    private readonly queue: IndexingQueueService,
+    private readonly hooks: IndexingHooks,
+    private readonly wakeup: MigrationWakeup,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    this.registry.build();
+    this.unsubscribe = this.hooks.onOutcomes((manager, outcomes) => this.count(manager, outcomes));
+    if (this.options.enabled) this.start();
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    this.unsubscribe?.();
+    await this.stop();
+  }
+
+  /** Starts the producer loop (idempotent). */
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.loop = this.run();
+  }
+
+  /** Stops the producer loop and gives up this instance's leases, so another instance can take over at once. */
+  async stop(): Promise<void> {
+    if (!this.running) return;
+    this.running = false;
+    this.wakeup.notify();
+    await this.loop;
+    await this.dataSource
+      .query(`UPDATE ai_migration_jobs SET lease_owner = NULL, lease_expires_at = NULL WHERE lease_owner = $1`, [this.instanceId])
+      .catch(() => undefined);
+  }
+
+  /** One round: complete finished jobs, then produce one page for one job. Returns whether it did work. */
+  async tick(): Promise<boolean> {
+    await this.completeFinishedJobs();
+    const job = await this.leaseJob();
+    if (!job) return false;
+    return this.producePage(job);
+  }
+
+  private async run(): Promise<void> {
+    while (this.running) {
+      let worked = false;
+      try {
+        worked = await this.tick();
+      } catch (error) {
+        this.logger.error(`Migration runner round failed: ${(error as Error).message}`);
+      }
+      if (!worked && this.running) await this.wakeup.wait(this.options.pollIntervalMs);
+    }
+  }
+
+  /** Takes (or renews) the lease of the oldest RUNNING job with pages left whose lease is free, expired or ours. */
+  private async leaseJob(): Promise<MigrationJob | undefined> {
+    const rows = await this.dataSource.query(
+      `UPDATE ai_migration_jobs
+          SET lease_owner = $1, lease_expires_at = now() + make_interval(secs => $2::float8 / 1000)
+        WHERE id = (SELECT id FROM ai_migration_jobs
+                     WHERE status = 'RUNNING' AND NOT producer_done
+                       AND (lease_owner IS NULL OR lease_owner = $1 OR lease_expires_at < now())
+                     ORDER BY started_at
+                     LIMIT 1
+                     FOR UPDATE SKIP LOCKED)
+        RETURNING id`,
+      [this.instanceId, this.options.leaseMs],
+    );
+    const id = rows?.[0]?.[0]?.id as string | undefined;
+    return id ? ((await this.dataSource.getRepository(MigrationJob).findOneBy({ id })) ?? undefined) : undefined;
+  }
+
+  private async producePage(leased: MigrationJob): Promise<boolean> {
+    const [{ waiting }] = await this.dataSource.query(
+      `SELECT count(*)::int AS waiting FROM ai_indexing_queue WHERE owner = $1 AND status IN ('PENDING', 'ACTIVE')`,
+      [leased.id],
+    );
+    // Back-pressure: keep only a few pages per job in the queue, so a 10M-row job does not enqueue 10M items.
+    if (waiting >= MAX_PAGES_IN_FLIGHT * leased.batchSize) return false;
+    return this.dataSource.transaction(async (manager) => {
+      // Fence: the job must still be RUNNING and leased by this instance (pause/cancel/takeover stop us here).
+      const job = await manager
+        .getRepository(MigrationJob)
+        .createQueryBuilder('j')
+        .setLock('pessimistic_write')
+        .where('j.id = :id AND j.status = :status AND j.leaseOwner = :owner', { id: leased.id, status: MigrationStatus.RUNNING, owner: this.instanceId })
+        .getOne();
+      if (!job || job.producerDone) return false;
+      const rows = await this.pages.readPage(
+        job.entityType,
+        { afterId: job.checkpoint, limit: job.batchSize, filters: toPageFilters(job.filterConfig) },
+        manager,
+      );
+      if (rows.length === 0) {
+        await manager.query(
+          `UPDATE ai_migration_jobs SET producer_done = true, last_updated_at = now(), version = version + 1 WHERE id = $1`,
+          [job.id],
+        );
+        return true;
+      }
+      const toEnqueue = rows.filter((r) => job.reindexExisting || r.storedHash !== r.hash);
+      const skipped = rows.length - toEnqueue.length;
+      if (toEnqueue.length > 0) {
+        await this.queue.enqueue(
+          toEnqueue.map((r) => ({
+            entityType: job.entityType,
+            entityId: r.entityId,
+            priority: IndexingPriority.LOW,
+            owner: job.id,
+            force: job.reindexExisting,
+          })),
+          manager,
+        );
+      }
+      await manager.query(
+        `UPDATE ai_migration_jobs
+            SET checkpoint = $2, skipped_entities = skipped_entities + $3, enqueued_entities = enqueued_entities + $4,
+                lease_expires_at = now() + make_interval(secs => $5::float8 / 1000), last_updated_at = now()
+          WHERE id = $1`,
+        [job.id, rows[rows.length - 1].entityId, skipped, toEnqueue.length, this.options.leaseMs],
+      );
+      return true;
+    });
+  }
+
+  /** RUNNING jobs whose producer is done and that have no pending or in-flight item become COMPLETED. */
+  private async completeFinishedJobs(): Promise<void> {
+    await this.dataSource.query(
+      `UPDATE ai_migration_jobs j
+          SET status = 'COMPLETED', completed_at = now(), last_updated_at = now(), version = version + 1,
+              lease_owner = NULL, lease_expires_at = NULL
+        WHERE j.status = 'RUNNING' AND j.producer_done
+          AND NOT EXISTS (SELECT 1 FROM ai_indexing_queue q WHERE q.owner = j.id::text AND q.status IN ('PENDING', 'ACTIVE'))`,
+    );
+  }
+
+  /** Counts the workers' outcomes into their jobs, inside the workers' completion transactions. */
+  private async count(manager: EntityManager, outcomes: IndexingOutcome[]): Promise<void> {
+    const perJob = new Map<string, { processed: number; skipped: number; failed: number }>();
+    for (const outcome of outcomes) {
+      if (!outcome.owner || !UUID.test(outcome.owner)) continue;
+      const counts = perJob.get(outcome.owner) ?? { processed: 0, skipped: 0, failed: 0 };
+      if (outcome.result === 'indexed' || outcome.result === 'removed') counts.processed++;
+      else if (outcome.result === 'unchanged') counts.skipped++;
+      else counts.failed++;
+      perJob.set(outcome.owner, counts);
+    }
+    for (const [jobId, c] of perJob) {
+      await manager.query(
+        `UPDATE ai_migration_jobs
+            SET processed_entities = processed_entities + $2, skipped_entities = skipped_entities + $3,
+                failed_entities = failed_entities + $4, last_updated_at = now()
+          WHERE id = $1`,
+        [jobId, c.processed, c.skipped, c.failed],
+      );
+    }
+    if (perJob.size > 0) this.wakeup.notify();
+  }
+}

@@ -1,0 +1,214 @@
+import { AI_DATA_SOURCE, EntityPageReader } from '@ai-infrastructure/core';
+import { Inject, Injectable } from '@nestjs/common';
+import type { DataSource, EntityManager } from 'typeorm';
+import { MigrationJob } from '../job/migration-job.entity';
+import type { MigrationProgress } from '../job/migration-progress.interface';
+import type { MigrationFilters, MigrationJobQuery, MigrationRequest } from '../job/migration-request.interface';
+import { ACTIVE_MIGRATION_STATUSES, MigrationStatus } from '../job/migration-status.enum';
+import { MIGRATION_RESOLVED_OPTIONS } from '../migration.constants';
+import {
+  ActiveMigrationExistsError,
+  InvalidMigrationRequestError,
+  InvalidMigrationStateError,
+  MigrationJobNotFoundError,
+  TooManyActiveMigrationsError,
+} from '../migration.errors';
+import type { ResolvedMigrationOptions } from '../migration-options.resolver';
+import { EntityRepositoryRegistry } from '../registry/entity-repository.registry';
+import { MigrationWakeup } from '../runner/migration-wakeup';
+import { toProgress } from './migration-progress';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * Starts, watches and controls backfill jobs. Jobs run in the background (the runner of any instance
+ * drives them); every method here is one short transaction, and pause/cancel are read from the database
+ * by every instance, so they take effect within one batch everywhere.
+ *
+ * @example
+ * ```ts
+ * const job = await migrations.indexAllEntities('product');
+ * const progress = await migrations.getProgress(job.id);
+ * ```
+ */
+@Injectable()
+export class DataMigrationService {
+  constructor(
+    @Inject(AI_DATA_SOURCE) private readonly dataSource: DataSource,
+    @Inject(MIGRATION_RESOLVED_OPTIONS) private readonly options: ResolvedMigrationOptions,
+    private readonly registry: EntityRepositoryRegistry,
+    private readonly pages: EntityPageReader,
+    private readonly wakeup: MigrationWakeup,
+  ) {}
+
+  /** Backfills every entity of a type (skipping those already indexed with their current content). */
+  indexAllEntities(entityType: string): Promise<MigrationJob> {
+    return this.startMigration({ entityType });
+  }
+
+  /** Creates a RUNNING job; at most one active job per entity type and `maxConcurrentJobs` in all. */
+  async startMigration(request: MigrationRequest): Promise<MigrationJob> {
+    const validated = this.validate(request);
+    const job = await this.dataSource.transaction(async (manager) => {
+      // Serialises starts, so the maxConcurrentJobs count cannot be raced past.
+      await manager.query(`SELECT pg_advisory_xact_lock(hashtext('ai_migration_jobs.start'))`);
+      const active: Array<{ id: string; entity_type: string }> = await manager.query(
+        `SELECT id, entity_type FROM ai_migration_jobs WHERE status = ANY($1) ORDER BY started_at`,
+        [ACTIVE_MIGRATION_STATUSES],
+      );
+      const same = active.find((j) => j.entity_type === validated.entityType);
+      if (same) throw new ActiveMigrationExistsError(validated.entityType, same.id);
+      if (active.length >= this.options.maxConcurrentJobs) {
+        throw new TooManyActiveMigrationsError(this.options.maxConcurrentJobs, active.map((j) => j.id));
+      }
+      const total = await this.pages.count(validated.entityType, toPageFilters(validated.filters), manager);
+      const now = new Date();
+      return manager.getRepository(MigrationJob).save(
+        manager.getRepository(MigrationJob).create({
+          entityType: validated.entityType,
+          status: MigrationStatus.RUNNING,
+          totalEntities: total,
+          batchSize: validated.batchSize,
+          rateLimit: validated.rateLimit,
+          reindexExisting: validated.reindexExisting,
+          filterConfig: validated.filters ?? null,
+          startedAt: now,
+          lastUpdatedAt: now,
+          createdBy: request.createdBy ?? null,
+        }),
+      );
+    });
+    this.wakeup.notify();
+    return job;
+  }
+
+  /** Progress of a job in the spec's shape. */
+  async getProgress(jobId: string): Promise<MigrationProgress> {
+    return toProgress(await this.getJob(jobId));
+  }
+
+  /** A job row; throws {@link MigrationJobNotFoundError}. */
+  async getJob(jobId: string, manager: EntityManager = this.dataSource.manager): Promise<MigrationJob> {
+    const job = UUID.test(jobId) ? await manager.getRepository(MigrationJob).findOneBy({ id: jobId }) : null;
+    if (!job) throw new MigrationJobNotFoundError(jobId);
+    return job;
+  }
+
+  /** Jobs, newest first, optionally by status and entity type, paginated. */
+  async getAllJobs(query: MigrationJobQuery = {}): Promise<MigrationJob[]> {
+    const limit = query.limit ?? 50;
+    const offset = query.offset ?? 0;
+    if (!Number.isInteger(limit) || limit < 1 || limit > 500) throw new InvalidMigrationRequestError(`"limit" is ${limit}; use an integer from 1 to 500.`);
+    if (!Number.isInteger(offset) || offset < 0) throw new InvalidMigrationRequestError(`"offset" is ${offset}; use a non-negative integer.`);
+    if (query.status !== undefined && !Object.values(MigrationStatus).includes(query.status as MigrationStatus)) {
+      throw new InvalidMigrationRequestError(`"status" is "${query.status}"; use one of ${Object.values(MigrationStatus).join(', ')}.`);
+    }
+    const qb = this.dataSource.getRepository(MigrationJob).createQueryBuilder('j').orderBy('j.startedAt', 'DESC').addOrderBy('j.id', 'DESC');
+    if (query.status) qb.andWhere('j.status = :status', { status: query.status });
+    if (query.entityType) qb.andWhere('j.entityType = :entityType', { entityType: query.entityType });
+    return qb.take(limit).skip(offset).getMany();
+  }
+
+  /** RUNNING → PAUSED: the job's queued items are held back, so no new provider calls are made for it. */
+  async pauseMigration(jobId: string): Promise<MigrationJob> {
+    return this.transition(jobId, 'pause', [MigrationStatus.RUNNING], MigrationStatus.PAUSED, async (manager) => {
+      await manager.query(
+        `UPDATE ai_indexing_queue SET run_after = 'infinity' WHERE owner = $1 AND status = 'PENDING'`,
+        [jobId],
+      );
+    });
+  }
+
+  /** PAUSED → RUNNING: held items are released and the producer continues from its checkpoint. */
+  async resumeMigration(jobId: string): Promise<MigrationJob> {
+    return this.transition(jobId, 'resume', [MigrationStatus.PAUSED], MigrationStatus.RUNNING, async (manager) => {
+      await manager.query(`UPDATE ai_indexing_queue SET run_after = now() WHERE owner = $1 AND status = 'PENDING'`, [jobId]);
+    });
+  }
+
+  /** PENDING | RUNNING | PAUSED → CANCELLED: the producer stops and pending items are removed; stored vectors stay. */
+  async cancelMigration(jobId: string): Promise<MigrationJob> {
+    return this.transition(
+      jobId,
+      'cancel',
+      ACTIVE_MIGRATION_STATUSES,
+      MigrationStatus.CANCELLED,
+      async (manager) => {
+        await manager.query(`DELETE FROM ai_indexing_queue WHERE owner = $1 AND status = 'PENDING'`, [jobId]);
+      },
+    );
+  }
+
+  private async transition(
+    jobId: string,
+    action: string,
+    from: MigrationStatus[],
+    to: MigrationStatus,
+    effect: (manager: EntityManager) => Promise<void>,
+  ): Promise<MigrationJob> {
+    const job = await this.dataSource.transaction(async (manager) => {
+      const terminal = to === MigrationStatus.CANCELLED;
+      const rows: unknown = await manager.query(
+        `UPDATE ai_migration_jobs
+            SET status = $2, version = version + 1, last_updated_at = now()
+                ${terminal ? ', completed_at = now(), lease_owner = NULL, lease_expires_at = NULL' : ''}
+          WHERE id = $1 AND status = ANY($3) RETURNING id`,
+        [jobId, to, from],
+      );
+      const changed = Array.isArray(rows) && Array.isArray(rows[0]) ? rows[0].length : 0;
+      if (changed === 0) {
+        const current = await this.getJob(jobId, manager);
+        throw new InvalidMigrationStateError(jobId, current.status, action, from);
+      }
+      await effect(manager);
+      return this.getJob(jobId, manager);
+    });
+    this.wakeup.notify();
+    return job;
+  }
+
+  private validate(request: MigrationRequest) {
+    if (!request || typeof request.entityType !== 'string') {
+      throw new InvalidMigrationRequestError('"entityType" is required: the entity type to migrate, e.g. "product".');
+    }
+    this.registry.getRegistration(request.entityType);
+    const batchSize = request.batchSize ?? this.options.defaultBatchSize;
+    if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 5000) {
+      throw new InvalidMigrationRequestError(`"batchSize" is ${JSON.stringify(request.batchSize)}; use an integer from 1 to 5000.`);
+    }
+    const rateLimit = request.rateLimit ?? this.options.defaultRateLimit;
+    if (!Number.isInteger(rateLimit) || rateLimit < 1 || rateLimit > 1_000_000) {
+      throw new InvalidMigrationRequestError(`"rateLimit" is ${JSON.stringify(request.rateLimit)}; use an integer number of requests per minute from 1 to 1000000.`);
+    }
+    if (request.reindexExisting !== undefined && typeof request.reindexExisting !== 'boolean') {
+      throw new InvalidMigrationRequestError(`"reindexExisting" is ${JSON.stringify(request.reindexExisting)}; use true or false.`);
+    }
+    const filters = request.filters;
+    if (filters) {
+      for (const key of ['createdBefore', 'createdAfter'] as const) {
+        if (filters[key] !== undefined && Number.isNaN(Date.parse(filters[key]!))) {
+          throw new InvalidMigrationRequestError(`"filters.${key}" is ${JSON.stringify(filters[key])}; use an ISO-8601 date such as "2024-01-01".`);
+        }
+      }
+      if (filters.ids !== undefined && (!Array.isArray(filters.ids) || filters.ids.length === 0 || filters.ids.length > 10_000)) {
+        throw new InvalidMigrationRequestError('"filters.ids" must be a list of 1 to 10000 entity ids.');
+      }
+      if ((filters.createdBefore || filters.createdAfter) && !this.pages.hasCreatedDate(request.entityType)) {
+        throw new InvalidMigrationRequestError(
+          `"filters.createdBefore/createdAfter" need a @CreateDateColumn on the entity of "${request.entityType}"; filter by ids instead.`,
+        );
+      }
+    }
+    return { entityType: request.entityType, batchSize, rateLimit, reindexExisting: request.reindexExisting ?? false, filters };
+  }
+}
+
+/** The job's stored filters as page-reader filters. */
+export function toPageFilters(filters: MigrationFilters | null | undefined) {
+  if (!filters) return undefined;
+  return {
+    createdBefore: filters.createdBefore ? new Date(filters.createdBefore) : undefined,
+    createdAfter: filters.createdAfter ? new Date(filters.createdAfter) : undefined,
+    ids: filters.ids,
+  };
+}

@@ -1,0 +1,135 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  ActiveMigrationExistsError,
+  DataMigrationService,
+  InvalidMigrationRequestError,
+  InvalidMigrationStateError,
+  MigrationJobNotFoundError,
+  MigrationStatus,
+  UnknownEntityTypeError,
+  type MigrationProgress,
+} from '@ai-infrastructure/migration-core';
+import { bootIndexingApp, countOf, generatedProducts, insertProducts, SAMPLE_ENTITY_CONFIG, truncateTables, waitUntil, type IndexingApp } from './fixtures/indexing-app.fixture';
+import { describeEachEngine } from './support/test-database';
+
+const N = 1500;
+
+/** The three use cases of the spec, end to end through DataMigrationService, on real databases. */
+describeEachEngine('Migration use cases', ({ getUrl }) => {
+  let ctx: IndexingApp;
+  let migrations: DataMigrationService;
+  let dir: string;
+
+  const boot = async (entityConfigPath = SAMPLE_ENTITY_CONFIG) => {
+    ctx = await bootIndexingApp({
+      databaseUrl: getUrl(),
+      products: true,
+      migration: {},
+      core: { entityConfigPath, liveIndexing: false, worker: { batchSize: 500 } },
+    });
+    migrations = ctx.app.get(DataMigrationService);
+  };
+
+  const finish = async (jobId: string): Promise<MigrationProgress> => {
+    await waitUntil(`job ${jobId} finished`, async () => {
+      const { status } = await migrations.getProgress(jobId);
+      return status !== MigrationStatus.RUNNING;
+    }, 60_000);
+    return migrations.getProgress(jobId);
+  };
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'ai-migration-'));
+    await boot();
+    await truncateTables(ctx.dataSource, ['ai_migration_jobs']);
+    await insertProducts(ctx.dataSource, generatedProducts(N, 'catalogue item'));
+  });
+
+  afterAll(async () => {
+    await ctx?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('1. new adoption: indexAllEntities embeds every product once and reports it in the spec\'s shape', async () => {
+    const job = await migrations.indexAllEntities('product');
+    expect(job).toMatchObject({ entityType: 'product', status: MigrationStatus.RUNNING, totalEntities: N, processedEntities: 0 });
+    const progress = await finish(job.id);
+    expect(progress).toMatchObject({
+      jobId: job.id,
+      status: MigrationStatus.COMPLETED,
+      progress: { total: N, processed: N, failed: 0, percentComplete: 100, estimatedTimeRemaining: 'PT0S' },
+      skipped: 0,
+    });
+    expect(await ctx.vectorStore.count('product')).toBe(N);
+    expect(await countOf(ctx.dataSource, `SELECT count(*)::int AS n FROM ai_indexing_queue`)).toBe(0);
+  });
+
+  it('a second job skips everything: hashes match and the vectors are present', async () => {
+    const progress = await finish((await migrations.indexAllEntities('product')).id);
+    expect(progress).toMatchObject({ status: MigrationStatus.COMPLETED, progress: { total: N, processed: 0 }, skipped: N });
+  });
+
+  it('3. disaster recovery: after the vector table is lost, a job without reindexExisting re-embeds everything', async () => {
+    await ctx.dataSource.query(`TRUNCATE ai_searchable_entities`);
+    const progress = await finish((await migrations.startMigration({ entityType: 'product', reindexExisting: false })).id);
+    expect(progress).toMatchObject({ status: MigrationStatus.COMPLETED, progress: { processed: N }, skipped: 0 });
+    expect(await ctx.vectorStore.count('product')).toBe(N);
+  });
+
+  it('2. config change: a new embeddable field changes every hash, so a job re-embeds all; a second job skips all', async () => {
+    const changed = join(dir, 'ai-entity-config.yml');
+    writeFileSync(
+      changed,
+      readFileSync(SAMPLE_ENTITY_CONFIG, 'utf8').replace('      - name: category\n', '      - name: category\n      - name: price\n'),
+    );
+    await ctx.close();
+    await boot(changed);
+    const first = await finish((await migrations.indexAllEntities('product')).id);
+    expect(first).toMatchObject({ status: MigrationStatus.COMPLETED, progress: { processed: N }, skipped: 0 });
+    const second = await finish((await migrations.indexAllEntities('product')).id);
+    expect(second).toMatchObject({ status: MigrationStatus.COMPLETED, progress: { processed: 0 }, skipped: N });
+  });
+
+  it('filters by ids: only those entities are counted and processed', async () => {
+    const ids: Array<{ id: string }> = await ctx.dataSource.query(`SELECT id FROM products ORDER BY id LIMIT 3`);
+    const progress = await finish(
+      (await migrations.startMigration({ entityType: 'product', reindexExisting: true, filters: { ids: ids.map((r) => r.id) } })).id,
+    );
+    expect(progress).toMatchObject({ status: MigrationStatus.COMPLETED, progress: { total: 3, processed: 3 }, skipped: 0 });
+  });
+
+  it('allows one active job per entity type and refuses invalid transitions without changing anything', async () => {
+    const job = await migrations.startMigration({ entityType: 'product', reindexExisting: true, batchSize: 50 });
+    await expect(migrations.indexAllEntities('product')).rejects.toThrow(ActiveMigrationExistsError);
+    await expect(migrations.indexAllEntities('product')).rejects.toThrow(job.id);
+    const paused = await migrations.pauseMigration(job.id);
+    expect(paused.status).toBe(MigrationStatus.PAUSED);
+    expect((await migrations.getProgress(job.id)).progress.estimatedTimeRemaining).toBeNull();
+    await expect(migrations.pauseMigration(job.id)).rejects.toThrow(InvalidMigrationStateError);
+    await expect(migrations.pauseMigration(job.id)).rejects.toThrow(/it is PAUSED, and pause is allowed only from RUNNING/);
+    expect((await migrations.resumeMigration(job.id)).status).toBe(MigrationStatus.RUNNING);
+    await expect(migrations.resumeMigration(job.id)).rejects.toThrow(/it is RUNNING/);
+    const cancelled = await migrations.cancelMigration(job.id);
+    expect(cancelled.status).toBe(MigrationStatus.CANCELLED);
+    expect(await countOf(ctx.dataSource, `SELECT count(*)::int AS n FROM ai_indexing_queue WHERE owner = $1 AND status = 'PENDING'`, [job.id])).toBe(0);
+    await expect(migrations.resumeMigration(job.id)).rejects.toThrow(/it is CANCELLED, and resume is allowed only from PAUSED/);
+    // The slot is free again.
+    const next = await migrations.indexAllEntities('product');
+    await finish(next.id);
+  });
+
+  it('rejects bad requests and unknown ids with errors that name the field', async () => {
+    await expect(migrations.startMigration({ entityType: 'order' })).rejects.toThrow(UnknownEntityTypeError);
+    await expect(migrations.startMigration({ entityType: 'order' })).rejects.toThrow(/known types: product/);
+    await expect(migrations.startMigration({ entityType: 'product', batchSize: 0 })).rejects.toThrow(InvalidMigrationRequestError);
+    await expect(migrations.startMigration({ entityType: 'product', batchSize: 0 })).rejects.toThrow(/"batchSize" is 0/);
+    await expect(migrations.startMigration({ entityType: 'product', filters: { createdBefore: 'yesterday' } })).rejects.toThrow(/"filters.createdBefore"/);
+    await expect(migrations.getProgress('00000000-0000-4000-8000-000000000000')).rejects.toThrow(MigrationJobNotFoundError);
+    await expect(migrations.getProgress('../../etc/passwd')).rejects.toThrow(MigrationJobNotFoundError);
+    const jobs = await migrations.getAllJobs({ entityType: 'product', status: MigrationStatus.COMPLETED });
+    expect(jobs.length).toBeGreaterThanOrEqual(5);
+    expect(jobs.every((j) => j.status === MigrationStatus.COMPLETED)).toBe(true);
+  });
+});
