@@ -35,7 +35,7 @@ interface CliTarget {
  * Runs a CLI entry point as `npm run seed` / `npm run db:*` do (ts-node --transpile-only with the path
  * aliases), calling the ts-node binary directly rather than through npx to spare each run npx's start-up.
  */
-function runCli(script: 'seed' | 'db', args: string[], targetEnv: NodeJS.ProcessEnv): Promise<CliResult> {
+function runCli(script: 'seed' | 'db' | 'demo', args: string[], targetEnv: NodeJS.ProcessEnv): Promise<CliResult> {
   const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1' };
   for (const name of DATABASE_ENV) delete env[name];
   Object.assign(env, targetEnv);
@@ -149,6 +149,19 @@ describe.each(engines().map((engine) => [engine] as [Engine]))('seed and db CLI 
     // The seed models data that existed before AI search was added: no vectors, no queued indexing work.
     expect(state.vectors).toBe(0);
     expect(state.queued).toBe(0);
+  });
+
+  it('npm run demo backfills the seeded catalogue with a progress report and searches it; a second run skips everything', async () => {
+    const first = expectSuccess(await runCli('demo', [], target.env));
+    expect(first).toContain('The catalogue has 500 products.');
+    expect(first).toMatch(/\[#{30}\] 100\.0%  500\/500/);
+    expect(first).toContain('Job COMPLETED: 500 embedded, 0 already up to date, 0 failed, of 500');
+    expect(first).toMatch(/Search "waterproof hiking boots":\n  \d\.\d{3}  \S/);
+    const vectors = await target.withClient((client) => countRows(client, 'ai_searchable_entities'));
+    expect(vectors).toBe(500);
+
+    const second = expectSuccess(await runCli('demo', [], target.env));
+    expect(second).toContain('Job COMPLETED: 0 embedded, 500 already up to date, 0 failed, of 500');
   });
 
   it('db:revert undoes the last migration and names it', async () => {
