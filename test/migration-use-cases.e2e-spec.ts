@@ -11,7 +11,8 @@ import {
   UnknownEntityTypeError,
   type MigrationProgress,
 } from '@ai-infrastructure/migration-core';
-import { bootIndexingApp, countOf, generatedProducts, insertProducts, SAMPLE_ENTITY_CONFIG, truncateTables, waitUntil, type IndexingApp } from './fixtures/indexing-app.fixture';
+import { bootIndexingApp, countOf, generatedProducts, insertProducts, SAMPLE_ENTITY_CONFIG, waitUntil, type IndexingApp } from './fixtures/indexing-app.fixture';
+import { FAKE_OPENAI_API_KEY, startFakeOpenAiServer, type FakeOpenAiServer } from './support/fake-openai-server';
 import { describeEachEngine } from './support/test-database';
 
 const N = 1500;
@@ -43,7 +44,6 @@ describeEachEngine('Migration use cases', ({ getUrl }) => {
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'ai-migration-'));
     await boot();
-    await truncateTables(ctx.dataSource, ['ai_migration_jobs']);
     await insertProducts(ctx.dataSource, generatedProducts(N, 'catalogue item'));
   });
 
@@ -131,5 +131,69 @@ describeEachEngine('Migration use cases', ({ getUrl }) => {
     const jobs = await migrations.getAllJobs({ entityType: 'product', status: MigrationStatus.COMPLETED });
     expect(jobs.length).toBeGreaterThanOrEqual(5);
     expect(jobs.every((j) => j.status === MigrationStatus.COMPLETED)).toBe(true);
+  });
+});
+
+/** Dry run, failures and retry of failed entities, with the openai provider against the fake server. */
+describeEachEngine('Migration estimate, failures and retry', ({ getUrl }) => {
+  let ctx: IndexingApp;
+  let migrations: DataMigrationService;
+  let server: FakeOpenAiServer;
+
+  beforeAll(async () => {
+    server = await startFakeOpenAiServer({ dimensions: 64 });
+    ctx = await bootIndexingApp({
+      databaseUrl: getUrl(),
+      products: true,
+      migration: { pricePerMillionTokens: 0.02 },
+      logger: false,
+      core: {
+        embedding: { provider: 'openai', apiKey: FAKE_OPENAI_API_KEY, baseURL: server.url, model: 'text-embedding-3-small', dimensions: 64 },
+        liveIndexing: false,
+        queue: { maxRetries: 2, backoffBaseMs: 0 },
+      },
+    });
+    migrations = ctx.app.get(DataMigrationService);
+    await insertProducts(ctx.dataSource, generatedProducts(300, 'estimate item'));
+  });
+
+  afterAll(async () => {
+    await ctx?.close();
+    await server?.close();
+  });
+
+  const finish = async (jobId: string) => {
+    await waitUntil(`job ${jobId} finished`, async () => (await migrations.getProgress(jobId)).status !== MigrationStatus.RUNNING, 60_000);
+    return migrations.getProgress(jobId);
+  };
+
+  it('estimate reads the rows, calls no provider and writes nothing', async () => {
+    const estimate = await migrations.estimateMigration({ entityType: 'product', batchSize: 100, rateLimit: 60 });
+    expect(estimate).toMatchObject({ entityType: 'product', matching: 300, wouldSkip: 0, wouldEmbed: 300, estimatedRequests: 3, estimatedDuration: 'PT3S' });
+    expect(estimate.estimatedTokens).toBeGreaterThan(300);
+    expect(estimate.estimatedCostUsd).toBeCloseTo((estimate.estimatedTokens * 0.02) / 1_000_000, 4);
+    expect(server.requests).toHaveLength(0);
+    expect(await countOf(ctx.dataSource, `SELECT count(*)::int AS n FROM ai_migration_jobs`)).toBe(0);
+    expect(await countOf(ctx.dataSource, `SELECT count(*)::int AS n FROM ai_indexing_queue`)).toBe(0);
+  });
+
+  it('after a provider outage, failed entities are listed with the reason and retry-failed completes the job', async () => {
+    server.failNext(1000, { status: 500 });
+    const job = await migrations.startMigration({ entityType: 'product', batchSize: 100 });
+    const failedRun = await finish(job.id);
+    expect(failedRun).toMatchObject({ status: MigrationStatus.COMPLETED, progress: { total: 300, processed: 0, failed: 300 } });
+    const failures = await migrations.getFailures(job.id);
+    expect(failures).toHaveLength(300);
+    expect(failures[0]).toMatchObject({ attempts: 2, error: expect.stringContaining('HTTP 500') });
+
+    server.reset();
+    expect(await migrations.retryFailed(job.id)).toBe(300);
+    const retried = await finish(job.id);
+    expect(retried).toMatchObject({ status: MigrationStatus.COMPLETED, progress: { processed: 300, failed: 0 } });
+    expect(await migrations.getFailures(job.id)).toEqual([]);
+    expect(await ctx.vectorStore.count('product')).toBe(300);
+
+    const estimate = await migrations.estimateMigration({ entityType: 'product' });
+    expect(estimate).toMatchObject({ matching: 300, wouldSkip: 300, wouldEmbed: 0, estimatedTokens: 0 });
   });
 });

@@ -10,7 +10,7 @@ export * from './migration.errors';
 export { MigrationJob } from './job/migration-job.entity';
 export { MigrationStatus, ACTIVE_MIGRATION_STATUSES } from './job/migration-status.enum';
 export type { MigrationFilters, MigrationJobQuery, MigrationRequest } from './job/migration-request.interface';
-export type { MigrationProgress } from './job/migration-progress.interface';
+export type { MigrationEstimate, MigrationFailure, MigrationProgress } from './job/migration-progress.interface';
 export { AI_MIGRATION_ENTITIES, AI_MIGRATION_MIGRATIONS } from './database/migration-schema';
 export { EntityRepositoryRegistry, type EntityRegistration } from './registry/entity-repository.registry';
 export { DataMigrationService } from './service/data-migration.service';

@@ -21,4 +21,6 @@ export interface MigrationModuleOptions {
   leaseMs?: number;
   /** How often the runner looks for work, in ms. Default 500. */
   pollIntervalMs?: number;
+  /** Provider price in USD per 1M tokens, for estimates (text-embedding-3-small: 0.02). Default 0. */
+  pricePerMillionTokens?: number;
 }

@@ -14,6 +14,16 @@ function integer(key: string, value: unknown, fallback: number, min: number, max
   return value;
 }
 
+function price(value: unknown): number {
+  if (value === undefined) return 0;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
+    throw new MigrationOptionsError(
+      `MigrationModule option "pricePerMillionTokens" is ${JSON.stringify(value)}; it must be a non-negative number of USD per 1M tokens (default 0).`,
+    );
+  }
+  return value;
+}
+
 /** Validates MigrationModule options and fills in defaults; throws {@link MigrationOptionsError} naming the bad key. */
 export function resolveMigrationOptions(options: MigrationModuleOptions = {}): ResolvedMigrationOptions {
   if (options.enabled !== undefined && typeof options.enabled !== 'boolean') {
@@ -27,5 +37,6 @@ export function resolveMigrationOptions(options: MigrationModuleOptions = {}): R
     cleanupCompletedAfterDays: integer('cleanupCompletedAfterDays', options.cleanupCompletedAfterDays, 30, 1, 3650),
     leaseMs: integer('leaseMs', options.leaseMs, 30_000, 1_000, 3_600_000),
     pollIntervalMs: integer('pollIntervalMs', options.pollIntervalMs, 500, 10, 60_000),
+    pricePerMillionTokens: price(options.pricePerMillionTokens),
   };
 }

@@ -6,6 +6,7 @@ import { SearchableEntityRecord } from '../vector-store/searchable-entity.entity
 import { AiEntityRegistry, type AiEntityDescriptor } from './ai-entity-registry.service';
 import { AiEntityConfigError } from './entity-config.errors';
 import { buildEntityText, computeContentHash } from './entity-text.builder';
+import { estimateTokens } from '../embedding/token-estimate';
 
 
 /** Row filters of a page read; pushed into SQL. */
@@ -24,6 +25,8 @@ export interface EntityPageRow {
   hash: string;
   /** Null when the entity has no vector. */
   storedHash: string | null;
+  /** Estimated tokens of the entity's text (for dry-run estimates). */
+  tokens: number;
 }
 
 /**
@@ -64,6 +67,7 @@ export class EntityPageReader {
         entityId,
         hash: computeContentHash(text, this.provider.model, this.provider.dimensions),
         storedHash: stored.get(entityId) ?? null,
+        tokens: this.provider.countTokens?.(text) ?? estimateTokens(text),
       };
     });
   }

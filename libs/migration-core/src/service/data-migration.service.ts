@@ -1,8 +1,8 @@
-import { AI_DATA_SOURCE, EntityPageReader } from '@ai-infrastructure/core';
+import { AI_DATA_SOURCE, EMBEDDING_PROVIDER, EntityPageReader, IndexingQueueService, type EmbeddingProvider } from '@ai-infrastructure/core';
 import { Inject, Injectable } from '@nestjs/common';
 import type { DataSource, EntityManager } from 'typeorm';
 import { MigrationJob } from '../job/migration-job.entity';
-import type { MigrationProgress } from '../job/migration-progress.interface';
+import type { MigrationEstimate, MigrationFailure, MigrationProgress } from '../job/migration-progress.interface';
 import type { MigrationFilters, MigrationJobQuery, MigrationRequest } from '../job/migration-request.interface';
 import { ACTIVE_MIGRATION_STATUSES, MigrationStatus } from '../job/migration-status.enum';
 import { MIGRATION_RESOLVED_OPTIONS } from '../migration.constants';
@@ -16,7 +16,7 @@ import {
 import type { ResolvedMigrationOptions } from '../migration-options.resolver';
 import { EntityRepositoryRegistry } from '../registry/entity-repository.registry';
 import { MigrationWakeup } from '../runner/migration-wakeup';
-import { toProgress } from './migration-progress';
+import { isoDuration, toProgress } from './migration-progress';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -39,7 +39,94 @@ export class DataMigrationService {
     private readonly registry: EntityRepositoryRegistry,
     private readonly pages: EntityPageReader,
     private readonly wakeup: MigrationWakeup,
+    private readonly queue: IndexingQueueService,
+    @Inject(EMBEDDING_PROVIDER) private readonly provider: EmbeddingProvider,
   ) {}
+
+  /**
+   * Dry run: reads the matching rows (keyset pages, read-only) and reports how many would be skipped or
+   * embedded, the tokens, the cost at `pricePerMillionTokens` and the duration at the rate limit.
+   * Calls no provider and writes nothing.
+   */
+  async estimateMigration(request: MigrationRequest): Promise<MigrationEstimate> {
+    const validated = this.validate(request);
+    const filters = toPageFilters(validated.filters);
+    let afterId: string | null = null;
+    let matching = 0;
+    let wouldSkip = 0;
+    let estimatedTokens = 0;
+    for (;;) {
+      const rows = await this.pages.readPage(validated.entityType, { afterId, limit: 5000, filters });
+      if (rows.length === 0) break;
+      for (const row of rows) {
+        matching++;
+        if (!validated.reindexExisting && row.storedHash === row.hash) wouldSkip++;
+        else estimatedTokens += row.tokens;
+      }
+      afterId = rows[rows.length - 1].entityId;
+    }
+    const wouldEmbed = matching - wouldSkip;
+    const perRequest = Math.max(1, Math.min(this.provider.maxInputsPerRequest, validated.batchSize));
+    const estimatedRequests = Math.ceil(wouldEmbed / perRequest);
+    return {
+      entityType: validated.entityType,
+      matching,
+      wouldSkip,
+      wouldEmbed,
+      estimatedTokens,
+      estimatedCostUsd: Math.round(((estimatedTokens * this.options.pricePerMillionTokens) / 1_000_000) * 10_000) / 10_000,
+      estimatedRequests,
+      estimatedDuration: isoDuration((estimatedRequests / validated.rateLimit) * 60),
+    };
+  }
+
+  /** Entities of the job that were dead-lettered, with their last error. */
+  async getFailures(jobId: string): Promise<MigrationFailure[]> {
+    await this.getJob(jobId);
+    const dead = await this.queue.deadLetters({ owner: jobId, limit: 10_000 });
+    return dead.map((d) => ({ entityId: d.entityId, error: d.lastError, attempts: d.attempts, lastAttemptAt: d.updatedAt }));
+  }
+
+  /**
+   * Gives the job's failed entities (all, or `entityIds`) fresh attempts. A COMPLETED job runs again
+   * until they are done; a CANCELLED one cannot be retried. Returns how many were re-queued.
+   */
+  async retryFailed(jobId: string, entityIds?: string[]): Promise<number> {
+    const retried = await this.dataSource.transaction(async (manager) => {
+      const job = await this.getJob(jobId, manager);
+      if (job.status === MigrationStatus.CANCELLED || job.status === MigrationStatus.FAILED) {
+        throw new InvalidMigrationStateError(jobId, job.status, 'retry the failures of', [
+          MigrationStatus.RUNNING,
+          MigrationStatus.PAUSED,
+          MigrationStatus.COMPLETED,
+        ]);
+      }
+      if (job.status === MigrationStatus.COMPLETED) {
+        // The job becomes active again, so it must not collide with another active job of its entity type.
+        const [active] = await manager.query(
+          `SELECT id FROM ai_migration_jobs WHERE entity_type = $1 AND status = ANY($2) AND id <> $3`,
+          [job.entityType, ACTIVE_MIGRATION_STATUSES, jobId],
+        );
+        if (active) throw new ActiveMigrationExistsError(job.entityType, active.id);
+      }
+      const n = await this.queue.retryDeadLetters({ owner: jobId, entityIds }, manager);
+      if (n === 0) return 0;
+      await manager.query(
+        `UPDATE ai_migration_jobs
+            SET failed_entities = greatest(failed_entities - $2, 0), version = version + 1, last_updated_at = now(),
+                status = CASE WHEN status = 'COMPLETED' THEN 'RUNNING' ELSE status END,
+                completed_at = CASE WHEN status = 'COMPLETED' THEN NULL ELSE completed_at END
+          WHERE id = $1`,
+        [jobId, n],
+      );
+      if (job.status === MigrationStatus.PAUSED) {
+        await manager.query(`UPDATE ai_indexing_queue SET run_after = 'infinity' WHERE owner = $1 AND status = 'PENDING'`, [jobId]);
+      }
+      return n;
+    });
+    this.wakeup.notify();
+    return retried;
+  }
 
   /** Backfills every entity of a type (skipping those already indexed with their current content). */
   indexAllEntities(entityType: string): Promise<MigrationJob> {
