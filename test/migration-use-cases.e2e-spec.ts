@@ -12,7 +12,7 @@ import {
   type MigrationProgress,
 } from '@ai-infrastructure/migration-core';
 import { bootIndexingApp, countOf, generatedProducts, insertProducts, SAMPLE_ENTITY_CONFIG, waitUntil, type IndexingApp } from './fixtures/indexing-app.fixture';
-import { FAKE_OPENAI_API_KEY, startFakeOpenAiServer, type FakeOpenAiServer } from './support/fake-openai-server';
+import { FAKE_OPENAI_API_KEY, INSUFFICIENT_QUOTA_BODY, startFakeOpenAiServer, type FakeOpenAiServer } from './support/fake-openai-server';
 import { describeEachEngine } from './support/test-database';
 
 const N = 1500;
@@ -195,5 +195,69 @@ describeEachEngine('Migration estimate, failures and retry', ({ getUrl }) => {
 
     const estimate = await migrations.estimateMigration({ entityType: 'product' });
     expect(estimate).toMatchObject({ matching: 300, wouldSkip: 300, wouldEmbed: 0, estimatedTokens: 0 });
+  });
+});
+
+/** Per-job rate limit, rethrottle and the quota pause, against the fake OpenAI server. */
+describeEachEngine('Migration rate limit and quota', ({ getUrl }) => {
+  let ctx: IndexingApp;
+  let migrations: DataMigrationService;
+  let server: FakeOpenAiServer;
+
+  beforeAll(async () => {
+    server = await startFakeOpenAiServer({ dimensions: 32 });
+    ctx = await bootIndexingApp({
+      databaseUrl: getUrl(),
+      products: true,
+      migration: {},
+      logger: false,
+      core: {
+        embedding: { provider: 'openai', apiKey: FAKE_OPENAI_API_KEY, baseURL: server.url, model: 'text-embedding-3-small', dimensions: 32 },
+        liveIndexing: false,
+        // 20 items per provider request, so a 100-item job needs 5 requests.
+        worker: { batchSize: 20 },
+        rateLimit: { quotaBackoffMs: 500 },
+      },
+    });
+    migrations = ctx.app.get(DataMigrationService);
+    await insertProducts(ctx.dataSource, generatedProducts(100, 'paced item'));
+  });
+
+  afterAll(async () => {
+    await ctx?.close();
+    await server?.close();
+  });
+
+  const finish = async (jobId: string, timeoutMs = 60_000) => {
+    await waitUntil(`job ${jobId} finished`, async () => (await migrations.getProgress(jobId)).status !== MigrationStatus.RUNNING, timeoutMs);
+    return migrations.getProgress(jobId);
+  };
+
+  it('paces provider requests at the job\'s rate limit, and a rethrottle applies to the next request', async () => {
+    server.reset();
+    // 30 requests/min: one request every 2 s, so within the first 3 s at most 2 of the 5 requests go out.
+    const job = await migrations.startMigration({ entityType: 'product', rateLimit: 30, reindexExisting: true, batchSize: 100 });
+    await new Promise((resolve) => setTimeout(resolve, 3_000));
+    expect(server.embeddingRequests.filter((r) => r.status === 200).length).toBeLessThanOrEqual(2);
+    expect((await migrations.updateRateLimit(job.id, 100_000)).rateLimit).toBe(100_000);
+    const done = await finish(job.id, 20_000);
+    expect(done).toMatchObject({ status: MigrationStatus.COMPLETED, progress: { processed: 100 } });
+    expect(server.embeddingRequests.filter((r) => r.status === 200)).toHaveLength(5);
+    await expect(migrations.updateRateLimit(job.id, 10)).rejects.toThrow(/it is COMPLETED/);
+    await expect(migrations.updateRateLimit(job.id, 0)).rejects.toThrow(/"rateLimit" is 0/);
+  });
+
+  it('pauses the job with the reason when the provider quota is exhausted; resume completes it', async () => {
+    server.reset();
+    server.failNext(1, { status: 429, body: INSUFFICIENT_QUOTA_BODY });
+    const job = await migrations.startMigration({ entityType: 'product', rateLimit: 100_000, reindexExisting: true, batchSize: 100 });
+    await waitUntil('the job is paused', async () => (await migrations.getProgress(job.id)).status === MigrationStatus.PAUSED, 20_000);
+    const paused = await migrations.getProgress(job.id);
+    expect(paused.errorMessage).toMatch(/quota is exhausted/);
+    expect(paused.progress.failed).toBe(0);
+    await migrations.resumeMigration(job.id);
+    // The core holds quota-blocked work back for quotaBackoffMs; a resumed job re-spaces its items from now.
+    const done = await finish(job.id, 30_000);
+    expect(done).toMatchObject({ status: MigrationStatus.COMPLETED, progress: { processed: 100, failed: 0 }, errorMessage: null });
   });
 });

@@ -56,7 +56,7 @@ const providers: Provider[] = [
   {
     provide: EmbeddingService,
     useFactory: (provider: EmbeddingProvider, limiter: ProviderRateLimiter, options: ResolvedAiCoreOptions) =>
-      new EmbeddingService(provider, limiter, { overlongInput: options.overlongInput }),
+      new EmbeddingService(provider, limiter, { overlongInput: options.overlongInput, quotaBackoffMs: options.rateLimit.quotaBackoffMs }),
     inject: [EMBEDDING_PROVIDER, ProviderRateLimiter, AI_CORE_RESOLVED_OPTIONS],
   },
   PgVectorStore,

@@ -47,6 +47,8 @@ export interface RateLimitOptions {
   requestsPerMinute?: number;
   /** Estimated tokens per minute to the embedding provider; 0 or absent = unlimited. */
   tokensPerMinute?: number;
+  /** After an exhausted quota (`insufficient_quota`), no provider request is made for this long, in ms. Default 60,000. */
+  quotaBackoffMs?: number;
 }
 
 /** Indexing workers that drain the queue in this instance. */

@@ -8,7 +8,7 @@ describe('resolveAiCoreOptions', () => {
       entityConfigPath: 'ai-entity-config.yml',
       embedding: { provider: 'hashing' },
       overlongInput: 'truncate',
-      rateLimit: { requestsPerMinute: 0, tokensPerMinute: 0 },
+      rateLimit: { requestsPerMinute: 0, tokensPerMinute: 0, quotaBackoffMs: 60_000 },
       worker: { enabled: true, concurrency: 2, batchSize: 1000, pollIntervalMs: 500, leaseMs: 60_000, sweepIntervalMs: 15_000 },
       queue: { maxRetries: 5, backoffBaseMs: 1_000, backoffMaxMs: 300_000 },
       liveIndexing: true,

@@ -6,7 +6,7 @@ export interface ResolvedAiCoreOptions {
   entityConfigPath: string;
   embedding: EmbeddingOptions;
   overlongInput: 'truncate' | 'fail';
-  rateLimit: { requestsPerMinute: number; tokensPerMinute: number };
+  rateLimit: { requestsPerMinute: number; tokensPerMinute: number; quotaBackoffMs: number };
   worker: {
     enabled: boolean;
     concurrency: number;
@@ -118,6 +118,7 @@ export function resolveAiCoreOptions(options: AiCoreModuleOptions = {}): Resolve
     rateLimit: {
       requestsPerMinute: integer('rateLimit.requestsPerMinute', rateLimit.requestsPerMinute, 0, { min: 0, max: 10_000_000 }),
       tokensPerMinute: integer('rateLimit.tokensPerMinute', rateLimit.tokensPerMinute, 0, { min: 0, max: 1_000_000_000 }),
+      quotaBackoffMs: integer('rateLimit.quotaBackoffMs', rateLimit.quotaBackoffMs, 60_000, { min: 0, max: 86_400_000 }),
     },
     worker: {
       enabled: boolean('worker.enabled', worker.enabled, true),

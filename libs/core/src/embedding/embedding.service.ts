@@ -10,6 +10,8 @@ export type EmbedOutcome = { vector: Float32Array } | { error: string };
 export interface EmbeddingServiceOptions {
   /** What to do with an input over the provider's per-input token limit: cut it, or report it as failed. */
   overlongInput: 'truncate' | 'fail';
+  /** How long every caller waits after an exhausted quota. Default {@link DEFAULT_QUOTA_BACKOFF_MS}. */
+  quotaBackoffMs?: number;
 }
 
 /** An input that will be sent, with its position in the caller's array. */
@@ -19,8 +21,8 @@ interface PreparedInput {
   tokens: number;
 }
 
-/** How long every caller waits after the provider reports an exhausted quota. */
-export const QUOTA_BACKOFF_MS = 60_000;
+/** Default of how long every caller waits after the provider reports an exhausted quota. */
+export const DEFAULT_QUOTA_BACKOFF_MS = 60_000;
 
 /** Attempts to shrink a truncated text whose exact count still exceeds the limit before giving up. */
 const MAX_TRUNCATION_ROUNDS = 8;
@@ -47,6 +49,11 @@ export class EmbeddingService {
     private readonly limiter: ProviderRateLimiter,
     private readonly options: EmbeddingServiceOptions,
   ) {}
+
+  /** How long work waits after the provider reports an exhausted quota. */
+  get quotaBackoffMs(): number {
+    return this.options.quotaBackoffMs ?? DEFAULT_QUOTA_BACKOFF_MS;
+  }
 
   /** The provider behind this service (its model and dimensions identify the vectors it produces). */
   get provider(): EmbeddingProvider {
@@ -105,7 +112,7 @@ export class EmbeddingService {
     } catch (error) {
       if (error instanceof EmbeddingRateLimitError) this.limiter.backOff(error.retryAfterMs);
       // Without quota every request fails: hold all callers back instead of burning through the queue.
-      if (error instanceof EmbeddingQuotaExceededError) this.limiter.backOff(QUOTA_BACKOFF_MS);
+      if (error instanceof EmbeddingQuotaExceededError) this.limiter.backOff(this.quotaBackoffMs);
       throw error;
     }
     if (result.rateLimit) this.limiter.observe(result.rateLimit);

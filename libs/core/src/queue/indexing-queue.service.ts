@@ -14,7 +14,7 @@ import { IndexingWakeup } from './indexing-wakeup';
 import { AiEntityRegistry } from '../entity/ai-entity-registry.service';
 import { describeEntityIdKind, normalizeEntityId } from '../entity/entity-id';
 
-const PARAMS_PER_ROW = 6;
+const PARAMS_PER_ROW = 7;
 const ROWS_PER_STATEMENT = 5_000;
 
 /**
@@ -39,9 +39,14 @@ export class IndexingQueueService {
   /**
    * Enqueues one or many requests in bulk (thousands per statement). A request for an entity that already
    * has a pending item of the same owner is coalesced into it (highest priority wins). Pass `manager` to
-   * enqueue inside your transaction. Returns the number of requests accepted.
+   * enqueue inside your transaction, and `options.runAfter` to make the items runnable only from that
+   * instant (backfills pace their pages this way). Returns the number of requests accepted.
    */
-  async enqueue(requests: IndexingRequest | IndexingRequest[], manager?: EntityManager): Promise<number> {
+  async enqueue(
+    requests: IndexingRequest | IndexingRequest[],
+    manager?: EntityManager,
+    options: { runAfter?: Date } = {},
+  ): Promise<number> {
     const list = Array.isArray(requests) ? requests : [requests];
     if (list.length === 0) return 0;
     // One statement cannot touch the same conflict target twice, so coalesce duplicates here first.
@@ -62,17 +67,17 @@ export class IndexingQueueService {
       const params: unknown[] = [];
       const values = chunk.map((row) => {
         const base = params.length;
-        params.push(...row);
-        return `($${base + 1}, $${base + 2}, $${base + 3}::smallint, $${base + 4}, $${base + 5}::boolean, $${base + 6}::int)`;
+        params.push(...row, options.runAfter ?? null);
+        return `($${base + 1}, $${base + 2}, $${base + 3}::smallint, $${base + 4}, $${base + 5}::boolean, $${base + 6}::int, coalesce($${base + 7}::timestamptz, now()))`;
       });
       await runner.query(
-        `INSERT INTO ai_indexing_queue (entity_type, entity_id, priority, owner, force, max_retries)
+        `INSERT INTO ai_indexing_queue (entity_type, entity_id, priority, owner, force, max_retries, run_after)
          VALUES ${values.join(', ')}
          ON CONFLICT (entity_type, entity_id, (coalesce(owner, ''))) WHERE status = 'PENDING'
          DO UPDATE SET priority = GREATEST(ai_indexing_queue.priority, EXCLUDED.priority),
                        force = ai_indexing_queue.force OR EXCLUDED.force,
                        max_retries = GREATEST(ai_indexing_queue.max_retries, EXCLUDED.max_retries),
-                       run_after = LEAST(ai_indexing_queue.run_after, now()),
+                       run_after = LEAST(ai_indexing_queue.run_after, EXCLUDED.run_after),
                        updated_at = now()`,
         params,
       );

@@ -2,7 +2,7 @@ import { Logger } from '@nestjs/common';
 import type { DataSource, EntityManager } from 'typeorm';
 import type { ResolvedAiCoreOptions } from '../config/ai-core-options.resolver';
 import { EmbeddingQuotaExceededError, EmbeddingRateLimitError } from '../embedding/embedding.errors';
-import { QUOTA_BACKOFF_MS, type EmbeddingService } from '../embedding/embedding.service';
+import type { EmbeddingService } from '../embedding/embedding.service';
 import type { AiEntityRegistry } from '../entity/ai-entity-registry.service';
 import { loadEntitySnapshots, lockEntityVersions, type EntitySnapshot } from '../entity/entity-snapshot.loader';
 import { sameMetadata } from '../entity/entity-text.builder';
@@ -204,7 +204,7 @@ export class IndexingBatchProcessor {
         // A 429 is back-pressure, not a failure of these items: no attempt is consumed.
         await this.claims.requeue(manager, where, { consumeAttempt: false, delayMs: error.retryAfterMs, error: error.message });
       } else if (error instanceof EmbeddingQuotaExceededError) {
-        await this.claims.requeue(manager, where, { consumeAttempt: false, delayMs: QUOTA_BACKOFF_MS, error: error.message });
+        await this.claims.requeue(manager, where, { consumeAttempt: false, delayMs: this.embedding.quotaBackoffMs, error: error.message });
       } else {
         dead = await this.claims.requeue(manager, where, {
           consumeAttempt: true,

@@ -28,6 +28,7 @@ export class AiMigrationJobs1732100000500 implements MigrationInterface {
         created_by varchar(255),
         lease_owner varchar(255),
         lease_expires_at timestamptz,
+        next_release_at timestamptz,
         version int NOT NULL DEFAULT 0
       )`);
     await queryRunner.query(`CREATE INDEX ai_migration_jobs_status_idx ON ai_migration_jobs (status)`);

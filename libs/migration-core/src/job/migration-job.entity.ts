@@ -84,6 +84,13 @@ export class MigrationJob {
   @Column({ name: 'lease_expires_at', type: 'timestamptz', nullable: true })
   leaseExpiresAt: Date | null;
 
+  /**
+   * When the job's next page may become runnable: the per-job rate limit, as a token bucket kept in the
+   * job row so every instance honours it.
+   */
+  @Column({ name: 'next_release_at', type: 'timestamptz', nullable: true })
+  nextReleaseAt: Date | null;
+
   /** Incremented by every state change. */
   @Column({ type: 'int', default: 0 })
   version: number;

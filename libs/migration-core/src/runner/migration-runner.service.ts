@@ -1,8 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import {
+  AI_CORE_RESOLVED_OPTIONS,
   AI_DATA_SOURCE,
+  EMBEDDING_PROVIDER,
   EntityPageReader,
+  type EmbeddingProvider,
+  type ResolvedAiCoreOptions,
   IndexingHooks,
   IndexingPriority,
   IndexingQueueService,
@@ -15,7 +19,9 @@ import { MigrationStatus } from '../job/migration-status.enum';
 import { MIGRATION_RESOLVED_OPTIONS } from '../migration.constants';
 import type { ResolvedMigrationOptions } from '../migration-options.resolver';
 import { EntityRepositoryRegistry } from '../registry/entity-repository.registry';
-import { toPageFilters } from '../service/data-migration.service';
+import { DataMigrationService, toPageFilters } from '../service/data-migration.service';
+import { InvalidMigrationStateError } from '../migration.errors';
+import { itemsPerRequest, secondsFor } from './job-pacing';
 import { MigrationWakeup } from './migration-wakeup';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -48,11 +54,19 @@ export class MigrationRunnerService implements OnApplicationBootstrap, BeforeApp
     private readonly queue: IndexingQueueService,
     private readonly hooks: IndexingHooks,
     private readonly wakeup: MigrationWakeup,
+    private readonly migrations: DataMigrationService,
+    @Inject(EMBEDDING_PROVIDER) private readonly provider: EmbeddingProvider,
+    @Inject(AI_CORE_RESOLVED_OPTIONS) private readonly coreOptions: ResolvedAiCoreOptions,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
     this.registry.build();
-    this.unsubscribe = this.hooks.onOutcomes((manager, outcomes) => this.count(manager, outcomes));
+    const stopCounting = this.hooks.onOutcomes((manager, outcomes) => this.count(manager, outcomes));
+    const stopQuota = this.hooks.onQuotaExceeded((owners, error) => this.pauseOnQuota(owners, error));
+    this.unsubscribe = () => {
+      stopCounting();
+      stopQuota();
+    };
     if (this.options.enabled) this.start();
   }
 
@@ -147,9 +161,18 @@ export class MigrationRunnerService implements OnApplicationBootstrap, BeforeApp
       }
       const toEnqueue = rows.filter((r) => job.reindexExisting || r.storedHash !== r.hash);
       const skipped = rows.length - toEnqueue.length;
-      if (toEnqueue.length > 0) {
+      // The page becomes runnable when the job's rate budget allows (see job-pacing.ts).
+      const [{ release }] = await manager.query(
+        `SELECT greatest(coalesce(next_release_at, now()), now()) AS release FROM ai_migration_jobs WHERE id = $1`,
+        [job.id],
+      );
+      const budget = secondsFor(toEnqueue.length, itemsPerRequest(this.provider, this.coreOptions), job.rateLimit ?? this.options.defaultRateLimit);
+      // One request's worth of items becomes runnable at a time, spaced by the job's rate.
+      const perRequest = itemsPerRequest(this.provider, this.coreOptions);
+      const interval = secondsFor(perRequest, perRequest, job.rateLimit ?? this.options.defaultRateLimit);
+      for (let i = 0; i < toEnqueue.length; i += perRequest) {
         await this.queue.enqueue(
-          toEnqueue.map((r) => ({
+          toEnqueue.slice(i, i + perRequest).map((r) => ({
             entityType: job.entityType,
             entityId: r.entityId,
             priority: IndexingPriority.LOW,
@@ -157,14 +180,16 @@ export class MigrationRunnerService implements OnApplicationBootstrap, BeforeApp
             force: job.reindexExisting,
           })),
           manager,
+          { runAfter: new Date(new Date(release).getTime() + (i / perRequest) * interval * 1000) },
         );
       }
       await manager.query(
         `UPDATE ai_migration_jobs
             SET checkpoint = $2, skipped_entities = skipped_entities + $3, enqueued_entities = enqueued_entities + $4,
-                lease_expires_at = now() + make_interval(secs => $5::float8 / 1000), last_updated_at = now()
+                lease_expires_at = now() + make_interval(secs => $5::float8 / 1000), last_updated_at = now(),
+                next_release_at = $6::timestamptz + make_interval(secs => $7::float8)
           WHERE id = $1`,
-        [job.id, rows[rows.length - 1].entityId, skipped, toEnqueue.length, this.options.leaseMs],
+        [job.id, rows[rows.length - 1].entityId, skipped, toEnqueue.length, this.options.leaseMs, release, budget],
       );
       return true;
     });
@@ -179,6 +204,19 @@ export class MigrationRunnerService implements OnApplicationBootstrap, BeforeApp
         WHERE j.status = 'RUNNING' AND j.producer_done
           AND NOT EXISTS (SELECT 1 FROM ai_indexing_queue q WHERE q.owner = j.id::text AND q.status IN ('PENDING', 'ACTIVE'))`,
     );
+  }
+
+  /** An exhausted provider quota pauses the jobs whose items hit it, with the reason in error_message. */
+  private async pauseOnQuota(owners: Array<string | null>, error: Error): Promise<void> {
+    for (const owner of owners) {
+      if (!owner || !UUID.test(owner)) continue;
+      try {
+        await this.migrations.pauseMigration(owner, `Paused because the embedding provider's quota is exhausted: ${error.message}`);
+        this.logger.warn(`Migration job ${owner} paused: the embedding provider's quota is exhausted. Resume it once the quota is restored.`);
+      } catch (e) {
+        if (!(e instanceof InvalidMigrationStateError)) throw e;
+      }
+    }
   }
 
   /** Counts the workers' outcomes into their jobs, inside the workers' completion transactions. */

@@ -1,4 +1,12 @@
-import { AI_DATA_SOURCE, EMBEDDING_PROVIDER, EntityPageReader, IndexingQueueService, type EmbeddingProvider } from '@ai-infrastructure/core';
+import {
+  AI_CORE_RESOLVED_OPTIONS,
+  AI_DATA_SOURCE,
+  EMBEDDING_PROVIDER,
+  EntityPageReader,
+  IndexingQueueService,
+  type EmbeddingProvider,
+  type ResolvedAiCoreOptions,
+} from '@ai-infrastructure/core';
 import { Inject, Injectable } from '@nestjs/common';
 import type { DataSource, EntityManager } from 'typeorm';
 import { MigrationJob } from '../job/migration-job.entity';
@@ -16,6 +24,7 @@ import {
 import type { ResolvedMigrationOptions } from '../migration-options.resolver';
 import { EntityRepositoryRegistry } from '../registry/entity-repository.registry';
 import { MigrationWakeup } from '../runner/migration-wakeup';
+import { itemsPerRequest, repacePendingItems } from '../runner/job-pacing';
 import { isoDuration, toProgress } from './migration-progress';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -41,6 +50,7 @@ export class DataMigrationService {
     private readonly wakeup: MigrationWakeup,
     private readonly queue: IndexingQueueService,
     @Inject(EMBEDDING_PROVIDER) private readonly provider: EmbeddingProvider,
+    @Inject(AI_CORE_RESOLVED_OPTIONS) private readonly coreOptions: ResolvedAiCoreOptions,
   ) {}
 
   /**
@@ -196,21 +206,48 @@ export class DataMigrationService {
     return qb.take(limit).skip(offset).getMany();
   }
 
-  /** RUNNING → PAUSED: the job's queued items are held back, so no new provider calls are made for it. */
-  async pauseMigration(jobId: string): Promise<MigrationJob> {
+  /**
+   * RUNNING → PAUSED: the job's queued items are held back, so no new provider calls are made for it
+   * (items already claimed finish). `reason` is kept in `errorMessage` (e.g. an exhausted quota).
+   */
+  async pauseMigration(jobId: string, reason?: string): Promise<MigrationJob> {
     return this.transition(jobId, 'pause', [MigrationStatus.RUNNING], MigrationStatus.PAUSED, async (manager) => {
-      await manager.query(
-        `UPDATE ai_indexing_queue SET run_after = 'infinity' WHERE owner = $1 AND status = 'PENDING'`,
-        [jobId],
-      );
+      await manager.query(`UPDATE ai_indexing_queue SET run_after = 'infinity' WHERE owner = $1 AND status = 'PENDING'`, [jobId]);
+      if (reason) await manager.query(`UPDATE ai_migration_jobs SET error_message = $2 WHERE id = $1`, [jobId, reason]);
     });
   }
 
-  /** PAUSED → RUNNING: held items are released and the producer continues from its checkpoint. */
+  /** PAUSED → RUNNING: held items are released at the job's rate and the producer continues from its checkpoint. */
   async resumeMigration(jobId: string): Promise<MigrationJob> {
     return this.transition(jobId, 'resume', [MigrationStatus.PAUSED], MigrationStatus.RUNNING, async (manager) => {
-      await manager.query(`UPDATE ai_indexing_queue SET run_after = now() WHERE owner = $1 AND status = 'PENDING'`, [jobId]);
+      const job = await this.getJob(jobId, manager);
+      await manager.query(`UPDATE ai_migration_jobs SET error_message = NULL WHERE id = $1`, [jobId]);
+      await repacePendingItems(manager, jobId, job.rateLimit ?? this.options.defaultRateLimit, itemsPerRequest(this.provider, this.coreOptions));
     });
+  }
+
+  /**
+   * Changes the job's rate limit (provider requests per minute) while it runs or is paused, like
+   * Elasticsearch's `_rethrottle`: its waiting items are re-spaced at once, so the next provider request
+   * already follows the new limit.
+   */
+  async updateRateLimit(jobId: string, rateLimit: number): Promise<MigrationJob> {
+    if (!Number.isInteger(rateLimit) || rateLimit < 1 || rateLimit > 1_000_000) {
+      throw new InvalidMigrationRequestError(`"rateLimit" is ${JSON.stringify(rateLimit)}; use an integer number of requests per minute from 1 to 1000000.`);
+    }
+    const job = await this.dataSource.transaction(async (manager) => {
+      const current = await this.getJob(jobId, manager);
+      if (current.status !== MigrationStatus.RUNNING && current.status !== MigrationStatus.PAUSED) {
+        throw new InvalidMigrationStateError(jobId, current.status, 'change the rate limit of', [MigrationStatus.RUNNING, MigrationStatus.PAUSED]);
+      }
+      await manager.query(`UPDATE ai_migration_jobs SET rate_limit = $2, version = version + 1, last_updated_at = now() WHERE id = $1`, [jobId, rateLimit]);
+      if (current.status === MigrationStatus.RUNNING) {
+        await repacePendingItems(manager, jobId, rateLimit, itemsPerRequest(this.provider, this.coreOptions));
+      }
+      return this.getJob(jobId, manager);
+    });
+    this.wakeup.notify();
+    return job;
   }
 
   /** PENDING | RUNNING | PAUSED → CANCELLED: the producer stops and pending items are removed; stored vectors stay. */
