@@ -5,6 +5,7 @@ import {
   ActiveMigrationExistsError,
   DataMigrationService,
   InvalidMigrationRequestError,
+  MigrationRunnerService,
   InvalidMigrationStateError,
   MigrationJobNotFoundError,
   MigrationStatus,
@@ -118,6 +119,27 @@ describeEachEngine('Migration use cases', ({ getUrl }) => {
     // The slot is free again.
     const next = await migrations.indexAllEntities('product');
     await finish(next.id);
+  });
+
+  it('filters by createdBefore/createdAfter in SQL', async () => {
+    await ctx.dataSource.query(`UPDATE products SET created_at = '2023-06-01' WHERE id IN (SELECT id FROM products ORDER BY id LIMIT 10)`);
+    const older = await finish(
+      (await migrations.startMigration({ entityType: 'product', reindexExisting: true, filters: { createdBefore: '2024-01-01' } })).id,
+    );
+    expect(older).toMatchObject({ status: MigrationStatus.COMPLETED, progress: { total: 10, processed: 10 } });
+    const newer = await migrations.estimateMigration({ entityType: 'product', reindexExisting: true, filters: { createdAfter: '2024-01-01' } });
+    expect(newer.matching).toBe(N - 10);
+  });
+
+  it('deletes finished jobs older than cleanupCompletedAfterDays, on one instance at a time', async () => {
+    const runner = ctx.app.get(MigrationRunnerService);
+    const [old] = await ctx.dataSource.query(`SELECT id FROM ai_migration_jobs WHERE status = 'COMPLETED' ORDER BY started_at LIMIT 1`);
+    await ctx.dataSource.query(`UPDATE ai_migration_jobs SET completed_at = now() - interval '31 days' WHERE id = $1`, [old.id]);
+    const before = await countOf(ctx.dataSource, `SELECT count(*)::int AS n FROM ai_migration_jobs`);
+    expect(await runner.cleanupOldJobs()).toBe(1);
+    expect(await countOf(ctx.dataSource, `SELECT count(*)::int AS n FROM ai_migration_jobs`)).toBe(before - 1);
+    await expect(migrations.getProgress(old.id)).rejects.toThrow(MigrationJobNotFoundError);
+    expect(await runner.cleanupOldJobs()).toBe(0);
   });
 
   it('rejects bad requests and unknown ids with errors that name the field', async () => {

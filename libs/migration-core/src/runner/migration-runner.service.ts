@@ -25,6 +25,8 @@ import { itemsPerRequest, secondsFor } from './job-pacing';
 import { MigrationWakeup } from './migration-wakeup';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** How often each runner tries the cleanup of old jobs (one instance at a time gets to do it). */
+const CLEANUP_INTERVAL_MS = 60 * 60 * 1000;
 /** Pages a job may have waiting in the queue before its producer pauses reading (back-pressure). */
 const MAX_PAGES_IN_FLIGHT = 8;
 
@@ -45,6 +47,7 @@ export class MigrationRunnerService implements OnApplicationBootstrap, BeforeApp
   private running = false;
   private loop?: Promise<void>;
   private unsubscribe?: () => void;
+  private lastCleanupAt = 0;
 
   constructor(
     @Inject(AI_DATA_SOURCE) private readonly dataSource: DataSource,
@@ -93,8 +96,36 @@ export class MigrationRunnerService implements OnApplicationBootstrap, BeforeApp
       .catch(() => undefined);
   }
 
+  /**
+   * Deletes COMPLETED, FAILED and CANCELLED jobs older than `cleanupCompletedAfterDays`, with their dead
+   * letters. Runs on one instance at a time (a transaction-scoped advisory lock; the others skip), every
+   * `CLEANUP_INTERVAL_MS` from each runner. Returns how many jobs were deleted (0 when another instance
+   * holds the lock).
+   */
+  async cleanupOldJobs(): Promise<number> {
+    this.lastCleanupAt = Date.now();
+    return this.dataSource.transaction(async (manager) => {
+      const [{ locked }] = await manager.query(`SELECT pg_try_advisory_xact_lock(hashtext('ai_migration_jobs.cleanup')) AS locked`);
+      if (!locked) return 0;
+      const deleted: unknown = await manager.query(
+        `DELETE FROM ai_migration_jobs
+          WHERE status IN ('COMPLETED', 'FAILED', 'CANCELLED')
+            AND completed_at < now() - make_interval(days => $1::int)
+          RETURNING id::text AS id`,
+        [this.options.cleanupCompletedAfterDays],
+      );
+      const ids = (Array.isArray(deleted) && Array.isArray(deleted[0]) ? deleted[0] : []).map((r: { id: string }) => r.id);
+      if (ids.length > 0) {
+        await manager.query(`DELETE FROM ai_indexing_queue WHERE owner = ANY($1::text[]) AND status = 'DEAD'`, [ids]);
+        this.logger.log(`Deleted ${ids.length} migration job(s) finished more than ${this.options.cleanupCompletedAfterDays} days ago.`);
+      }
+      return ids.length;
+    });
+  }
+
   /** One round: complete finished jobs, then produce one page for one job. Returns whether it did work. */
   async tick(): Promise<boolean> {
+    if (Date.now() - this.lastCleanupAt >= CLEANUP_INTERVAL_MS) await this.cleanupOldJobs();
     await this.completeFinishedJobs();
     const job = await this.leaseJob();
     if (!job) return false;
