@@ -7,6 +7,7 @@ import {
   generatedProducts,
   insertProducts,
   truncateTables,
+  waitUntil,
   type IndexingApp,
 } from './fixtures/indexing-app.fixture';
 import { describeEachEngine } from './support/test-database';
@@ -172,5 +173,24 @@ describeEachEngine('IndexingQueueService', ({ getUrl }) => {
     expect(await ctx.worker.runOnce(10)).toBe(3);
     expect(await ctx.vectorStore.count('product')).toBe(3);
     expect(await ctx.dataSource.query(`SELECT status, last_error FROM ai_indexing_queue`)).toEqual([]);
+  });
+});
+
+describeEachEngine('Worker capacity kept for live work', ({ getUrl }) => {
+  it('loops reserved by worker.liveShare claim only HIGH items, so backfill items wait for the other loops', async () => {
+    // liveShare 1: every loop of this instance is reserved for live work (a live-only instance).
+    const ctx = await bootIndexingApp({ databaseUrl: getUrl(), core: { liveIndexing: false, worker: { concurrency: 2, liveShare: 1 } } });
+    try {
+      const ids = await insertProducts(ctx.dataSource, generatedProducts(40, 'share'));
+      await ctx.queue.enqueue(ids.slice(0, 20).map((entityId) => ({ entityType: 'product', entityId, priority: IndexingPriority.LOW, owner: 'backfill' })));
+      await ctx.queue.enqueue(ids.slice(20).map((entityId) => ({ entityType: 'product', entityId, priority: IndexingPriority.HIGH })));
+      await waitUntil('the live items are indexed', async () => (await ctx.vectorStore.count('product')) === 20, 20_000);
+      // Give the loops several more polls: the backfill items stay untouched.
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(await ctx.vectorStore.count('product')).toBe(20);
+      expect(await countOf(ctx.dataSource, `SELECT count(*)::int AS n FROM ai_indexing_queue WHERE owner = 'backfill' AND status = 'PENDING' AND attempts = 0`)).toBe(20);
+    } finally {
+      await ctx.close();
+    }
   });
 });

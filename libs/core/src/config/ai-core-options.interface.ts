@@ -57,6 +57,12 @@ export interface WorkerOptions {
   enabled?: boolean;
   /** Parallel batch loops in this instance. Default 2. */
   concurrency?: number;
+  /**
+   * Share (0..1) of the loops kept for live (HIGH priority) work: they never claim backfill items, so live
+   * writes are indexed promptly even while a large backfill runs. Default 0 (every loop takes HIGH first,
+   * then anything); 1 makes an instance serve live traffic only.
+   */
+  liveShare?: number;
   /** Queue items claimed per batch. Default 1000 (larger batches amortise the per-batch statements; measured on PGlite: 0.28 of the insert ceiling at 500, 0.42 at 1000). */
   batchSize?: number;
   /** Idle poll interval in ms. Default 500. */

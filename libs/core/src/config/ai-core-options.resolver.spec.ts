@@ -9,7 +9,7 @@ describe('resolveAiCoreOptions', () => {
       embedding: { provider: 'hashing' },
       overlongInput: 'truncate',
       rateLimit: { requestsPerMinute: 0, tokensPerMinute: 0, quotaBackoffMs: 60_000 },
-      worker: { enabled: true, concurrency: 2, batchSize: 1000, pollIntervalMs: 500, leaseMs: 60_000, sweepIntervalMs: 15_000 },
+      worker: { enabled: true, concurrency: 2, liveShare: 0, batchSize: 1000, pollIntervalMs: 500, leaseMs: 60_000, sweepIntervalMs: 15_000 },
       queue: { maxRetries: 5, backoffBaseMs: 1_000, backoffMaxMs: 300_000 },
       liveIndexing: true,
     });
@@ -19,6 +19,7 @@ describe('resolveAiCoreOptions', () => {
     [{ worker: { batchSize: 0 } }, /"worker.batchSize" is 0; it must be an integer from 1 to 5000/],
     [{ worker: { concurrency: 2.5 } }, /"worker.concurrency" is 2.5/],
     [{ worker: { enabled: 'yes' } }, /"worker.enabled" is "yes"; it must be true or false/],
+    [{ worker: { liveShare: 1.5 } }, /"worker.liveShare" is 1.5; it must be a number from 0 to 1/],
     [{ queue: { maxRetries: -1 } }, /"queue.maxRetries" is -1/],
     [{ rateLimit: { requestsPerMinute: -5 } }, /"rateLimit.requestsPerMinute" is -5/],
     [{ overlongInput: 'drop' }, /"overlongInput" is "drop"; use "truncate" or "fail"/],

@@ -10,6 +10,7 @@ export interface ResolvedAiCoreOptions {
   worker: {
     enabled: boolean;
     concurrency: number;
+    liveShare: number;
     batchSize: number;
     pollIntervalMs: number;
     leaseMs: number;
@@ -27,6 +28,16 @@ function integer(key: string, value: unknown, fallback: number, { min, max }: Bo
     throw new AiCoreConfigurationError(
       `AiCoreModule option "${key}" is ${JSON.stringify(value)}; it must be an integer from ${min} to ${max}` +
         ` (default ${fallback}).`,
+    );
+  }
+  return value;
+}
+
+function share(value: unknown): number {
+  if (value === undefined) return 0;
+  if (typeof value !== 'number' || !(value >= 0 && value <= 1)) {
+    throw new AiCoreConfigurationError(
+      `AiCoreModule option "worker.liveShare" is ${JSON.stringify(value)}; it must be a number from 0 to 1 (the share of worker loops kept for live work; default 0).`,
     );
   }
   return value;
@@ -123,6 +134,7 @@ export function resolveAiCoreOptions(options: AiCoreModuleOptions = {}): Resolve
     worker: {
       enabled: boolean('worker.enabled', worker.enabled, true),
       concurrency: integer('worker.concurrency', worker.concurrency, 2, { min: 1, max: 64 }),
+      liveShare: share(worker.liveShare),
       batchSize: integer('worker.batchSize', worker.batchSize, 1000, { min: 1, max: 5_000 }),
       pollIntervalMs: integer('worker.pollIntervalMs', worker.pollIntervalMs, 500, { min: 10, max: 60_000 }),
       leaseMs,

@@ -40,8 +40,8 @@ export interface RequeuePolicy {
 export class IndexingClaimsRepository {
   constructor(private readonly dataSource: DataSource) {}
 
-  /** Claims up to `limit` runnable items, highest priority first, under a new lease. */
-  async claim(limit: number, token: string, workerId: string, leaseMs: number): Promise<ClaimedItem[]> {
+  /** Claims up to `limit` runnable items of at least `minPriority`, highest priority first, under a new lease. */
+  async claim(limit: number, token: string, workerId: string, leaseMs: number, minPriority = -32768): Promise<ClaimedItem[]> {
     const rows = await this.dataSource.query(
       // `= ANY(ARRAY(subquery))` makes the update find the picked rows by primary key; a join with the
       // picked set let the planner hash-join against a sequential scan of the whole queue (measured 2.5x slower).
@@ -51,12 +51,12 @@ export class IndexingClaimsRepository {
               attempts = q.attempts + 1, updated_at = now()
         WHERE q.id = ANY(ARRAY(
                 SELECT id FROM ai_indexing_queue
-                 WHERE status = 'PENDING' AND run_after <= now()
+                 WHERE status = 'PENDING' AND run_after <= now() AND priority >= $5
                  ORDER BY priority DESC, id
                  LIMIT $1
                  FOR UPDATE SKIP LOCKED))
        RETURNING q.id::text AS id, q.entity_type, q.entity_id, q.owner, q.force, q.priority, q.attempts, q.max_retries`,
-      [limit, token, workerId, leaseMs],
+      [limit, token, workerId, leaseMs, minPriority],
     );
     return flatten(rows).map(toClaimed);
   }

@@ -14,6 +14,7 @@ import { EmbeddingService } from '../embedding/embedding.service';
 import { AiEntityRegistry } from '../entity/ai-entity-registry.service';
 import { IndexingHooks } from '../queue/indexing-hooks';
 import { IndexingWakeup } from '../queue/indexing-wakeup';
+import { IndexingPriority } from '../queue/indexing-request.interface';
 import type { VectorStore } from '../vector-store/vector-store.interface';
 import { IndexingBatchProcessor } from './indexing-batch.processor';
 import { IndexingClaimsRepository } from './indexing-claims.repository';
@@ -124,9 +125,9 @@ export class IndexingWorkerService implements OnApplicationBootstrap, BeforeAppl
    * Claims and processes one batch in the caller's flow (for tools and tests; the loops do this
    * continuously). Returns the number of items claimed.
    */
-  async runOnce(batchSize = this.options.worker.batchSize): Promise<number> {
+  async runOnce(batchSize = this.options.worker.batchSize, minPriority?: number): Promise<number> {
     const token = randomUUID();
-    const items = await this.claims.claim(batchSize, token, this.workerId, this.options.worker.leaseMs);
+    const items = await this.claims.claim(batchSize, token, this.workerId, this.options.worker.leaseMs, minPriority);
     if (items.length === 0) return 0;
     this.claimedSinceVacuum += items.length;
     this.inFlight++;
@@ -195,10 +196,12 @@ export class IndexingWorkerService implements OnApplicationBootstrap, BeforeAppl
   }
 
   private async loop(index: number): Promise<void> {
-    const { pollIntervalMs } = this.options.worker;
+    const { pollIntervalMs, concurrency, liveShare } = this.options.worker;
+    // The first loops are kept for live (HIGH) work, so a backfill can never take all the capacity.
+    const reserved = index < Math.round(concurrency * liveShare);
     while (this.running) {
       try {
-        const claimed = await this.runOnce();
+        const claimed = await this.runOnce(undefined, reserved ? IndexingPriority.HIGH : undefined);
         if (claimed === 0 && this.running) await this.wakeup.wait(pollIntervalMs);
       } catch (error) {
         if (!this.running) break;
