@@ -9,44 +9,20 @@
  * >= 0.4 on PGlite).
  */
 import 'reflect-metadata';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import {
   AiCoreModule,
-  buildEntityText,
-  computeContentHash,
   createAiDataSource,
-  encodeVector,
-  HashingEmbeddingProvider,
   IndexingPriority,
   IndexingQueueService,
   IndexingWorkerService,
-  parseAiEntityConfig,
 } from '@ai-infrastructure/core';
 import { Module, type DynamicModule } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { readFileSync } from 'node:fs';
 import { DataSource } from 'typeorm';
-import { generateProducts } from '../apps/sample/src/cli/product-generator';
 import { sampleDataSourceOptions } from '../apps/sample/src/sample.config';
-import { startPostgresServer } from '../test/support/postgres-server';
+import { benchDatabase, CONFIG_PATH, engineList, insertBenchProducts, positiveInt, rawVectorCeiling, type Engine } from './bench-support';
 
-type Engine = 'pglite' | 'postgres';
-const CONFIG_PATH = 'apps/sample/ai-entity-config.yml';
-
-function arg(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && process.argv[i + 1] ? process.argv[i + 1] : fallback;
-}
-
-function positiveInt(name: string, fallback: number): number {
-  const raw = arg(name, String(fallback));
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < 1) throw new Error(`--${name} must be a positive integer, got "${raw}".`);
-  return value;
-}
 
 @Module({})
 class BenchModule {
@@ -69,77 +45,8 @@ class BenchModule {
   }
 }
 
-async function insertProducts(dataSource: DataSource, count: number): Promise<string[]> {
-  const ids: string[] = [];
-  const rows = [...generateProducts(7, 0, count)];
-  for (let i = 0; i < rows.length; i += 2000) {
-    const chunk = rows.slice(i, i + 2000);
-    const params: unknown[] = [];
-    const values = chunk.map((p) => {
-      const b = params.length;
-      params.push(p.id, p.name, p.description, p.category, p.price, p.createdAt);
-      ids.push(p.id);
-      return `($${b + 1}, $${b + 2}, $${b + 3}, $${b + 4}, $${b + 5}, $${b + 6})`;
-    });
-    await dataSource.query(
-      `INSERT INTO products (id, name, description, category, price, created_at) VALUES ${values.join(', ')}`,
-      params,
-    );
-  }
-  return ids;
-}
-
-async function rawCeiling(dataSource: DataSource, count: number, chunkRows: number): Promise<number> {
-  const provider = new HashingEmbeddingProvider(384);
-  const config = parseAiEntityConfig(readFileSync(CONFIG_PATH, 'utf8'), CONFIG_PATH).get('product')!;
-  // Vectors and hashes are computed before the clock starts: the ceiling is the database write alone.
-  const rows = [...generateProducts(7, 0, count)].map((p) => {
-    const text = buildEntityText(p as unknown as Record<string, unknown>, config);
-    return [
-      'product',
-      p.id,
-      encodeVector(provider.embedOne(text)),
-      computeContentHash(text, provider.model, provider.dimensions),
-      provider.model,
-      provider.dimensions,
-      JSON.stringify({ category: p.category, price: p.price }),
-    ];
-  });
-  await dataSource.query(`TRUNCATE ai_searchable_entities`);
-  const started = performance.now();
-  for (let i = 0; i < rows.length; i += chunkRows) {
-    const chunk = rows.slice(i, i + chunkRows);
-    const params: unknown[] = [];
-    const values = chunk.map((r) => {
-      const b = params.length;
-      params.push(...r);
-      return `($${b + 1}, $${b + 2}, $${b + 3}::vector, $${b + 4}, $${b + 5}, $${b + 6}::int, $${b + 7}::jsonb)`;
-    });
-    await dataSource.query(
-      `INSERT INTO ai_searchable_entities (entity_type, entity_id, embedding, content_hash, model, dimensions, metadata)
-       VALUES ${values.join(', ')}`,
-      params,
-    );
-  }
-  return (performance.now() - started) / 1000;
-}
-
 async function runEngine(engine: Engine, count: number, batchSize: number, concurrency: number) {
-  let cleanup = async () => undefined as void;
-  const env: NodeJS.ProcessEnv = {};
-  if (engine === 'postgres') {
-    if (process.env.DATABASE_URL) {
-      env.DATABASE_URL = process.env.DATABASE_URL;
-    } else {
-      const server = await startPostgresServer();
-      env.DATABASE_URL = server.url;
-      cleanup = () => server.stop();
-    }
-  } else {
-    const dir = mkdtempSync(join(tmpdir(), 'ai-bench-'));
-    env.AI_DATA_DIR = dir;
-    cleanup = async () => rmSync(dir, { recursive: true, force: true });
-  }
+  const { env, cleanup } = await benchDatabase(engine);
   const app = await NestFactory.createApplicationContext(BenchModule.with(env, batchSize, concurrency), {
     logger: ['error', 'warn'],
   });
@@ -147,7 +54,7 @@ async function runEngine(engine: Engine, count: number, batchSize: number, concu
     const dataSource = app.get(DataSource);
     await dataSource.query(`TRUNCATE products, ai_searchable_entities, ai_indexing_queue`);
     const seedStart = performance.now();
-    const ids = await insertProducts(dataSource, count);
+    const ids = await insertBenchProducts(dataSource, count);
     const seedSeconds = (performance.now() - seedStart) / 1000;
 
     const queue = app.get(IndexingQueueService);
@@ -164,7 +71,7 @@ async function runEngine(engine: Engine, count: number, batchSize: number, concu
     const [{ n }] = await dataSource.query(`SELECT count(*)::int AS n FROM ai_searchable_entities`);
     if (n !== count) throw new Error(`Pipeline stored ${n} vectors for ${count} products.`);
 
-    const ceilingSeconds = await rawCeiling(dataSource, count, 1000);
+    const ceilingSeconds = await rawVectorCeiling(dataSource, count, 1000);
     const pipeline = count / drainSeconds;
     const ceiling = count / ceilingSeconds;
     return { engine, count, seedSeconds, enqueueSeconds, enqueuePerSecond: count / enqueueSeconds, drainSeconds, pipeline, ceilingSeconds, ceiling, ratio: pipeline / ceiling };
@@ -178,10 +85,7 @@ async function main() {
   const count = positiveInt('count', 100_000);
   const batch = positiveInt('batch', 1000);
   const concurrency = positiveInt('concurrency', 2);
-  const engines = arg('engines', 'postgres,pglite').split(',') as Engine[];
-  for (const engine of engines) {
-    if (engine !== 'pglite' && engine !== 'postgres') throw new Error(`--engines accepts pglite and postgres, got "${engine}".`);
-  }
+  const engines = engineList();
   console.log(`bench:indexing — ${count} products, worker batch ${batch}, concurrency ${concurrency}, provider hashing (384-d)`);
   for (const engine of engines) {
     const r = await runEngine(engine, count, batch, concurrency);
