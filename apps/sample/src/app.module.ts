@@ -4,7 +4,7 @@ import { AiWebModule } from '@ai-infrastructure/web';
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { ProductsModule } from './products/products.module';
-import { sampleCoreOptions, sampleDataSourceOptions } from './sample.config';
+import { sampleCoreOptions, sampleDataSourceOptions, sampleMigrationOptions } from './sample.config';
 
 /** The sample products catalogue: TypeORM on PostgreSQL or embedded PGlite, the AI core, backfill jobs and the web endpoints. */
 @Module({
@@ -14,7 +14,7 @@ import { sampleCoreOptions, sampleDataSourceOptions } from './sample.config';
       dataSourceFactory: (options) => createAiDataSource(options!),
     }),
     AiCoreModule.forRootAsync({ useFactory: () => sampleCoreOptions() }),
-    MigrationModule.forRoot(),
+    MigrationModule.forRootAsync({ useFactory: () => sampleMigrationOptions() }),
     AiWebModule.forRoot(),
     ProductsModule,
   ],

@@ -1,5 +1,5 @@
 import { AI_CORE_ENTITIES, AI_CORE_MIGRATIONS, type AiCoreModuleOptions, type AiDataSourceOptions } from '@ai-infrastructure/core';
-import { AI_MIGRATION_ENTITIES, AI_MIGRATION_MIGRATIONS } from '@ai-infrastructure/migration-core';
+import { AI_MIGRATION_ENTITIES, AI_MIGRATION_MIGRATIONS, type MigrationModuleOptions } from '@ai-infrastructure/migration-core';
 import { CreateProducts1732100001000 } from './migrations/1732100001000-create-products';
 import { Product } from './products/product.entity';
 
@@ -58,5 +58,18 @@ export function sampleCoreOptions(env: NodeJS.ProcessEnv = process.env): AiCoreM
       pollIntervalMs: int(env, 'AI_WORKER_POLL_MS'),
     },
     liveIndexing: bool(env, 'AI_LIVE_INDEXING'),
+  };
+}
+
+/**
+ * MigrationModule options of the sample app. A job's default rate limit guards a paid API's quota; the
+ * local hashing provider has none, so it is not throttled unless AI_MIGRATION_RATE_LIMIT says so.
+ */
+export function sampleMigrationOptions(env: NodeJS.ProcessEnv = process.env): MigrationModuleOptions {
+  const hashing = (env.AI_EMBEDDING_PROVIDER ?? 'hashing') === 'hashing';
+  return {
+    defaultBatchSize: int(env, 'AI_MIGRATION_BATCH_SIZE'),
+    defaultRateLimit: int(env, 'AI_MIGRATION_RATE_LIMIT') ?? (hashing ? 1_000_000 : undefined),
+    maxConcurrentJobs: int(env, 'AI_MIGRATION_MAX_JOBS'),
   };
 }

@@ -76,8 +76,8 @@ export class DataMigrationService {
       afterId = rows[rows.length - 1].entityId;
     }
     const wouldEmbed = matching - wouldSkip;
-    const perRequest = Math.max(1, Math.min(this.provider.maxInputsPerRequest, validated.batchSize));
-    const estimatedRequests = Math.ceil(wouldEmbed / perRequest);
+    // One provider request carries a worker batch (capped by the provider), as the job's pacing assumes.
+    const estimatedRequests = Math.ceil(wouldEmbed / itemsPerRequest(this.provider, this.coreOptions));
     return {
       entityType: validated.entityType,
       matching,
