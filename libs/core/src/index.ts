@@ -4,6 +4,7 @@
  */
 export { AiCoreModule } from './ai-core.module';
 export { AI_CORE_RESOLVED_OPTIONS, AI_DATA_SOURCE, EMBEDDING_PROVIDER, VECTOR_STORE } from './ai-core.constants';
+export * from './common';
 export * from './config';
 export * from './database';
 export * from './embedding';

@@ -1,0 +1,1 @@
+export { WakeupSignal } from './wakeup-signal';
