@@ -93,6 +93,21 @@ describeEachEngine('Migration use cases', ({ getUrl }) => {
     expect(second).toMatchObject({ status: MigrationStatus.COMPLETED, progress: { processed: 0 }, skipped: N });
   });
 
+  it('a metadata field added to the configuration reaches every vector row without re-embedding', async () => {
+    const withName = join(dir, 'ai-entity-config-metadata.yml');
+    writeFileSync(
+      withName,
+      readFileSync(SAMPLE_ENTITY_CONFIG, 'utf8')
+        .replace('      - name: category\n', '      - name: category\n      - name: price\n')
+        .replace('      - price\n', '      - price\n      - name\n'),
+    );
+    await ctx.close();
+    await boot(withName);
+    const progress = await finish((await migrations.indexAllEntities('product')).id);
+    expect(progress).toMatchObject({ status: MigrationStatus.COMPLETED, progress: { processed: 0 }, skipped: N });
+    expect(await countOf(ctx.dataSource, `SELECT count(*)::int AS n FROM ai_searchable_entities WHERE metadata ? 'name'`)).toBe(N);
+  });
+
   it('filters by ids: only those entities are counted and processed', async () => {
     const ids: Array<{ id: string }> = await ctx.dataSource.query(`SELECT id FROM products ORDER BY id LIMIT 3`);
     const progress = await finish(

@@ -5,7 +5,7 @@ import type { EmbeddingProvider } from '../embedding/embedding-provider.interfac
 import { SearchableEntityRecord } from '../vector-store/searchable-entity.entity';
 import { AiEntityRegistry, type AiEntityDescriptor } from './ai-entity-registry.service';
 import { AiEntityConfigError } from './entity-config.errors';
-import { buildEntityText, computeContentHash } from './entity-text.builder';
+import { buildEntityText, computeContentHash, extractMetadata, sameMetadata } from './entity-text.builder';
 import { estimateTokens } from '../embedding/token-estimate';
 
 
@@ -27,6 +27,8 @@ export interface EntityPageRow {
   storedHash: string | null;
   /** Estimated tokens of the entity's text (for dry-run estimates). */
   tokens: number;
+  /** The stored metadata differs from the row's (e.g. a metadata field was added to the configuration). */
+  metadataChanged: boolean;
 }
 
 /**
@@ -54,20 +56,25 @@ export class EntityPageReader {
       .select(descriptor.selectedProperties.map((p) => `e.${p}`))
       .leftJoin(SearchableEntityRecord, 's', `s.entityType = :entityType AND s.entityId = e.${pk}::text`, { entityType })
       .addSelect('s.contentHash', 'ai_stored_hash')
+      .addSelect('s.metadata', 'ai_stored_metadata')
       .orderBy(`e.${pk}`, 'ASC')
       .limit(page.limit);
     if (page.afterId !== null) query.andWhere(`e.${pk} > :afterId`, { afterId: page.afterId });
     const { raw, entities } = await query.getRawAndEntities();
     const pkAlias = `e_${descriptor.primaryColumn.databaseName}`;
-    const stored = new Map<string, string | null>(raw.map((r: Record<string, unknown>) => [String(r[pkAlias]), (r.ai_stored_hash as string | null) ?? null]));
+    const stored = new Map<string, Record<string, unknown>>(raw.map((r: Record<string, unknown>) => [String(r[pkAlias]), r]));
     return (entities as Array<Record<string, unknown>>).map((entity) => {
       const entityId = String(entity[pk]);
       const text = buildEntityText(entity, descriptor.config);
       return {
         entityId,
         hash: computeContentHash(text, this.provider.model, this.provider.dimensions),
-        storedHash: stored.get(entityId) ?? null,
+        storedHash: (stored.get(entityId)?.ai_stored_hash as string | null | undefined) ?? null,
         tokens: this.provider.countTokens?.(text) ?? estimateTokens(text),
+        metadataChanged: !sameMetadata(
+          (stored.get(entityId)?.ai_stored_metadata as Record<string, unknown> | null | undefined) ?? null,
+          extractMetadata(entity, descriptor.config),
+        ),
       };
     });
   }

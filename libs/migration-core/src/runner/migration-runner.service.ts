@@ -190,7 +190,9 @@ export class MigrationRunnerService implements OnApplicationBootstrap, BeforeApp
         );
         return true;
       }
-      const toEnqueue = rows.filter((r) => job.reindexExisting || r.storedHash !== r.hash);
+      // Same text but other metadata (a metadata field added to the configuration): the worker refreshes
+      // the row without calling the provider.
+      const toEnqueue = rows.filter((r) => job.reindexExisting || r.storedHash !== r.hash || (r.storedHash !== null && r.metadataChanged));
       const skipped = rows.length - toEnqueue.length;
       // The page becomes runnable when the job's rate budget allows (see job-pacing.ts).
       const [{ release }] = await manager.query(
