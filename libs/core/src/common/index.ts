@@ -1,1 +1,3 @@
+export { affectedCount, returnedRows } from './query-result';
+export { isUuid } from './uuid';
 export { WakeupSignal } from './wakeup-signal';

@@ -1,9 +1,9 @@
+import { isUuid } from '../common/uuid';
 import type { AiEntityDescriptor } from './ai-entity-registry.service';
 
 /** How an entity's primary key is written as text in the queue and the vector store. */
 export type EntityIdKind = 'uuid' | 'integer' | 'text';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const INTEGER = /^-?\d{1,19}$/;
 
 /** Maps a TypeORM/PostgreSQL column type to how its values are written as ids. */
@@ -21,7 +21,7 @@ export function entityIdKindOf(normalizedType: string): EntityIdKind {
 export function normalizeEntityId(descriptor: Pick<AiEntityDescriptor, 'idKind'>, raw: string): string | undefined {
   switch (descriptor.idKind) {
     case 'uuid':
-      return UUID.test(raw) ? raw.toLowerCase() : undefined;
+      return isUuid(raw) ? raw.toLowerCase() : undefined;
     case 'integer': {
       if (!INTEGER.test(raw)) return undefined;
       const value = BigInt(raw);

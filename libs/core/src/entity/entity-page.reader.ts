@@ -1,11 +1,11 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { DataSource, EntityManager, SelectQueryBuilder } from 'typeorm';
+import type { DataSource, EntityManager, ObjectLiteral, SelectQueryBuilder } from 'typeorm';
 import { AI_DATA_SOURCE, EMBEDDING_PROVIDER } from '../ai-core.constants';
 import type { EmbeddingProvider } from '../embedding/embedding-provider.interface';
-import { SearchableEntityRecord } from '../vector-store/searchable-entity.entity';
 import { AiEntityRegistry, type AiEntityDescriptor } from './ai-entity-registry.service';
 import { AiEntityConfigError } from './entity-config.errors';
-import { buildEntityText, computeContentHash, extractMetadata, sameMetadata } from './entity-text.builder';
+import { readEntitySnapshots } from './entity-snapshot.loader';
+import { sameMetadata } from './entity-text.builder';
 import { estimateTokens } from '../embedding/token-estimate';
 
 
@@ -52,31 +52,16 @@ export class EntityPageReader {
   ): Promise<EntityPageRow[]> {
     const descriptor = this.require(entityType);
     const pk = descriptor.primaryColumn.propertyName;
-    const query = this.filtered(manager, descriptor, page.filters)
-      .select(descriptor.selectedProperties.map((p) => `e.${p}`))
-      .leftJoin(SearchableEntityRecord, 's', `s.entityType = :entityType AND s.entityId = e.${pk}::text`, { entityType })
-      .addSelect('s.contentHash', 'ai_stored_hash')
-      .addSelect('s.metadata', 'ai_stored_metadata')
-      .orderBy(`e.${pk}`, 'ASC')
-      .limit(page.limit);
+    const query = this.filtered(manager, descriptor, page.filters).orderBy(`e.${pk}`, 'ASC').limit(page.limit);
     if (page.afterId !== null) query.andWhere(`e.${pk} > :afterId`, { afterId: page.afterId });
-    const { raw, entities } = await query.getRawAndEntities();
-    const pkAlias = `e_${descriptor.primaryColumn.databaseName}`;
-    const stored = new Map<string, Record<string, unknown>>(raw.map((r: Record<string, unknown>) => [String(r[pkAlias]), r]));
-    return (entities as Array<Record<string, unknown>>).map((entity) => {
-      const entityId = String(entity[pk]);
-      const text = buildEntityText(entity, descriptor.config);
-      return {
-        entityId,
-        hash: computeContentHash(text, this.provider.model, this.provider.dimensions),
-        storedHash: (stored.get(entityId)?.ai_stored_hash as string | null | undefined) ?? null,
-        tokens: this.provider.countTokens?.(text) ?? estimateTokens(text),
-        metadataChanged: !sameMetadata(
-          (stored.get(entityId)?.ai_stored_metadata as Record<string, unknown> | null | undefined) ?? null,
-          extractMetadata(entity, descriptor.config),
-        ),
-      };
-    });
+    const snapshots = await readEntitySnapshots(query, descriptor, this.provider);
+    return snapshots.map((snapshot) => ({
+      entityId: snapshot.entityId,
+      hash: snapshot.hash,
+      storedHash: snapshot.storedHash,
+      tokens: this.provider.countTokens?.(snapshot.text) ?? estimateTokens(snapshot.text),
+      metadataChanged: !sameMetadata(snapshot.storedMetadata, snapshot.metadata),
+    }));
   }
 
   /** Number of rows matching the filters. */
@@ -89,7 +74,7 @@ export class EntityPageReader {
     return Boolean(this.require(entityType).metadata.createDateColumn);
   }
 
-  private filtered(manager: EntityManager, descriptor: AiEntityDescriptor, filters: EntityPageFilters = {}): SelectQueryBuilder<object> {
+  private filtered(manager: EntityManager, descriptor: AiEntityDescriptor, filters: EntityPageFilters = {}): SelectQueryBuilder<ObjectLiteral> {
     const pk = descriptor.primaryColumn.propertyName;
     const query = manager.createQueryBuilder(descriptor.target, 'e').where('1 = 1');
     if (filters.ids) query.andWhere(`e.${pk} = ANY(:ids)`, { ids: filters.ids });
@@ -103,7 +88,7 @@ export class EntityPageReader {
       if (filters.createdBefore) query.andWhere(`e.${created.propertyName} < :createdBefore`, { createdBefore: filters.createdBefore });
       if (filters.createdAfter) query.andWhere(`e.${created.propertyName} >= :createdAfter`, { createdAfter: filters.createdAfter });
     }
-    return query as SelectQueryBuilder<object>;
+    return query as SelectQueryBuilder<ObjectLiteral>;
   }
 
   private require(entityType: string): AiEntityDescriptor {

@@ -1,10 +1,12 @@
-import type { EntityManager } from 'typeorm';
+import type { EntityManager, ObjectLiteral, SelectQueryBuilder } from 'typeorm';
 import { SearchableEntityRecord } from '../vector-store/searchable-entity.entity';
 import type { AiEntityDescriptor } from './ai-entity-registry.service';
 import { buildEntityText, computeContentHash, extractMetadata } from './entity-text.builder';
 
 /** What the indexing pipeline needs of one entity row. */
 export interface EntitySnapshot {
+  /** The primary key in PostgreSQL's text form. */
+  entityId: string;
   text: string;
   /** Content hash of `text` in the active embedding space. */
   hash: string;
@@ -18,47 +20,57 @@ export interface EntitySnapshot {
 }
 
 /**
- * Reads the current rows of `ids` — only the primary key, embeddable and metadata columns, plus the row
- * version and the stored content hash and metadata of their vector, in one query — and builds their
- * snapshots. Ids
- * without a row are absent from the result.
+ * Runs `query` (a query builder over the entity with alias `e`, already filtered, ordered and limited by
+ * the caller) reading only the primary key, embeddable and metadata columns, plus each row's version
+ * and the stored content hash and metadata of its vector — one query — and builds the snapshots, in the
+ * query's order.
  */
-export async function loadEntitySnapshots(
-  manager: EntityManager,
+export async function readEntitySnapshots(
+  query: SelectQueryBuilder<ObjectLiteral>,
   descriptor: AiEntityDescriptor,
-  ids: string[],
   space: { model: string; dimensions: number },
-): Promise<Map<string, EntitySnapshot>> {
-  const snapshots = new Map<string, EntitySnapshot>();
-  if (ids.length === 0) return snapshots;
+): Promise<EntitySnapshot[]> {
   const pk = descriptor.primaryColumn.propertyName;
   const pkAlias = `e_${descriptor.primaryColumn.databaseName}`;
-  const { raw, entities } = await manager
-    .createQueryBuilder(descriptor.target, 'e')
+  const { raw, entities } = await query
     .select(descriptor.selectedProperties.map((p) => `e.${p}`))
     .addSelect('e.xmin::text', 'ai_row_version')
-    .leftJoin(SearchableEntityRecord, 's', `s.entityType = :entityType AND s.entityId = e.${pk}::text`, {
-      entityType: descriptor.entityType,
+    .leftJoin(SearchableEntityRecord, 's', `s.entityType = :aiEntityType AND s.entityId = e.${pk}::text`, {
+      aiEntityType: descriptor.entityType,
     })
     .addSelect('s.contentHash', 'ai_stored_hash')
     .addSelect('s.metadata', 'ai_stored_metadata')
-    .where(`e.${pk} = ANY(:ids)`, { ids })
     .getRawAndEntities();
   const rawById = new Map<string, Record<string, unknown>>(raw.map((r: Record<string, unknown>) => [String(r[pkAlias]), r]));
-  for (const entity of entities as Array<Record<string, unknown>>) {
-    const id = String(entity[pk]);
-    const row = rawById.get(id);
+  return (entities as Array<Record<string, unknown>>).map((entity) => {
+    const entityId = String(entity[pk]);
+    const row = rawById.get(entityId);
     const text = buildEntityText(entity, descriptor.config);
-    snapshots.set(id, {
+    return {
+      entityId,
       text,
       hash: computeContentHash(text, space.model, space.dimensions),
       metadata: extractMetadata(entity, descriptor.config),
       version: String(row?.ai_row_version),
       storedHash: (row?.ai_stored_hash as string | null | undefined) ?? null,
       storedMetadata: (row?.ai_stored_metadata as Record<string, unknown> | null | undefined) ?? null,
-    });
-  }
-  return snapshots;
+    };
+  });
+}
+
+/** The snapshots of the rows of `ids`, by id; ids without a row are absent. */
+export async function loadEntitySnapshots(
+  manager: EntityManager,
+  descriptor: AiEntityDescriptor,
+  ids: string[],
+  space: { model: string; dimensions: number },
+): Promise<Map<string, EntitySnapshot>> {
+  if (ids.length === 0) return new Map();
+  const query = manager
+    .createQueryBuilder(descriptor.target, 'e')
+    .where(`e.${descriptor.primaryColumn.propertyName} = ANY(:ids)`, { ids });
+  const snapshots = await readEntitySnapshots(query, descriptor, space);
+  return new Map(snapshots.map((snapshot) => [snapshot.entityId, snapshot]));
 }
 
 /**

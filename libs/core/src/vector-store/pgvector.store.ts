@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { DataSource, EntityManager } from 'typeorm';
 import { AI_DATA_SOURCE } from '../ai-core.constants';
+import { affectedCount } from '../common/query-result';
 import { SEARCHABLE_ENTITY_HNSW_INDEX } from './searchable-entity.entity';
 import { chunkForParameters, encodeVector } from './vector-codec';
 import type { VectorRecord, VectorSearchHit, VectorSearchQuery, VectorStore } from './vector-store.interface';
@@ -80,7 +81,7 @@ export class PgVectorStore implements VectorStore {
         WHERE s.entity_type = $1 AND s.entity_id = u.entity_id AND s.metadata <> u.metadata`,
       [entityType, items.map((i) => i.entityId), items.map((i) => JSON.stringify(i.metadata))],
     );
-    return Array.isArray(result) ? (result[1] as number) : 0;
+    return affectedCount(result);
   }
 
   async refreshIfCurrent(
@@ -106,12 +107,11 @@ export class PgVectorStore implements VectorStore {
   async delete(entityType: string, entityIds: string[], manager?: EntityManager): Promise<number> {
     if (entityIds.length === 0) return 0;
     const runner = manager ?? this.dataSource.manager;
-    // TypeORM answers a DELETE on PostgreSQL with [rows, affectedCount].
     const result = await runner.query(
       `DELETE FROM ai_searchable_entities WHERE entity_type = $1 AND entity_id = ANY($2::text[])`,
       [entityType, entityIds],
     );
-    return Array.isArray(result) && typeof result[1] === 'number' ? result[1] : 0;
+    return affectedCount(result);
   }
 
   async search(query: VectorSearchQuery): Promise<VectorSearchHit[]> {

@@ -1,4 +1,5 @@
 import type { DataSource, EntityManager } from 'typeorm';
+import { returnedRows } from '../common/query-result';
 
 /** A queue item claimed by a worker. */
 export interface ClaimedItem {
@@ -58,7 +59,7 @@ export class IndexingClaimsRepository {
        RETURNING q.id::text AS id, q.entity_type, q.entity_id, q.owner, q.force, q.priority, q.attempts, q.max_retries`,
       [limit, token, workerId, leaseMs, minPriority],
     );
-    return flatten(rows).map(toClaimed);
+    return returnedRows(rows).map(toClaimed);
   }
 
   /** Extends the lease of a batch; returns how many items are still held under `token`. */
@@ -68,7 +69,7 @@ export class IndexingClaimsRepository {
         WHERE lease_token = $1 AND status = 'ACTIVE' RETURNING id`,
       [token, leaseMs],
     );
-    return flatten(rows).length;
+    return returnedRows(rows).length;
   }
 
   /**
@@ -81,7 +82,7 @@ export class IndexingClaimsRepository {
       `DELETE FROM ai_indexing_queue WHERE id = ANY($1::bigint[]) AND lease_token = $2 AND status = 'ACTIVE' RETURNING id::text AS id`,
       [ids, token],
     );
-    return new Set(flatten(result).map((r: { id: string }) => r.id));
+    return new Set(returnedRows(result).map((r: { id: string }) => r.id));
   }
 
   /**
@@ -174,16 +175,8 @@ export class IndexingClaimsRepository {
        RETURNING id::text AS id, entity_type, entity_id, owner, last_error`,
       params,
     );
-    return flatten(rows).map((r) => ({ id: r.id, entityType: r.entity_type, entityId: r.entity_id, owner: r.owner, lastError: r.last_error }));
+    return returnedRows(rows).map((r) => ({ id: r.id, entityType: r.entity_type, entityId: r.entity_id, owner: r.owner, lastError: r.last_error }));
   }
-}
-
-/** TypeORM returns `[rows, affected]` for UPDATE/DELETE ... RETURNING on PostgreSQL, and rows for SELECT. */
-function flatten(result: unknown): any[] {
-  if (Array.isArray(result) && result.length === 2 && Array.isArray(result[0]) && typeof result[1] === 'number') {
-    return result[0];
-  }
-  return result as any[];
 }
 
 function toClaimed(r: any): ClaimedItem {

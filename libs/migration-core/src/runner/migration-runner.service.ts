@@ -5,6 +5,8 @@ import {
   AI_DATA_SOURCE,
   EMBEDDING_PROVIDER,
   EntityPageReader,
+  isUuid,
+  returnedRows,
   type EmbeddingProvider,
   type ResolvedAiCoreOptions,
   IndexingHooks,
@@ -24,7 +26,6 @@ import { InvalidMigrationStateError } from '../migration.errors';
 import { itemsPerRequest, secondsFor } from './job-pacing';
 import { MigrationWakeup } from './migration-wakeup';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** How often each runner tries the cleanup of old jobs (one instance at a time gets to do it). */
 const CLEANUP_INTERVAL_MS = 60 * 60 * 1000;
 /** Pages a job may have waiting in the queue before its producer pauses reading (back-pressure). */
@@ -114,7 +115,7 @@ export class MigrationRunnerService implements OnApplicationBootstrap, BeforeApp
           RETURNING id::text AS id`,
         [this.options.cleanupCompletedAfterDays],
       );
-      const ids = (Array.isArray(deleted) && Array.isArray(deleted[0]) ? deleted[0] : []).map((r: { id: string }) => r.id);
+      const ids = returnedRows<{ id: string }>(deleted).map((r) => r.id);
       if (ids.length > 0) {
         await manager.query(`DELETE FROM ai_indexing_queue WHERE owner = ANY($1::text[]) AND status = 'DEAD'`, [ids]);
         this.logger.log(`Deleted ${ids.length} migration job(s) finished more than ${this.options.cleanupCompletedAfterDays} days ago.`);
@@ -158,7 +159,7 @@ export class MigrationRunnerService implements OnApplicationBootstrap, BeforeApp
         RETURNING id`,
       [this.instanceId, this.options.leaseMs],
     );
-    const id = rows?.[0]?.[0]?.id as string | undefined;
+    const id = returnedRows<{ id: string }>(rows)[0]?.id;
     return id ? ((await this.dataSource.getRepository(MigrationJob).findOneBy({ id })) ?? undefined) : undefined;
   }
 
@@ -242,7 +243,7 @@ export class MigrationRunnerService implements OnApplicationBootstrap, BeforeApp
   /** An exhausted provider quota pauses the jobs whose items hit it, with the reason in error_message. */
   private async pauseOnQuota(owners: Array<string | null>, error: Error): Promise<void> {
     for (const owner of owners) {
-      if (!owner || !UUID.test(owner)) continue;
+      if (!isUuid(owner)) continue;
       try {
         await this.migrations.pauseMigration(owner, `Paused because the embedding provider's quota is exhausted: ${error.message}`);
         this.logger.warn(`Migration job ${owner} paused: the embedding provider's quota is exhausted. Resume it once the quota is restored.`);
@@ -256,7 +257,7 @@ export class MigrationRunnerService implements OnApplicationBootstrap, BeforeApp
   private async count(manager: EntityManager, outcomes: IndexingOutcome[]): Promise<void> {
     const perJob = new Map<string, { processed: number; skipped: number; failed: number }>();
     for (const outcome of outcomes) {
-      if (!outcome.owner || !UUID.test(outcome.owner)) continue;
+      if (!isUuid(outcome.owner)) continue;
       const counts = perJob.get(outcome.owner) ?? { processed: 0, skipped: 0, failed: 0 };
       if (outcome.result === 'indexed' || outcome.result === 'removed') counts.processed++;
       else if (outcome.result === 'unchanged') counts.skipped++;

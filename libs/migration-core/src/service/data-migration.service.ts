@@ -4,6 +4,8 @@ import {
   EMBEDDING_PROVIDER,
   EntityPageReader,
   IndexingQueueService,
+  isUuid,
+  returnedRows,
   type EmbeddingProvider,
   type ResolvedAiCoreOptions,
 } from '@ai-infrastructure/core';
@@ -26,8 +28,6 @@ import { EntityRepositoryRegistry } from '../registry/entity-repository.registry
 import { MigrationWakeup } from '../runner/migration-wakeup';
 import { itemsPerRequest, repacePendingItems } from '../runner/job-pacing';
 import { isoDuration, toProgress } from './migration-progress';
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
  * Starts, watches and controls backfill jobs. Jobs run in the background (the runner of any instance
@@ -186,7 +186,7 @@ export class DataMigrationService {
 
   /** A job row; throws {@link MigrationJobNotFoundError}. */
   async getJob(jobId: string, manager: EntityManager = this.dataSource.manager): Promise<MigrationJob> {
-    const job = UUID.test(jobId) ? await manager.getRepository(MigrationJob).findOneBy({ id: jobId }) : null;
+    const job = isUuid(jobId) ? await manager.getRepository(MigrationJob).findOneBy({ id: jobId }) : null;
     if (!job) throw new MigrationJobNotFoundError(jobId);
     return job;
   }
@@ -279,7 +279,7 @@ export class DataMigrationService {
           WHERE id = $1 AND status = ANY($3) RETURNING id`,
         [jobId, to, from],
       );
-      const changed = Array.isArray(rows) && Array.isArray(rows[0]) ? rows[0].length : 0;
+      const changed = returnedRows(rows).length;
       if (changed === 0) {
         const current = await this.getJob(jobId, manager);
         throw new InvalidMigrationStateError(jobId, current.status, action, from);
