@@ -1,5 +1,7 @@
 import { AI_CORE_ENTITIES, AI_CORE_MIGRATIONS, type AiCoreModuleOptions, type AiDataSourceOptions } from '@ai-infrastructure/core';
 import { AI_MIGRATION_ENTITIES, AI_MIGRATION_MIGRATIONS, type MigrationModuleOptions } from '@ai-infrastructure/migration-core';
+import type { AiApiToken, AiWebModuleOptions } from '@ai-infrastructure/web';
+import { Logger } from '@nestjs/common';
 import { CreateProducts1732100001000 } from './migrations/1732100001000-create-products';
 import { Product } from './products/product.entity';
 
@@ -72,4 +74,36 @@ export function sampleMigrationOptions(env: NodeJS.ProcessEnv = process.env): Mi
     defaultRateLimit: int(env, 'AI_MIGRATION_RATE_LIMIT') ?? (hashing ? 1_000_000 : undefined),
     maxConcurrentJobs: int(env, 'AI_MIGRATION_MAX_JOBS'),
   };
+}
+
+/** The sample's development token, used only when neither AI_API_TOKENS nor AI_AUTH_DISABLED is set. */
+export const SAMPLE_DEV_ADMIN_TOKEN = 'sample-dev-admin-token';
+
+/**
+ * AiWebModule options of the sample app. API tokens come from AI_API_TOKENS as comma-separated
+ * `name:role:token` entries (e.g. `ci:admin:s3cret-token-0123456789,grafana:viewer:another-token-012345`);
+ * AI_AUTH_DISABLED=true turns authentication off. With neither, the sample accepts one development admin
+ * token (SAMPLE_DEV_ADMIN_TOKEN) and says so in its log — never run it like that outside a laptop.
+ */
+export function sampleWebOptions(env: NodeJS.ProcessEnv = process.env): AiWebModuleOptions {
+  const limit = int(env, 'AI_THROTTLE_LIMIT');
+  const throttle = bool(env, 'AI_THROTTLE_ENABLED') === false ? false : { limit: limit ?? 30, ttlMs: int(env, 'AI_THROTTLE_TTL_MS') ?? 60_000 };
+  const events = { intervalMs: int(env, 'AI_EVENTS_INTERVAL_MS') };
+  if (bool(env, 'AI_AUTH_DISABLED')) return { auth: { disabled: true }, throttle, events };
+  if (env.AI_API_TOKENS) return { auth: { tokens: parseApiTokens(env.AI_API_TOKENS) }, throttle, events };
+  new Logger('Sample').warn(
+    `AI_API_TOKENS is not set: the migration endpoints accept only the development admin token "${SAMPLE_DEV_ADMIN_TOKEN}". Set AI_API_TOKENS for anything but a local trial.`,
+  );
+  return { auth: { tokens: [{ name: 'sample-dev-admin', token: SAMPLE_DEV_ADMIN_TOKEN, role: 'admin' }] }, throttle, events };
+}
+
+/** Parses AI_API_TOKENS (`name:role:token,...`); AiWebModule validates names, roles and token lengths. */
+export function parseApiTokens(raw: string): AiApiToken[] {
+  return raw.split(',').map((entry, i) => {
+    const [name, role, ...secret] = entry.trim().split(':');
+    if (!name || !role || secret.length === 0) {
+      throw new Error(`Environment variable AI_API_TOKENS: entry ${i + 1} is not "name:role:token" (e.g. "ci:admin:<secret of 16+ characters>").`);
+    }
+    return { name, role: role as AiApiToken['role'], token: secret.join(':') };
+  });
 }

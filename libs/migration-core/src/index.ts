@@ -8,6 +8,7 @@ export type { MigrationModuleOptions } from './migration-options.interface';
 export { resolveMigrationOptions, type ResolvedMigrationOptions } from './migration-options.resolver';
 export * from './migration.errors';
 export { MigrationJob } from './job/migration-job.entity';
+export { MigrationAuditAction, MigrationAuditEntry, DEFAULT_MIGRATION_ACTOR, type MigrationActionOptions } from './audit';
 export { MigrationStatus, ACTIVE_MIGRATION_STATUSES } from './job/migration-status.enum';
 export type { MigrationFilters, MigrationJobQuery, MigrationRequest } from './job/migration-request.interface';
 export type { MigrationEstimate, MigrationFailure, MigrationProgress } from './job/migration-progress.interface';

@@ -24,11 +24,23 @@ export class InvalidMigrationStateError extends MigrationError {
     readonly action: string,
     allowedFrom: string[],
   ) {
+    const possible = ACTIONS_BY_STATUS[currentStatus];
     super(
-      `Cannot ${action} migration job "${jobId}": it is ${currentStatus}, and ${action} is allowed only from ${allowedFrom.join(' or ')}.`,
+      `Cannot ${action} migration job "${jobId}": it is ${currentStatus}, and ${action} is allowed only from ${allowedFrom.join(' or ')}. ` +
+        (possible ? `A ${currentStatus} job can be: ${possible}.` : ''),
     );
   }
 }
+
+/** What an operator can still do with a job in each status (for the error messages). */
+const ACTIONS_BY_STATUS: Record<string, string> = {
+  PENDING: 'cancelled',
+  RUNNING: 'paused, cancelled, rethrottled or have its failures retried',
+  PAUSED: 'resumed, cancelled, rethrottled or have its failures retried',
+  COMPLETED: 'inspected, or have its failures retried',
+  FAILED: 'inspected only; start a new job',
+  CANCELLED: 'inspected only; start a new job',
+};
 
 /** The entity type is not configured in this application (HTTP 400). */
 export class UnknownEntityTypeError extends MigrationError {

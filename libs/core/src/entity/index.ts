@@ -4,5 +4,5 @@ export { loadAiEntityConfig, parseAiEntityConfig } from './ai-entity-config.load
 export { AiEntityRegistry, type AiEntityDescriptor } from './ai-entity-registry.service';
 export { AiEntityConfigError } from './entity-config.errors';
 export { buildEntityText, computeContentHash, extractMetadata } from './entity-text.builder';
-export type { EntityIdKind } from './entity-id';
+export { describeEntityIdKind, normalizeEntityId, type EntityIdKind } from './entity-id';
 export { EntityPageReader, type EntityPageFilters, type EntityPageRow } from './entity-page.reader';

@@ -245,7 +245,10 @@ export class MigrationRunnerService implements OnApplicationBootstrap, BeforeApp
     for (const owner of owners) {
       if (!isUuid(owner)) continue;
       try {
-        await this.migrations.pauseMigration(owner, `Paused because the embedding provider's quota is exhausted: ${error.message}`);
+        await this.migrations.pauseMigration(owner, {
+          actor: 'system',
+          reason: `Paused because the embedding provider's quota is exhausted: ${error.message}`,
+        });
         this.logger.warn(`Migration job ${owner} paused: the embedding provider's quota is exhausted. Resume it once the quota is restored.`);
       } catch (e) {
         if (!(e instanceof InvalidMigrationStateError)) throw e;

@@ -1,16 +1,22 @@
 import {
   AI_CORE_RESOLVED_OPTIONS,
   AI_DATA_SOURCE,
+  AiEntityRegistry,
+  describeEntityIdKind,
   EMBEDDING_PROVIDER,
   EntityPageReader,
   IndexingQueueService,
   isUuid,
+  normalizeEntityId,
   returnedRows,
   type EmbeddingProvider,
   type ResolvedAiCoreOptions,
 } from '@ai-infrastructure/core';
 import { Inject, Injectable } from '@nestjs/common';
 import type { DataSource, EntityManager } from 'typeorm';
+import { MigrationAuditAction } from '../audit/migration-audit-action.enum';
+import { MigrationAuditEntry } from '../audit/migration-audit-entry.entity';
+import { appendAuditEntry, type MigrationActionOptions } from '../audit/migration-audit.writer';
 import { MigrationJob } from '../job/migration-job.entity';
 import type { MigrationEstimate, MigrationFailure, MigrationProgress } from '../job/migration-progress.interface';
 import type { MigrationFilters, MigrationJobQuery, MigrationRequest } from '../job/migration-request.interface';
@@ -51,6 +57,7 @@ export class DataMigrationService {
     private readonly queue: IndexingQueueService,
     @Inject(EMBEDDING_PROVIDER) private readonly provider: EmbeddingProvider,
     @Inject(AI_CORE_RESOLVED_OPTIONS) private readonly coreOptions: ResolvedAiCoreOptions,
+    private readonly entities: AiEntityRegistry,
   ) {}
 
   /**
@@ -101,9 +108,14 @@ export class DataMigrationService {
    * Gives the job's failed entities (all, or `entityIds`) fresh attempts. A COMPLETED job runs again
    * until they are done; a CANCELLED one cannot be retried. Returns how many were re-queued.
    */
-  async retryFailed(jobId: string, entityIds?: string[]): Promise<number> {
+  async retryFailed(jobId: string, entityIds?: string[], options: MigrationActionOptions = {}): Promise<number> {
+    const actor = validActor(options.actor);
+    if (entityIds !== undefined && (!Array.isArray(entityIds) || entityIds.length === 0 || entityIds.length > 10_000)) {
+      throw new InvalidMigrationRequestError('"entityIds" must be a list of 1 to 10000 entity ids, or left out to retry every failure.');
+    }
     const retried = await this.dataSource.transaction(async (manager) => {
       const job = await this.getJob(jobId, manager);
+      if (entityIds) entityIds = this.normalizeIds(job.entityType, entityIds, 'entityIds');
       if (job.status === MigrationStatus.CANCELLED || job.status === MigrationStatus.FAILED) {
         throw new InvalidMigrationStateError(jobId, job.status, 'retry the failures of', [
           MigrationStatus.RUNNING,
@@ -132,6 +144,14 @@ export class DataMigrationService {
       if (job.status === MigrationStatus.PAUSED) {
         await manager.query(`UPDATE ai_indexing_queue SET run_after = 'infinity' WHERE owner = $1 AND status = 'PENDING'`, [jobId]);
       }
+      await appendAuditEntry(manager, {
+        jobId,
+        action: MigrationAuditAction.RETRY_FAILED,
+        actor,
+        fromStatus: job.status,
+        toStatus: job.status === MigrationStatus.COMPLETED ? MigrationStatus.RUNNING : job.status,
+        details: { retried: n, ...(entityIds ? { entityIds: entityIds.length } : {}) },
+      });
       return n;
     });
     this.wakeup.notify();
@@ -146,6 +166,7 @@ export class DataMigrationService {
   /** Creates a RUNNING job; at most one active job per entity type and `maxConcurrentJobs` in all. */
   async startMigration(request: MigrationRequest): Promise<MigrationJob> {
     const validated = this.validate(request);
+    const actor = validActor(request.createdBy, 'createdBy');
     const job = await this.dataSource.transaction(async (manager) => {
       // Serialises starts, so the maxConcurrentJobs count cannot be raced past.
       await manager.query(`SELECT pg_advisory_xact_lock(hashtext('ai_migration_jobs.start'))`);
@@ -160,7 +181,7 @@ export class DataMigrationService {
       }
       const total = await this.pages.count(validated.entityType, toPageFilters(validated.filters), manager);
       const now = new Date();
-      return manager.getRepository(MigrationJob).save(
+      const created = await manager.getRepository(MigrationJob).save(
         manager.getRepository(MigrationJob).create({
           entityType: validated.entityType,
           status: MigrationStatus.RUNNING,
@@ -174,6 +195,15 @@ export class DataMigrationService {
           createdBy: request.createdBy ?? null,
         }),
       );
+      await appendAuditEntry(manager, {
+        jobId: created.id,
+        action: MigrationAuditAction.START,
+        actor,
+        fromStatus: null,
+        toStatus: created.status,
+        details: { batchSize: validated.batchSize, rateLimit: validated.rateLimit, reindexExisting: validated.reindexExisting, filters: validated.filters ?? null },
+      });
+      return created;
     });
     this.wakeup.notify();
     return job;
@@ -197,29 +227,43 @@ export class DataMigrationService {
     const offset = query.offset ?? 0;
     if (!Number.isInteger(limit) || limit < 1 || limit > 500) throw new InvalidMigrationRequestError(`"limit" is ${limit}; use an integer from 1 to 500.`);
     if (!Number.isInteger(offset) || offset < 0) throw new InvalidMigrationRequestError(`"offset" is ${offset}; use a non-negative integer.`);
-    if (query.status !== undefined && !Object.values(MigrationStatus).includes(query.status as MigrationStatus)) {
-      throw new InvalidMigrationRequestError(`"status" is "${query.status}"; use one of ${Object.values(MigrationStatus).join(', ')}.`);
-    }
+    validateStatus(query.status);
     const qb = this.dataSource.getRepository(MigrationJob).createQueryBuilder('j').orderBy('j.startedAt', 'DESC').addOrderBy('j.id', 'DESC');
     if (query.status) qb.andWhere('j.status = :status', { status: query.status });
     if (query.entityType) qb.andWhere('j.entityType = :entityType', { entityType: query.entityType });
     return qb.take(limit).skip(offset).getMany();
   }
 
+  /** How many jobs match the query's status and entity type (for pagination). */
+  async countJobs(query: Pick<MigrationJobQuery, 'status' | 'entityType'> = {}): Promise<number> {
+    validateStatus(query.status);
+    const qb = this.dataSource.getRepository(MigrationJob).createQueryBuilder('j');
+    if (query.status) qb.andWhere('j.status = :status', { status: query.status });
+    if (query.entityType) qb.andWhere('j.entityType = :entityType', { entityType: query.entityType });
+    return qb.getCount();
+  }
+
+  /** The job's audit entries (who started, paused, resumed, cancelled, rethrottled or retried it), oldest first. */
+  async getAuditLog(jobId: string): Promise<MigrationAuditEntry[]> {
+    await this.getJob(jobId);
+    return this.dataSource.getRepository(MigrationAuditEntry).find({ where: { jobId }, order: { id: 'ASC' } });
+  }
+
   /**
    * RUNNING → PAUSED: the job's queued items are held back, so no new provider calls are made for it
    * (items already claimed finish). `reason` is kept in `errorMessage` (e.g. an exhausted quota).
    */
-  async pauseMigration(jobId: string, reason?: string): Promise<MigrationJob> {
-    return this.transition(jobId, 'pause', [MigrationStatus.RUNNING], MigrationStatus.PAUSED, async (manager) => {
+  async pauseMigration(jobId: string, options: MigrationActionOptions & { reason?: string } = {}): Promise<MigrationJob> {
+    const reason = options.reason;
+    return this.transition(jobId, MigrationAuditAction.PAUSE, options, [MigrationStatus.RUNNING], MigrationStatus.PAUSED, async (manager) => {
       await manager.query(`UPDATE ai_indexing_queue SET run_after = 'infinity' WHERE owner = $1 AND status = 'PENDING'`, [jobId]);
       if (reason) await manager.query(`UPDATE ai_migration_jobs SET error_message = $2 WHERE id = $1`, [jobId, reason]);
     });
   }
 
   /** PAUSED → RUNNING: held items are released at the job's rate and the producer continues from its checkpoint. */
-  async resumeMigration(jobId: string): Promise<MigrationJob> {
-    return this.transition(jobId, 'resume', [MigrationStatus.PAUSED], MigrationStatus.RUNNING, async (manager) => {
+  async resumeMigration(jobId: string, options: MigrationActionOptions = {}): Promise<MigrationJob> {
+    return this.transition(jobId, MigrationAuditAction.RESUME, options, [MigrationStatus.PAUSED], MigrationStatus.RUNNING, async (manager) => {
       const job = await this.getJob(jobId, manager);
       await manager.query(`UPDATE ai_migration_jobs SET error_message = NULL WHERE id = $1`, [jobId]);
       await repacePendingItems(manager, jobId, job.rateLimit ?? this.options.defaultRateLimit, itemsPerRequest(this.provider, this.coreOptions));
@@ -231,7 +275,8 @@ export class DataMigrationService {
    * Elasticsearch's `_rethrottle`: its waiting items are re-spaced at once, so the next provider request
    * already follows the new limit.
    */
-  async updateRateLimit(jobId: string, rateLimit: number): Promise<MigrationJob> {
+  async updateRateLimit(jobId: string, rateLimit: number, options: MigrationActionOptions = {}): Promise<MigrationJob> {
+    const actor = validActor(options.actor);
     if (!Number.isInteger(rateLimit) || rateLimit < 1 || rateLimit > 1_000_000) {
       throw new InvalidMigrationRequestError(`"rateLimit" is ${JSON.stringify(rateLimit)}; use an integer number of requests per minute from 1 to 1000000.`);
     }
@@ -244,6 +289,14 @@ export class DataMigrationService {
       if (current.status === MigrationStatus.RUNNING) {
         await repacePendingItems(manager, jobId, rateLimit, itemsPerRequest(this.provider, this.coreOptions));
       }
+      await appendAuditEntry(manager, {
+        jobId,
+        action: MigrationAuditAction.RETHROTTLE,
+        actor,
+        fromStatus: current.status,
+        toStatus: current.status,
+        details: { from: current.rateLimit, to: rateLimit },
+      });
       return this.getJob(jobId, manager);
     });
     this.wakeup.notify();
@@ -251,10 +304,11 @@ export class DataMigrationService {
   }
 
   /** PENDING | RUNNING | PAUSED → CANCELLED: the producer stops and pending items are removed; stored vectors stay. */
-  async cancelMigration(jobId: string): Promise<MigrationJob> {
+  async cancelMigration(jobId: string, options: MigrationActionOptions = {}): Promise<MigrationJob> {
     return this.transition(
       jobId,
-      'cancel',
+      MigrationAuditAction.CANCEL,
+      options,
       ACTIVE_MIGRATION_STATUSES,
       MigrationStatus.CANCELLED,
       async (manager) => {
@@ -265,30 +319,58 @@ export class DataMigrationService {
 
   private async transition(
     jobId: string,
-    action: string,
+    action: MigrationAuditAction,
+    options: MigrationActionOptions & { reason?: string },
     from: MigrationStatus[],
     to: MigrationStatus,
     effect: (manager: EntityManager) => Promise<void>,
   ): Promise<MigrationJob> {
+    const actor = validActor(options.actor);
+    if (!isUuid(jobId)) throw new MigrationJobNotFoundError(jobId);
     const job = await this.dataSource.transaction(async (manager) => {
       const terminal = to === MigrationStatus.CANCELLED;
+      // The old status comes from the locked row the UPDATE replaced, so the audit entry cannot be raced.
       const rows: unknown = await manager.query(
-        `UPDATE ai_migration_jobs
-            SET status = $2, version = version + 1, last_updated_at = now()
+        `UPDATE ai_migration_jobs j
+            SET status = $2, version = j.version + 1, last_updated_at = now()
                 ${terminal ? ', completed_at = now(), lease_owner = NULL, lease_expires_at = NULL' : ''}
-          WHERE id = $1 AND status = ANY($3) RETURNING id`,
+           FROM (SELECT id, status FROM ai_migration_jobs WHERE id = $1 FOR UPDATE) old
+          WHERE j.id = old.id AND old.status = ANY($3) RETURNING old.status AS from_status`,
         [jobId, to, from],
       );
-      const changed = returnedRows(rows).length;
-      if (changed === 0) {
+      const [changed] = returnedRows<{ from_status: string }>(rows);
+      if (!changed) {
         const current = await this.getJob(jobId, manager);
         throw new InvalidMigrationStateError(jobId, current.status, action, from);
       }
       await effect(manager);
+      await appendAuditEntry(manager, {
+        jobId,
+        action,
+        actor,
+        fromStatus: changed.from_status,
+        toStatus: to,
+        details: options.reason ? { reason: options.reason } : undefined,
+      });
       return this.getJob(jobId, manager);
     });
     this.wakeup.notify();
     return job;
+  }
+
+  /** Ids in the primary key's canonical text form; a value that is not a valid key is a request error, not a SQL error. */
+  private normalizeIds(entityType: string, ids: unknown[], field: string): string[] {
+    const descriptor = this.entities.find(entityType);
+    return ids.map((raw, index) => {
+      const id = typeof raw === 'string' || typeof raw === 'number' ? normalizeEntityId(descriptor ?? { idKind: 'text' }, String(raw)) : undefined;
+      if (id === undefined || id.length === 0 || id.length > 255) {
+        const kind = descriptor ? describeEntityIdKind(descriptor.idKind) : 'a text';
+        throw new InvalidMigrationRequestError(
+          `"${field}[${index}]" is ${JSON.stringify(raw)?.slice(0, 100)}; ids of "${entityType}" are ${kind} (the entity's primary key).`,
+        );
+      }
+      return id;
+    });
   }
 
   private validate(request: MigrationRequest) {
@@ -307,7 +389,7 @@ export class DataMigrationService {
     if (request.reindexExisting !== undefined && typeof request.reindexExisting !== 'boolean') {
       throw new InvalidMigrationRequestError(`"reindexExisting" is ${JSON.stringify(request.reindexExisting)}; use true or false.`);
     }
-    const filters = request.filters;
+    const filters = request.filters ? { ...request.filters } : undefined;
     if (filters) {
       for (const key of ['createdBefore', 'createdAfter'] as const) {
         if (filters[key] !== undefined && Number.isNaN(Date.parse(filters[key]!))) {
@@ -317,6 +399,7 @@ export class DataMigrationService {
       if (filters.ids !== undefined && (!Array.isArray(filters.ids) || filters.ids.length === 0 || filters.ids.length > 10_000)) {
         throw new InvalidMigrationRequestError('"filters.ids" must be a list of 1 to 10000 entity ids.');
       }
+      if (filters.ids !== undefined) filters.ids = this.normalizeIds(request.entityType, filters.ids, 'filters.ids');
       if ((filters.createdBefore || filters.createdAfter) && !this.pages.hasCreatedDate(request.entityType)) {
         throw new InvalidMigrationRequestError(
           `"filters.createdBefore/createdAfter" need a @CreateDateColumn on the entity of "${request.entityType}"; filter by ids instead.`,
@@ -325,6 +408,21 @@ export class DataMigrationService {
     }
     return { entityType: request.entityType, batchSize, rateLimit, reindexExisting: request.reindexExisting ?? false, filters };
   }
+}
+
+function validateStatus(status: string | undefined): void {
+  if (status !== undefined && !Object.values(MigrationStatus).includes(status as MigrationStatus)) {
+    throw new InvalidMigrationRequestError(`"status" is "${status}"; use one of ${Object.values(MigrationStatus).join(', ')}.`);
+  }
+}
+
+/** The actor to record; bounded so it fits the audit and job columns. */
+function validActor(actor: unknown, field = 'actor'): string | undefined {
+  if (actor === undefined || actor === null) return undefined;
+  if (typeof actor !== 'string' || actor.length === 0 || actor.length > 255) {
+    throw new InvalidMigrationRequestError(`"${field}" is ${JSON.stringify(actor)}; use a name of 1 to 255 characters.`);
+  }
+  return actor;
 }
 
 /** The job's stored filters as page-reader filters. */

@@ -1,5 +1,7 @@
 import { ValidationPipe, type INestApplication } from '@nestjs/common';
 import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
+import { AiExceptionFilter } from '../errors/ai-exception.filter';
+import { validationExceptionFactory } from '../errors/validation-exception.factory';
 
 /** Options of {@link configureAiWebApp}. */
 export interface ConfigureAiWebAppOptions {
@@ -11,21 +13,41 @@ export interface ConfigureAiWebAppOptions {
 
 /**
  * Applies the web conventions of the library to an app: a global ValidationPipe that rejects unknown
- * properties and converts types, and Swagger UI at `/api/docs` (document at `/api/docs-json`).
- * Returns the OpenAPI document.
+ * properties, converts types and names every invalid field; one error body format for every error
+ * (unknown routes and unparsable bodies included); and Swagger UI at `/api/docs` (document at
+ * `/api/docs-json`). Call it before `app.init()`/`listen()`. Returns the OpenAPI document.
+ *
+ * @example
+ * ```ts
+ * const app = await NestFactory.create(AppModule);
+ * configureAiWebApp(app, { title: 'My shop' });
+ * await app.listen(3000);
+ * ```
  */
 export function configureAiWebApp(app: INestApplication, options: ConfigureAiWebAppOptions = {}): OpenAPIObject | undefined {
   app.useGlobalPipes(
-    new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }),
+    new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true, exceptionFactory: validationExceptionFactory }),
   );
+  app.useGlobalFilters(new AiExceptionFilter());
   if (options.swagger === false) return undefined;
-  const config = new DocumentBuilder()
-    .setTitle(options.title ?? 'AI infrastructure')
-    .setDescription('Semantic search, monitoring and data migration endpoints of the AI infrastructure libraries.')
-    .setVersion('0.1.0')
-    .addBearerAuth()
-    .build();
-  const document = SwaggerModule.createDocument(app, config);
+  const document = createAiOpenApiDocument(app, options.title);
   SwaggerModule.setup('api/docs', app, document, { jsonDocumentUrl: 'api/docs-json' });
   return document;
+}
+
+/** The OpenAPI document of an app's endpoints (what `/api/docs-json` serves; also used to export docs/openapi.json). */
+export function createAiOpenApiDocument(app: INestApplication, title = 'AI infrastructure'): OpenAPIObject {
+  const config = new DocumentBuilder()
+    .setTitle(title)
+    .setDescription(
+      'Semantic search, monitoring and data migration endpoints of the AI infrastructure libraries. ' +
+        'The migration endpoints need a bearer token: viewer tokens may read, admin tokens may also start and control jobs.',
+    )
+    .setVersion('0.1.0')
+    .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'An API token configured in AiWebModule auth.tokens.' })
+    .addTag('search', 'Semantic search over indexed entities.')
+    .addTag('monitoring', 'Health of the database, the indexing queue and the embedding provider.')
+    .addTag('migration', 'Backfill, re-embed and rebuild jobs (present only when MigrationModule is in the application).')
+    .build();
+  return SwaggerModule.createDocument(app, config);
 }

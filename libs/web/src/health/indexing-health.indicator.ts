@@ -1,7 +1,7 @@
 import { EMBEDDING_PROVIDER, IndexingQueueService, type EmbeddingProvider } from '@ai-infrastructure/core';
 import { Inject, Injectable } from '@nestjs/common';
 import { HealthIndicatorService } from '@nestjs/terminus';
-import type { AiWebModuleOptions } from '../ai-web.options';
+import type { ResolvedAiWebOptions } from '../ai-web-options.resolver';
 import { AI_WEB_OPTIONS } from '../ai-web.constants';
 
 /** Health of the indexing pipeline: queue depth and lag, and provider reachability. */
@@ -11,14 +11,14 @@ export class IndexingHealthIndicator {
     private readonly indicators: HealthIndicatorService,
     private readonly queue: IndexingQueueService,
     @Inject(EMBEDDING_PROVIDER) private readonly provider: EmbeddingProvider,
-    @Inject(AI_WEB_OPTIONS) private readonly options: AiWebModuleOptions,
+    @Inject(AI_WEB_OPTIONS) private readonly options: ResolvedAiWebOptions,
   ) {}
 
   /** Down when the oldest runnable item waited longer than `health.maxQueueAgeSeconds`. */
   async queueCheck(key = 'indexingQueue') {
     const indicator = this.indicators.check(key);
     const stats = await this.queue.stats();
-    const maxAge = this.options.health?.maxQueueAgeSeconds ?? 900;
+    const maxAge = this.options.health.maxQueueAgeSeconds;
     const data = { ...stats, maxQueueAgeSeconds: maxAge };
     return (stats.oldestPendingAgeSeconds ?? 0) > maxAge ? indicator.down(data) : indicator.up(data);
   }

@@ -1,0 +1,103 @@
+import { IndexingQueueError } from '@ai-infrastructure/core';
+import {
+  ActiveMigrationExistsError,
+  InvalidMigrationRequestError,
+  InvalidMigrationStateError,
+  MigrationJobNotFoundError,
+  TooManyActiveMigrationsError,
+  UnknownEntityTypeError,
+} from '@ai-infrastructure/migration-core';
+import { Catch, HttpException, HttpStatus, Logger, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
+import type { ErrorResponseDto } from './error-response.dto';
+
+const REASONS: Record<number, string> = {
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  405: 'Method Not Allowed',
+  409: 'Conflict',
+  413: 'Payload Too Large',
+  415: 'Unsupported Media Type',
+  429: 'Too Many Requests',
+  500: 'Internal Server Error',
+  503: 'Service Unavailable',
+};
+
+/**
+ * Gives every error of the AI endpoints one body format — `statusCode`, `error`, `message` (a sentence),
+ * plus `details` for invalid fields — and maps the migration module's domain errors to HTTP: unknown job
+ * 404, invalid state transition 409 (with the current status), unknown entity type 400 (with the known
+ * ones), an active job in the way 409 (with its id). Anything else is a 500 whose cause is logged, not
+ * sent. Bound to the AI controllers; `configureAiWebApp` also installs it globally, so unknown routes and
+ * unparsable bodies answer in the same format.
+ */
+@Catch()
+export class AiExceptionFilter implements ExceptionFilter {
+  private readonly logger = new Logger('AiExceptionFilter');
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    if (host.getType() !== 'http') throw exception;
+    const response = host.switchToHttp().getResponse<{
+      headersSent?: boolean;
+      status(code: number): { json(body: unknown): void };
+      end(): void;
+    }>();
+    const body = this.toBody(exception);
+    if (response.headersSent) {
+      // An event stream that already started cannot change its status; end it.
+      response.end();
+      return;
+    }
+    response.status(body.statusCode).json(body);
+  }
+
+  /** The error body for any thrown value. */
+  toBody(exception: unknown): ErrorResponseDto {
+    if (exception instanceof HttpException) return fromHttpException(exception);
+    if (exception instanceof MigrationJobNotFoundError) return body(404, exception.message);
+    if (exception instanceof InvalidMigrationStateError) return { ...body(409, exception.message), currentStatus: exception.currentStatus };
+    if (exception instanceof ActiveMigrationExistsError) return { ...body(409, exception.message), activeJobIds: [exception.activeJobId] };
+    if (exception instanceof TooManyActiveMigrationsError) return { ...body(409, exception.message), activeJobIds: exception.activeJobIds };
+    if (exception instanceof UnknownEntityTypeError) return { ...body(400, exception.message), knownEntityTypes: exception.knownTypes };
+    if (exception instanceof InvalidMigrationRequestError || exception instanceof IndexingQueueError) return body(400, exception.message);
+    const parserError = fromBodyParserError(exception);
+    if (parserError) return parserError;
+    this.logger.error(`Unhandled error: ${(exception as Error)?.stack ?? String(exception)}`);
+    return body(500, 'The server failed to handle the request; the cause is in its log.');
+  }
+}
+
+function body(statusCode: number, message: string): ErrorResponseDto {
+  return { statusCode, error: REASONS[statusCode] ?? HttpStatus[statusCode] ?? 'Error', message };
+}
+
+function fromHttpException(exception: HttpException): ErrorResponseDto {
+  const status = exception.getStatus();
+  const raw = exception.getResponse();
+  if (typeof raw === 'string') return body(status, raw);
+  const record = raw as { message?: unknown; details?: ErrorResponseDto['details'] };
+  const message = Array.isArray(record.message) ? record.message.join('; ') : typeof record.message === 'string' ? record.message : exception.message;
+  return { ...body(status, sentence(status, message)), ...(record.details ? { details: record.details } : {}) };
+}
+
+/** Nest's own 404 says "Cannot GET /x"; say what to do as well. */
+function sentence(status: number, message: string): string {
+  if (status === 404 && /^Cannot [A-Z]+ /.test(message)) return `${message}: no such route. The API is described at /api/docs.`;
+  return message;
+}
+
+/** Express body-parser errors (invalid JSON, body too large, bad charset) carry a 4xx status and a type. */
+function fromBodyParserError(exception: unknown): ErrorResponseDto | undefined {
+  const error = exception as { type?: unknown; status?: unknown; expose?: unknown; message?: unknown; limit?: unknown };
+  if (!error || typeof error !== 'object' || typeof error.type !== 'string' || typeof error.status !== 'number') return undefined;
+  if (error.status < 400 || error.status > 499) return undefined;
+  switch (error.type) {
+    case 'entity.parse.failed':
+      return body(400, `The request body is not valid JSON (${String(error.message)}). Send a JSON object with Content-Type: application/json.`);
+    case 'entity.too.large':
+      return body(413, `The request body is larger than the limit of ${String(error.limit)} bytes.`);
+    default:
+      return body(error.status, `The request body could not be read: ${String(error.message)}.`);
+  }
+}

@@ -1,0 +1,10 @@
+export { ListMigrationJobsQueryDto } from './list-migration-jobs.query.dto';
+export { MigrationAuditEntryDto } from './migration-audit-entry.dto';
+export { MigrationEstimateDto } from './migration-estimate.dto';
+export { MigrationFailureDto } from './migration-failure.dto';
+export { MigrationJobDto, MigrationJobListDto } from './migration-job.dto';
+export { MigrationProgressCountsDto, MigrationProgressDto } from './migration-progress.dto';
+export { PauseMigrationDto } from './pause-migration.dto';
+export { RetryFailedDto, RetryFailedResultDto } from './retry-failed.dto';
+export { MigrationFiltersDto, StartMigrationDto } from './start-migration.dto';
+export { UpdateMigrationDto } from './update-migration.dto';

@@ -1,0 +1,85 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import {
+  ArrayMaxSize,
+  ArrayMinSize,
+  IsArray,
+  IsBoolean,
+  IsInt,
+  IsISO8601,
+  IsOptional,
+  IsString,
+  Length,
+  Matches,
+  Max,
+  Min,
+  ValidateNested,
+} from 'class-validator';
+
+/** Entity type names as written in ai-entity-config.yml. */
+export const ENTITY_TYPE_PATTERN = /^[A-Za-z][A-Za-z0-9_.-]{0,99}$/;
+const ENTITY_TYPE_MESSAGE = 'entityType must be a configured entity type name (a letter, then letters, digits, "_", "." or "-"; at most 100)';
+
+/** Which rows a job covers; all filters are pushed into the SQL that reads the entity table. */
+export class MigrationFiltersDto {
+  @ApiPropertyOptional({ description: 'Only entities created before this instant (ISO-8601 date or date-time).', example: '2024-01-01' })
+  @IsOptional()
+  @IsISO8601({ strict: true }, { message: 'filters.createdBefore must be an ISO-8601 date or date-time, e.g. "2024-01-01"' })
+  createdBefore?: string;
+
+  @ApiPropertyOptional({ description: 'Only entities created at or after this instant (ISO-8601).', example: '2023-06-01T00:00:00Z' })
+  @IsOptional()
+  @IsISO8601({ strict: true }, { message: 'filters.createdAfter must be an ISO-8601 date or date-time, e.g. "2023-06-01T00:00:00Z"' })
+  createdAfter?: string;
+
+  @ApiPropertyOptional({
+    description: "Only these entity ids (the entity's primary key: a uuid or an integer), 1 to 10000.",
+    type: [String],
+    example: ['6f1c1c52-8a3b-4b7e-9a1e-2d1f0c9b7a11'],
+  })
+  @IsOptional()
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayMaxSize(10_000)
+  @IsString({ each: true })
+  @Length(1, 255, { each: true })
+  ids?: string[];
+}
+
+/** Body of `POST /api/ai/migration/start` and `POST /api/ai/migration/estimate`. */
+export class StartMigrationDto {
+  @ApiProperty({ description: 'Entity type to migrate, as configured in ai-entity-config.yml.', example: 'product' })
+  @IsString()
+  @Matches(ENTITY_TYPE_PATTERN, { message: ENTITY_TYPE_MESSAGE })
+  entityType: string;
+
+  @ApiPropertyOptional({ description: 'Rows read per page. Default: the module\'s defaultBatchSize (500).', minimum: 1, maximum: 5000, example: 1000 })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(5000)
+  batchSize?: number;
+
+  @ApiPropertyOptional({
+    description: "Embedding-provider requests per minute for this job. Default: the module's defaultRateLimit (100).",
+    minimum: 1,
+    maximum: 1_000_000,
+    example: 100,
+  })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(1_000_000)
+  rateLimit?: number;
+
+  @ApiPropertyOptional({ description: 'Re-embed entities whose stored vector already matches their content. Default false.', default: false })
+  @IsOptional()
+  @IsBoolean()
+  reindexExisting?: boolean;
+
+  @ApiPropertyOptional({ description: 'Row filters.', type: MigrationFiltersDto })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => MigrationFiltersDto)
+  filters?: MigrationFiltersDto;
+}

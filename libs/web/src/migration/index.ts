@@ -1,0 +1,2 @@
+export * from './dto';
+export { MigrationController } from './migration.controller';

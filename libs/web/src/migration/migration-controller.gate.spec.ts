@@ -1,0 +1,46 @@
+import { AiSearchService, EMBEDDING_PROVIDER, IndexingQueueService } from '@ai-infrastructure/core';
+import { DataMigrationService } from '@ai-infrastructure/migration-core';
+import { Global, Module } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { AiWebModule } from '../ai-web.module';
+import type { AiWebModuleOptions } from '../ai-web.options';
+
+/**
+ * The gate's startup decisions that need no database: the services the web controllers use are plain
+ * values here, because only their presence in the container matters to the gate.
+ */
+@Global()
+@Module({
+  providers: [
+    { provide: AiSearchService, useValue: {} },
+    { provide: IndexingQueueService, useValue: {} },
+    { provide: EMBEDDING_PROVIDER, useValue: {} },
+  ],
+  exports: [AiSearchService, IndexingQueueService, EMBEDDING_PROVIDER],
+})
+class CoreStandInModule {}
+
+@Global()
+@Module({ providers: [{ provide: DataMigrationService, useValue: {} }], exports: [DataMigrationService] })
+class MigrationStandInModule {}
+
+async function boot(options: AiWebModuleOptions, withMigration: boolean) {
+  @Module({ imports: [CoreStandInModule, ...(withMigration ? [MigrationStandInModule] : []), AiWebModule.forRoot(options)] })
+  class RootModule {}
+  const app = await NestFactory.create(RootModule, { logger: false, abortOnError: false });
+  await app.close();
+}
+
+describe('MigrationController gate', () => {
+  it('refuses to start when the migration module is present and "auth" is not configured, naming the option and both fixes', async () => {
+    await expect(boot({}, true)).rejects.toThrow(/AiWebModule option "auth" is missing.*tokens: \[.*auth: \{ disabled: true \}/s);
+  });
+
+  it('starts without "auth" when the migration module is absent (search and health need no token)', async () => {
+    await expect(boot({}, false)).resolves.toBeUndefined();
+  });
+
+  it('starts with auth disabled explicitly', async () => {
+    await expect(boot({ auth: { disabled: true } }, true)).resolves.toBeUndefined();
+  });
+});

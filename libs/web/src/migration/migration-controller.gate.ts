@@ -1,0 +1,46 @@
+import { DataMigrationService } from '@ai-infrastructure/migration-core';
+import { Logger } from '@nestjs/common';
+import { DiscoveryService, ModulesContainer } from '@nestjs/core';
+import type { ResolvedAiWebOptions } from '../ai-web-options.resolver';
+import { warnAuthDisabled } from '../auth/bearer-auth.guard';
+import { MigrationController } from './migration.controller';
+
+/** @internal Token of the gate provider. */
+export const MIGRATION_CONTROLLER_GATE = Symbol('MIGRATION_CONTROLLER_GATE');
+
+/** @internal What the gate decided for this application. */
+export interface MigrationControllerGateResult {
+  registered: boolean;
+}
+
+/**
+ * @internal Decides, per application, whether `/api/ai/migration` exists. Nest instantiates providers
+ * after it has scanned every module of the app (so import order does not matter) and before it builds the
+ * module's controllers and registers routes; when no `DataMigrationService` provider is in this app, the
+ * gate removes MigrationController from its own module, so the routes and their OpenAPI entries never
+ * exist. The decision reads only this app's container, so two apps in one process cannot see each other.
+ */
+export function decideMigrationController(
+  discovery: DiscoveryService,
+  modules: ModulesContainer,
+  options: ResolvedAiWebOptions,
+  ownModule: Function,
+): MigrationControllerGateResult {
+  const present = discovery.getProviders().some((wrapper) => wrapper.token === DataMigrationService);
+  if (!present) {
+    for (const moduleRef of modules.values()) {
+      if (moduleRef.metatype === ownModule) moduleRef.controllers.delete(MigrationController);
+    }
+    return { registered: false };
+  }
+  if (!options.auth) {
+    throw new Error(
+      'AiWebModule option "auth" is missing, and MigrationModule is in this application, so /api/ai/migration would be open to anyone. ' +
+        'Configure bearer tokens: AiWebModule.forRoot({ auth: { tokens: [{ name: "ops", token: "<secret>", role: "admin" }] } }), ' +
+        'or turn authentication off explicitly with auth: { disabled: true }.',
+    );
+  }
+  if (options.auth.disabled) warnAuthDisabled();
+  new Logger('AiWebModule').log('MigrationModule found: /api/ai/migration is registered.');
+  return { registered: true };
+}

@@ -1,0 +1,24 @@
+import { Module } from '@nestjs/common';
+import { DiscoveryModule, DiscoveryService, ModulesContainer } from '@nestjs/core';
+import { AI_WEB_OPTIONS } from '../ai-web.constants';
+import type { ResolvedAiWebOptions } from '../ai-web-options.resolver';
+import { decideMigrationController, MIGRATION_CONTROLLER_GATE } from './migration-controller.gate';
+import { MigrationController } from './migration.controller';
+
+/**
+ * @internal Holds MigrationController and the gate that removes it when the application has no
+ * MigrationModule. Imported by AiWebModule; its dependencies (options, throttler storage) come from there.
+ */
+@Module({
+  imports: [DiscoveryModule],
+  controllers: [MigrationController],
+  providers: [
+    {
+      provide: MIGRATION_CONTROLLER_GATE,
+      useFactory: (discovery: DiscoveryService, modules: ModulesContainer, options: ResolvedAiWebOptions) =>
+        decideMigrationController(discovery, modules, options, MigrationWebModule),
+      inject: [DiscoveryService, ModulesContainer, AI_WEB_OPTIONS],
+    },
+  ],
+})
+export class MigrationWebModule {}

@@ -1,0 +1,38 @@
+import { Inject, Injectable, type ExecutionContext } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import { ThrottlerGuard, type ThrottlerLimitDetail, type ThrottlerModuleOptions, type ThrottlerStorage } from '@nestjs/throttler';
+import { AI_WEB_THROTTLER_OPTIONS, AI_WEB_THROTTLER_STORAGE } from '../ai-web.constants';
+import { AI_PRINCIPAL_KEY, type AiPrincipal } from '../auth/ai-principal';
+
+/**
+ * @nestjs/throttler on the mutating migration endpoints, with its own options and storage so it neither
+ * needs nor disturbs a ThrottlerModule of the application. Runs after the auth guard and counts per token
+ * name (per client IP when auth is disabled), so one noisy script does not lock out other operators.
+ */
+@Injectable()
+export class AiThrottlerGuard extends ThrottlerGuard {
+  constructor(
+    @Inject(AI_WEB_THROTTLER_OPTIONS) options: ThrottlerModuleOptions,
+    @Inject(AI_WEB_THROTTLER_STORAGE) storage: ThrottlerStorage,
+    reflector: Reflector,
+  ) {
+    super(options, storage, reflector);
+  }
+
+  protected override async getTracker(request: Record<string, unknown>): Promise<string> {
+    const principal = request[AI_PRINCIPAL_KEY] as AiPrincipal | undefined;
+    return principal && principal.name !== 'anonymous' ? `token:${principal.name}` : `ip:${String(request.ip)}`;
+  }
+
+  /** One budget per caller across all mutating routes (the default key is per route). */
+  protected override generateKey(_context: ExecutionContext, tracker: string, throttlerName: string): string {
+    return `ai-migration:${throttlerName}:${tracker}`;
+  }
+
+  protected override async getErrorMessage(_context: ExecutionContext, detail: ThrottlerLimitDetail): Promise<string> {
+    return (
+      `Too many requests: at most ${detail.limit} changing migration requests per ${Math.round(detail.ttl / 1000)} s. ` +
+      `Retry after ${Math.max(1, Math.ceil(detail.timeToBlockExpire))} s (see the Retry-After header).`
+    );
+  }
+}

@@ -1,0 +1,1 @@
+export { AiThrottlerGuard } from './ai-throttler.guard';
