@@ -15,9 +15,11 @@ export function isoDuration(totalSeconds: number): string {
 export function toProgress(job: MigrationJob, now = new Date()): MigrationProgress {
   const done = job.processedEntities + job.skippedEntities + job.failedEntities;
   const total = job.totalEntities;
-  const elapsed = job.startedAt ? (now.getTime() - job.startedAt.getTime()) / 1000 : 0;
-  const throughput = elapsed > 0 ? done / elapsed : 0;
   const finished = job.status === MigrationStatus.COMPLETED || job.status === MigrationStatus.FAILED || job.status === MigrationStatus.CANCELLED;
+  // A finished job's rate is fixed at its end; it must not decay while the job is looked at later.
+  const end = finished && job.completedAt ? job.completedAt : now;
+  const elapsed = job.startedAt ? (end.getTime() - job.startedAt.getTime()) / 1000 : 0;
+  const throughput = elapsed > 0 ? done / elapsed : 0;
   const eta =
     job.status === MigrationStatus.RUNNING && throughput > 0 && total > done ? isoDuration((total - done) / throughput) : finished ? 'PT0S' : null;
   return {

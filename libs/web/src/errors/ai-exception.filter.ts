@@ -81,9 +81,15 @@ function fromHttpException(exception: HttpException): ErrorResponseDto {
   return { ...body(status, sentence(status, message)), ...(record.details ? { details: record.details } : {}) };
 }
 
-/** Nest's own 404 says "Cannot GET /x"; say what to do as well. */
+/**
+ * Nest's own messages say what failed but not what to do: its 404 says "Cannot GET /x", and a body that
+ * is not JSON reaches us as a 400 carrying only the parser's SyntaxError message.
+ */
 function sentence(status: number, message: string): string {
   if (status === 404 && /^Cannot [A-Z]+ /.test(message)) return `${message}: no such route. The API is described at /api/docs.`;
+  if (status === 400 && /\bJSON\b/.test(message) && !message.startsWith('Invalid request:')) {
+    return `The request body is not valid JSON (${message}). Send a JSON object with Content-Type: application/json.`;
+  }
   return message;
 }
 
