@@ -28,11 +28,13 @@ function parseEvents(text: string): Array<{ id?: string; event?: string; data?: 
     });
 }
 
-const collectText = (res: NodeJS.ReadableStream & { setEncoding(e: string): void }, callback: (err: Error | null, body: string) => void) => {
+/** A supertest parser that keeps an event stream's text (superagent hands it the raw response stream). */
+const collectText = (res: unknown, callback: (err: Error | null, body: string) => void) => {
+  const stream = res as NodeJS.ReadableStream & { setEncoding(encoding: string): void };
   let text = '';
-  res.setEncoding('utf8');
-  res.on('data', (chunk: string) => (text += chunk));
-  res.on('end', () => callback(null, text));
+  stream.setEncoding('utf8');
+  stream.on('data', (chunk: string) => (text += chunk));
+  stream.on('end', () => callback(null, text));
 };
 
 /**

@@ -1,7 +1,9 @@
 import { ValidationPipe, type INestApplication } from '@nestjs/common';
+import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
 import { AiExceptionFilter } from '../errors/ai-exception.filter';
 import { validationExceptionFactory } from '../errors/validation-exception.factory';
+import { rejectProtoKeys, verifyJsonDepth } from './json-body-limits';
 
 /** Options of {@link configureAiWebApp}. */
 export interface ConfigureAiWebAppOptions {
@@ -13,7 +15,8 @@ export interface ConfigureAiWebAppOptions {
 
 /**
  * Applies the web conventions of the library to an app: a global ValidationPipe that rejects unknown
- * properties, converts types and names every invalid field; one error body format for every error
+ * properties, converts types and names every invalid field; JSON bodies of at most 100 kB and 32 levels
+ * of nesting; one error body format for every error
  * (unknown routes and unparsable bodies included); and Swagger UI at `/api/docs` (document at
  * `/api/docs-json`). Call it before `app.init()`/`listen()`. Returns the OpenAPI document.
  *
@@ -25,6 +28,10 @@ export interface ConfigureAiWebAppOptions {
  * ```
  */
 export function configureAiWebApp(app: INestApplication, options: ConfigureAiWebAppOptions = {}): OpenAPIObject | undefined {
+  // Replaces Nest's default JSON parser (same 100 kB limit) to add the nesting and __proto__ checks.
+  if (app.getHttpAdapter().getType() === 'express') {
+    (app as NestExpressApplication).useBodyParser('json', { limit: '100kb', verify: verifyJsonDepth, reviver: rejectProtoKeys });
+  }
   app.useGlobalPipes(
     new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true, exceptionFactory: validationExceptionFactory }),
   );

@@ -7,6 +7,7 @@ import {
   IsBoolean,
   IsInt,
   IsISO8601,
+  IsObject,
   IsOptional,
   IsString,
   Length,
@@ -79,6 +80,7 @@ export class StartMigrationDto {
 
   @ApiPropertyOptional({ description: 'Row filters.', type: MigrationFiltersDto })
   @IsOptional()
+  @IsObject({ message: 'filters must be an object such as {"createdBefore":"2024-01-01"}' })
   @ValidateNested()
   @Type(() => MigrationFiltersDto)
   filters?: MigrationFiltersDto;
