@@ -3,6 +3,7 @@ import { configureAiWebApp } from '@ai-infrastructure/web';
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { sampleAppModule, sampleCombination } from './app.module';
+import { SAMPLE_API_TITLE } from './openapi';
 
 async function bootstrap(): Promise<void> {
   const combination = sampleCombination();
@@ -15,7 +16,7 @@ async function bootstrap(): Promise<void> {
   }
   const app = await NestFactory.create(sampleAppModule(combination));
   app.enableShutdownHooks();
-  configureAiWebApp(app, { title: 'AI infrastructure sample: products catalogue' });
+  configureAiWebApp(app, { title: SAMPLE_API_TITLE });
   const port = Number(process.env.PORT ?? 3000);
   await app.listen(port, process.env.HOST ?? '127.0.0.1');
   Logger.log(`Listening on ${await app.getUrl()} (AI_SAMPLE_MODULES=${combination}) — Swagger UI at /api/docs`, 'Sample');

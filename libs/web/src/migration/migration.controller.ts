@@ -32,7 +32,6 @@ import {
   ApiOkResponse,
   ApiOperation,
   ApiParam,
-  ApiProduces,
   ApiTags,
   ApiTooManyRequestsResponse,
   ApiUnauthorizedResponse,
@@ -88,7 +87,7 @@ export class MigrationController {
   @Post('start')
   @UseGuards(AiThrottlerGuard)
   @ApiOperation({ summary: 'Start a migration job', description: 'Creates a RUNNING job that backfills (or re-embeds) the entities of a type in the background.' })
-  @ApiCreatedResponse({ type: MigrationJobDto })
+  @ApiCreatedResponse({ type: MigrationJobDto, description: 'The new job, RUNNING.' })
   @ApiBadRequestResponse({ description: 'Invalid body, or an unknown entity type (the known ones are listed).', ...ErrorBody })
   @ApiConflictResponse({ description: 'A job for this entity type is active, or maxConcurrentJobs jobs are; the body gives their ids.', ...ErrorBody })
   @ApiTooManyRequestsResponse({ description: 'Too many changing requests from this token; see Retry-After.', ...ErrorBody })
@@ -103,7 +102,7 @@ export class MigrationController {
     summary: 'Estimate a migration (dry run)',
     description: 'How many rows match, how many would be skipped, tokens, cost and duration. Calls no provider and writes nothing.',
   })
-  @ApiOkResponse({ type: MigrationEstimateDto })
+  @ApiOkResponse({ type: MigrationEstimateDto, description: 'What a job with this request would do.' })
   @ApiBadRequestResponse({ description: 'Invalid body or unknown entity type.', ...ErrorBody })
   @ApiTooManyRequestsResponse({ description: 'Too many changing requests from this token; see Retry-After.', ...ErrorBody })
   estimate(@Body() body: StartMigrationDto): Promise<MigrationEstimateDto> {
@@ -112,7 +111,7 @@ export class MigrationController {
 
   @Get('jobs')
   @ApiOperation({ summary: 'List jobs', description: 'Newest first, filtered by status and entity type, paginated.' })
-  @ApiOkResponse({ type: MigrationJobListDto })
+  @ApiOkResponse({ type: MigrationJobListDto, description: 'A page of jobs and the total.' })
   @ApiBadRequestResponse({ description: 'Invalid query parameter.', ...ErrorBody })
   async list(@Query() query: ListMigrationJobsQueryDto): Promise<MigrationJobListDto> {
     const limit = query.limit ?? 50;
@@ -127,7 +126,7 @@ export class MigrationController {
   @Get('jobs/:id')
   @ApiOperation({ summary: 'Progress of a job', description: 'The spec\'s progress shape plus skipped, throughput and timestamps.' })
   @ApiParam({ name: 'id', format: 'uuid' })
-  @ApiOkResponse({ type: MigrationProgressDto })
+  @ApiOkResponse({ type: MigrationProgressDto, description: 'The job\'s progress.' })
   @ApiBadRequestResponse({ description: 'The id is not a UUID.', ...ErrorBody })
   @ApiNotFoundResponse({ description: 'No job has this id.', ...ErrorBody })
   progress(@Param('id', JOB_ID) id: string): Promise<MigrationProgressDto> {
@@ -138,7 +137,7 @@ export class MigrationController {
   @UseGuards(AiThrottlerGuard)
   @ApiOperation({ summary: 'Change the rate limit of a job', description: 'Takes effect for the next provider request (like Elasticsearch _rethrottle).' })
   @ApiParam({ name: 'id', format: 'uuid' })
-  @ApiOkResponse({ type: MigrationJobDto })
+  @ApiOkResponse({ type: MigrationJobDto, description: 'The job after the change.' })
   @ApiBadRequestResponse({ description: 'Invalid body or id.', ...ErrorBody })
   @ApiNotFoundResponse({ description: 'No job has this id.', ...ErrorBody })
   @ApiConflictResponse({ description: 'The job is not RUNNING or PAUSED; the body gives its status.', ...ErrorBody })
@@ -153,7 +152,7 @@ export class MigrationController {
   @ApiOperation({ summary: 'Pause a running job', description: 'No new provider calls for the job; items already in flight finish.' })
   @ApiParam({ name: 'id', format: 'uuid' })
   @ApiBody({ type: PauseMigrationDto, required: false })
-  @ApiOkResponse({ type: MigrationJobDto })
+  @ApiOkResponse({ type: MigrationJobDto, description: 'The job after the change.' })
   @ApiBadRequestResponse({ description: 'Invalid id or body.', ...ErrorBody })
   @ApiNotFoundResponse({ description: 'No job has this id.', ...ErrorBody })
   @ApiConflictResponse({ description: 'The job is not RUNNING; the body gives its status and what it allows.', ...ErrorBody })
@@ -167,7 +166,7 @@ export class MigrationController {
   @UseGuards(AiThrottlerGuard)
   @ApiOperation({ summary: 'Resume a paused job', description: 'Continues from the checkpoint.' })
   @ApiParam({ name: 'id', format: 'uuid' })
-  @ApiOkResponse({ type: MigrationJobDto })
+  @ApiOkResponse({ type: MigrationJobDto, description: 'The job after the change.' })
   @ApiBadRequestResponse({ description: 'Invalid id.', ...ErrorBody })
   @ApiNotFoundResponse({ description: 'No job has this id.', ...ErrorBody })
   @ApiConflictResponse({ description: 'The job is not PAUSED; the body gives its status and what it allows.', ...ErrorBody })
@@ -193,7 +192,7 @@ export class MigrationController {
   @Get('jobs/:id/failures')
   @ApiOperation({ summary: 'Failed entities of a job', description: 'Entity id, last error, attempts and last attempt time.' })
   @ApiParam({ name: 'id', format: 'uuid' })
-  @ApiOkResponse({ type: [MigrationFailureDto] })
+  @ApiOkResponse({ type: [MigrationFailureDto], description: 'The failed entities (empty when none).' })
   @ApiBadRequestResponse({ description: 'Invalid id.', ...ErrorBody })
   @ApiNotFoundResponse({ description: 'No job has this id.', ...ErrorBody })
   failures(@Param('id', JOB_ID) id: string): Promise<MigrationFailureDto[]> {
@@ -206,7 +205,7 @@ export class MigrationController {
   @ApiOperation({ summary: 'Retry failed entities', description: 'All of the job\'s failures, or the listed ones; a COMPLETED job runs again until they are done.' })
   @ApiParam({ name: 'id', format: 'uuid' })
   @ApiBody({ type: RetryFailedDto, required: false })
-  @ApiOkResponse({ type: RetryFailedResultDto })
+  @ApiOkResponse({ type: RetryFailedResultDto, description: 'How many failures were re-queued, and the job.' })
   @ApiBadRequestResponse({ description: 'Invalid id or body.', ...ErrorBody })
   @ApiNotFoundResponse({ description: 'No job has this id.', ...ErrorBody })
   @ApiConflictResponse({ description: 'The job was cancelled or failed, or another job of its entity type is active.', ...ErrorBody })
@@ -219,7 +218,7 @@ export class MigrationController {
   @Get('jobs/:id/audit')
   @ApiOperation({ summary: 'Audit log of a job', description: 'Who started, paused, resumed, cancelled, rethrottled or retried the job, when, from which state.' })
   @ApiParam({ name: 'id', format: 'uuid' })
-  @ApiOkResponse({ type: [MigrationAuditEntryDto] })
+  @ApiOkResponse({ type: [MigrationAuditEntryDto], description: 'Audit entries, oldest first.' })
   @ApiBadRequestResponse({ description: 'Invalid id.', ...ErrorBody })
   @ApiNotFoundResponse({ description: 'No job has this id.', ...ErrorBody })
   async audit(@Param('id', JOB_ID) id: string): Promise<MigrationAuditEntryDto[]> {
@@ -235,8 +234,15 @@ export class MigrationController {
   })
   @ApiParam({ name: 'id', format: 'uuid' })
   @ApiHeader({ name: 'Last-Event-ID', required: false, description: 'Id of the last event received (sent by EventSource on reconnect).' })
-  @ApiProduces('text/event-stream')
-  @ApiOkResponse({ description: 'An event stream of progress snapshots.' })
+  @ApiOkResponse({
+    description: 'An event stream of progress snapshots (text/event-stream).',
+    content: {
+      'text/event-stream': {
+        schema: { type: 'string' },
+        example: 'id: RUNNING.100000.25000.0.0\nevent: progress\ndata: {"jobId":"…","status":"RUNNING","progress":{"total":100000,"processed":25000,…}}\n\n',
+      },
+    },
+  })
   @ApiBadRequestResponse({ description: 'Invalid id.', ...ErrorBody })
   @ApiNotFoundResponse({ description: 'No job has this id.', ...ErrorBody })
   async events(@Param('id', JOB_ID) id: string, @Headers('last-event-id') lastEventId?: string): Promise<Observable<MessageEvent>> {

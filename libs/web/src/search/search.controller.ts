@@ -1,20 +1,23 @@
 import { AiSearchRequestError, AiSearchService, EmbeddingQuotaExceededError, EmbeddingRateLimitError } from '@ai-infrastructure/core';
-import { BadRequestException, Controller, Get, Query, ServiceUnavailableException } from '@nestjs/common';
+import { BadRequestException, Controller, Get, Query, ServiceUnavailableException, UseFilters } from '@nestjs/common';
 import { ApiBadRequestResponse, ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
+import { AiExceptionFilter } from '../errors/ai-exception.filter';
+import { ErrorResponseDto } from '../errors/error-response.dto';
 import { SearchQueryDto } from './search-query.dto';
 import { SearchResponseDto } from './search-result.dto';
 
 /** Semantic search over indexed entities. */
 @ApiTags('search')
+@UseFilters(AiExceptionFilter)
 @Controller('api/ai/search')
 export class SearchController {
   constructor(private readonly search: AiSearchService) {}
 
   @Get()
   @ApiOperation({ summary: 'Semantic search', description: 'Embeds `q` and returns the nearest entities of `entityType`.' })
-  @ApiOkResponse({ type: SearchResponseDto })
-  @ApiBadRequestResponse({ description: 'Invalid parameter or unknown entity type; the message names the field.' })
-  @ApiServiceUnavailableResponse({ description: 'The embedding provider is rate limiting or out of quota; retry later.' })
+  @ApiOkResponse({ type: SearchResponseDto, description: 'The nearest entities, most similar first.' })
+  @ApiBadRequestResponse({ description: 'Invalid parameter or unknown entity type; the message names the field.', type: ErrorResponseDto })
+  @ApiServiceUnavailableResponse({ description: 'The embedding provider is rate limiting or out of quota; retry later.', type: ErrorResponseDto })
   async find(@Query() query: SearchQueryDto): Promise<SearchResponseDto> {
     try {
       const results = await this.search.search({
