@@ -32,8 +32,10 @@ api() { # method path [json-body]
   printf 'Authorization: Bearer %s\n' "$AI_API_TOKEN" | curl "${args[@]}"
 }
 
-# Extracts a top-level or nested scalar field from a JSON body: field <name> <json>.
-field() { printf '%s' "$2" | sed -n "s/.*\"$1\":\(\"\([^\"]*\)\"\|\([0-9.]*\)\|null\).*/\2\3/p" | head -n 1; }
+# Extracts a scalar field from a JSON body (strings may contain escaped quotes): field <name> <json>.
+field() {
+  printf '%s' "$2" | sed -n "s/.*\"$1\":\(\"\(\([^\"\\\\]\|\\\\.\)*\)\"\|\([-0-9.]*\)\|null\).*/\2\4/p" | head -n 1 | sed 's/\\"/"/g'
+}
 
 request_body="{\"entityType\":\"${ENTITY_TYPE}\""
 [[ -n "${BATCH_SIZE:-}" ]] && request_body+=",\"batchSize\":${BATCH_SIZE}"
