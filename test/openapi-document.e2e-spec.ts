@@ -7,6 +7,19 @@ import { webTestOptions } from './fixtures/web-auth.fixture';
 import { describeEachEngine } from './support/test-database';
 
 const STORED = resolve(__dirname, '../docs/openapi.json');
+const BASE = '/api/ai/migration';
+
+/** `METHOD /path` of every curl example of the README's REST section (`$API` = the migration base, `$JOB` = an id). */
+function readmeCurlRoutes(): Set<string> {
+  const routes = new Set<string>();
+  for (const line of readFileSync(resolve(__dirname, '../README.md'), 'utf8').split('\n')) {
+    const url = /curl .*?"?\$API(\/[^\s"?]*)/.exec(line);
+    if (!url) continue;
+    const method = /-X ([A-Z]+)/.exec(line)?.[1] ?? 'GET';
+    routes.add(`${method} ${url[1].replace('$JOB', '{id}')}`);
+  }
+  return routes;
+}
 
 /** docs/openapi.json is what the booted sample combination (core + migration + web) serves; a drift fails. */
 describeEachEngine('OpenAPI document', ({ getUrl }) => {
@@ -22,6 +35,17 @@ describeEachEngine('OpenAPI document', ({ getUrl }) => {
 
   it('docs/openapi.json equals the document of the running app (run `npm run openapi:export` after changing the API)', () => {
     expect(readFileSync(STORED, 'utf8')).toBe(serializeOpenApi(sampleOpenApiDocument(ctx.app)));
+  });
+
+  it('every migration route has a curl example in the README and a row in docs/rest-api.md', () => {
+    const doc = sampleOpenApiDocument(ctx.app);
+    const routes = Object.entries(doc.paths)
+      .filter(([path]) => path.startsWith(BASE))
+      .flatMap(([path, item]) => Object.keys(item).map((method) => `${method.toUpperCase()} ${path.slice(BASE.length)}`));
+    expect(routes).toHaveLength(12);
+    expect([...readmeCurlRoutes()].sort()).toEqual([...routes].sort());
+    const reference = readFileSync(resolve(__dirname, '../docs/rest-api.md'), 'utf8');
+    for (const route of routes) expect({ route, inReference: new RegExp(`\\| \`${route.replace(/[{}?]/g, '\\$&')}[ ?\`]`).test(reference) }).toEqual({ route, inReference: true });
   });
 
   it('documents bearer auth, tags, request bodies with examples, and an error schema for every error answer of the migration API', async () => {
