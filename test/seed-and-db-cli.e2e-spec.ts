@@ -112,24 +112,27 @@ describe.each(engines().map((engine) => [engine] as [Engine]))('seed and db CLI 
   it('db:status lists every migration as pending on a new database', async () => {
     const stdout = expectSuccess(await runCli('db', ['status'], target.env));
 
-    expect(stdout).toContain('3 migrations, 0 applied, 3 pending.');
+    expect(stdout).toContain('4 migrations, 0 applied, 4 pending.');
     expect(stdout).toMatch(/pending\s+AiCoreInit1732100000000/);
     expect(stdout).toMatch(/pending\s+AiMigrationJobs1732100000500/);
+    expect(stdout).toMatch(/pending\s+AiMigrationAuditLog1732100000600/);
     expect(stdout).toMatch(/pending\s+CreateProducts1732100001000/);
   });
 
   it('db:migrate runs the pending migrations, and db:status then shows them applied', async () => {
     const migrated = expectSuccess(await runCli('db', ['migrate'], target.env));
-    expect(migrated).toContain('Ran 3 migrations:');
+    expect(migrated).toContain('Ran 4 migrations:');
     expect(migrated).toContain('AiCoreInit1732100000000');
     expect(migrated).toContain('AiMigrationJobs1732100000500');
+    expect(migrated).toContain('AiMigrationAuditLog1732100000600');
     expect(migrated).toContain('CreateProducts1732100001000');
 
     const stdout = expectSuccess(await runCli('db', ['status'], target.env));
-    expect(stdout).toContain('3 migrations, 3 applied, 0 pending.');
+    expect(stdout).toContain('4 migrations, 4 applied, 0 pending.');
     expect(stdout).toMatch(/applied #1\s+AiCoreInit1732100000000\s+recorded timestamp 1732100000000/);
     expect(stdout).toMatch(/applied #2\s+AiMigrationJobs1732100000500/);
-    expect(stdout).toMatch(/applied #3\s+CreateProducts1732100001000/);
+    expect(stdout).toMatch(/applied #3\s+AiMigrationAuditLog1732100000600/);
+    expect(stdout).toMatch(/applied #4\s+CreateProducts1732100001000/);
   });
 
   it('seed inserts exactly the requested products, and running it again inserts none, without indexing any', async () => {
@@ -166,14 +169,14 @@ describe.each(engines().map((engine) => [engine] as [Engine]))('seed and db CLI 
 
   it('db:revert undoes the last migration and names it', async () => {
     const stdout = expectSuccess(await runCli('db', ['revert'], target.env));
-    expect(stdout).toContain('Reverted CreateProducts1732100001000 (applied #3). 2 migrations still applied.');
+    expect(stdout).toContain('Reverted CreateProducts1732100001000 (applied #4). 3 migrations still applied.');
 
     const after = await target.withClient(async (client) => ({
       products: (await client.query<{ t: string | null }>(`SELECT to_regclass('products')::text AS t`)).rows[0].t,
       applied: (await client.query<{ name: string }>(`SELECT name FROM migrations ORDER BY id`)).rows.map((row) => row.name),
     }));
     expect(after.products).toBeNull();
-    expect(after.applied).toEqual(['AiCoreInit1732100000000', 'AiMigrationJobs1732100000500']);
+    expect(after.applied).toEqual(['AiCoreInit1732100000000', 'AiMigrationJobs1732100000500', 'AiMigrationAuditLog1732100000600']);
   });
 });
 

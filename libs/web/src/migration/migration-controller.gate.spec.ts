@@ -1,6 +1,6 @@
 import { AiSearchService, EMBEDDING_PROVIDER, IndexingQueueService } from '@ai-infrastructure/core';
 import { DataMigrationService } from '@ai-infrastructure/migration-core';
-import { Global, Module } from '@nestjs/common';
+import { Global, Module, type LoggerService } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { AiWebModule } from '../ai-web.module';
 import type { AiWebModuleOptions } from '../ai-web.options';
@@ -24,10 +24,10 @@ class CoreStandInModule {}
 @Module({ providers: [{ provide: DataMigrationService, useValue: {} }], exports: [DataMigrationService] })
 class MigrationStandInModule {}
 
-async function boot(options: AiWebModuleOptions, withMigration: boolean) {
+async function boot(options: AiWebModuleOptions, withMigration: boolean, logger: LoggerService | false = false) {
   @Module({ imports: [CoreStandInModule, ...(withMigration ? [MigrationStandInModule] : []), AiWebModule.forRoot(options)] })
   class RootModule {}
-  const app = await NestFactory.create(RootModule, { logger: false, abortOnError: false });
+  const app = await NestFactory.create(RootModule, { logger, abortOnError: false });
   await app.close();
 }
 
@@ -40,7 +40,10 @@ describe('MigrationController gate', () => {
     await expect(boot({}, false)).resolves.toBeUndefined();
   });
 
-  it('starts with auth disabled explicitly', async () => {
-    await expect(boot({ auth: { disabled: true } }, true)).resolves.toBeUndefined();
+  it('starts with auth disabled explicitly, and says so in a startup warning', async () => {
+    const warnings: string[] = [];
+    const logger: LoggerService = { log: () => undefined, error: () => undefined, warn: (message: string) => void warnings.push(message) };
+    await expect(boot({ auth: { disabled: true } }, true, logger)).resolves.toBeUndefined();
+    expect(warnings).toEqual([expect.stringMatching(/^Authentication of the migration endpoints is disabled \(auth: \{ disabled: true \}\): anyone who can reach/)]);
   });
 });
