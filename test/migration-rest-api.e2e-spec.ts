@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import { get } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { MigrationStatus } from '@ai-infrastructure/migration-core';
 import request from 'supertest';
 import { bootIndexingApp, countOf, generatedProducts, insertProducts, waitUntil, type IndexingApp } from './fixtures/indexing-app.fixture';
@@ -356,5 +358,41 @@ describeEachEngine('Migration REST API throttling', ({ getUrl }) => {
     expect((await request(http).post(`${BASE}/start`).set(AS_ADMIN).send({ entityType: 'product' })).status).toBe(429);
     for (let i = 0; i < 5; i++) await request(http).get(`${BASE}/jobs`).set(AS_VIEWER).expect(200);
     expect(await countOf(ctx.dataSource, `SELECT count(*)::int AS n FROM ai_migration_jobs`)).toBe(0);
+  });
+});
+
+/** An open event stream must not hold the application's shutdown (the HTTP server waits for open responses). */
+describeEachEngine('Migration REST API event streams on shutdown', ({ getUrl }) => {
+  let ctx: IndexingApp;
+
+  beforeAll(async () => {
+    ctx = await bootIndexingApp({ databaseUrl: getUrl(), products: true, migration: {}, web: webTestOptions(), core: { liveIndexing: false, worker: { batchSize: 10 } } });
+    await insertProducts(ctx.dataSource, generatedProducts(50, 'stream item'));
+  });
+
+  afterAll(async () => {
+    await ctx?.close();
+  });
+
+  it('ends open streams when the app closes, so close() completes while a job is still running', async () => {
+    await ctx.app.listen(0, '127.0.0.1');
+    const { port } = ctx.app.getHttpServer().address() as AddressInfo;
+    const job = (await request(ctx.app.getHttpServer()).post(`${BASE}/start`).set(AS_ADMIN).send({ entityType: 'product', rateLimit: 1 }).expect(201)).body;
+
+    const received: string[] = [];
+    const ended = new Promise<void>((resolveEnded, reject) => {
+      get({ host: '127.0.0.1', port, path: `${BASE}/jobs/${job.id}/events`, headers: AS_VIEWER }, (res) => {
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => received.push(chunk));
+        res.on('end', resolveEnded);
+        res.on('error', reject);
+      }).on('error', reject);
+    });
+    await waitUntil('the first progress event', () => received.join('').includes('event: progress'));
+    expect((await request(ctx.app.getHttpServer()).get(`${BASE}/jobs/${job.id}`).set(AS_VIEWER).expect(200)).body.status).toBe('RUNNING');
+
+    await ctx.close();
+    await ended;
+    expect(received.join('')).toContain(`"jobId":"${job.id}"`);
   });
 });

@@ -3,6 +3,7 @@ import { DiscoveryModule, DiscoveryService, ModulesContainer } from '@nestjs/cor
 import { AI_WEB_OPTIONS } from '../ai-web.constants';
 import type { ResolvedAiWebOptions } from '../ai-web-options.resolver';
 import { decideMigrationController, MIGRATION_CONTROLLER_GATE } from './migration-controller.gate';
+import { MigrationEventStreams } from './migration-event-streams';
 import { MigrationController } from './migration.controller';
 
 /**
@@ -13,6 +14,7 @@ import { MigrationController } from './migration.controller';
   imports: [DiscoveryModule],
   controllers: [MigrationController],
   providers: [
+    MigrationEventStreams,
     {
       provide: MIGRATION_CONTROLLER_GATE,
       useFactory: (discovery: DiscoveryService, modules: ModulesContainer, options: ResolvedAiWebOptions) =>

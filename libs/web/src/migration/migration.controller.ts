@@ -36,7 +36,7 @@ import {
   ApiTooManyRequestsResponse,
   ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
-import type { Observable } from 'rxjs';
+import { takeUntil, type Observable } from 'rxjs';
 import { AI_WEB_OPTIONS } from '../ai-web.constants';
 import type { ResolvedAiWebOptions } from '../ai-web-options.resolver';
 import { CurrentAiPrincipal, type AiPrincipal } from '../auth/ai-principal';
@@ -54,6 +54,7 @@ import { PauseMigrationDto } from './dto/pause-migration.dto';
 import { RetryFailedDto, RetryFailedResultDto } from './dto/retry-failed.dto';
 import { StartMigrationDto } from './dto/start-migration.dto';
 import { UpdateMigrationDto } from './dto/update-migration.dto';
+import { MigrationEventStreams } from './migration-event-streams';
 import { migrationProgressEvents } from './migration-events';
 
 const JOB_ID = new ParseUUIDPipe({
@@ -82,6 +83,7 @@ export class MigrationController {
   constructor(
     private readonly migrations: DataMigrationService,
     @Inject(AI_WEB_OPTIONS) private readonly options: ResolvedAiWebOptions,
+    private readonly streams: MigrationEventStreams,
   ) {}
 
   @Post('start')
@@ -248,6 +250,6 @@ export class MigrationController {
   async events(@Param('id', JOB_ID) id: string, @Headers('last-event-id') lastEventId?: string): Promise<Observable<MessageEvent>> {
     // Fails with 404 before the stream starts.
     await this.migrations.getJob(id);
-    return migrationProgressEvents(this.migrations, id, this.options.events.intervalMs, lastEventId?.slice(0, 200));
+    return migrationProgressEvents(this.migrations, id, this.options.events.intervalMs, lastEventId?.slice(0, 200)).pipe(takeUntil(this.streams.closing$));
   }
 }
