@@ -4,8 +4,10 @@
  *
  * Per engine and size, in one run:
  * - end to end: seed N products (not indexed), `indexAllEntities('product')`, wait for COMPLETED →
- *   entities/s; the time to process the first and the last 10 % of the table (their ratio shows whether
- *   the job slows down as it goes deeper, which OFFSET paging does); the process's peak RSS;
+ *   entities/s; the producer's batch (page) time over the first and the last 10 % of the table (their
+ *   ratio shows whether reading gets slower as the job goes deeper, which OFFSET paging does), and the
+ *   time the whole pipeline took for the first and the last 10 % of the rows (on PostgreSQL this includes
+ *   HNSW inserts, which get slower as the graph grows); the process's peak RSS;
  * - the raw ceiling: the same vectors written with binary multi-row INSERTs only, and the ratio;
  * - a baseline implementing the spec's literal algorithm (OFFSET pages, one enqueue statement per entity,
  *   a sleep of 60 s / rateLimit per page, counting enqueued rows as processed), run for
@@ -15,7 +17,7 @@
  */
 import 'reflect-metadata';
 import { AiCoreModule, createAiDataSource, IndexingHooks, IndexingPriority, IndexingQueueService } from '@ai-infrastructure/core';
-import { DataMigrationService, MigrationModule, MigrationStatus } from '@ai-infrastructure/migration-core';
+import { DataMigrationService, MigrationModule, MigrationRunnerService, MigrationStatus } from '@ai-infrastructure/migration-core';
 import { Module, type DynamicModule } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { TypeOrmModule } from '@nestjs/typeorm';
@@ -81,6 +83,8 @@ async function run(engine: Engine, rows: number, baselineSeconds: number) {
       processed += outcomes.filter((o) => o.owner && o.result === 'indexed').length;
       marks.push({ at: performance.now(), processed });
     });
+    const pageMs: number[] = [];
+    app.get(MigrationRunnerService).onPage((page) => pageMs.push(page.durationMs));
     let peakRss = process.memoryUsage().rss;
     const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 100);
 
@@ -100,10 +104,14 @@ async function run(engine: Engine, rows: number, baselineSeconds: number) {
     const at = (n: number) => marks.find((m) => m.processed >= n)?.at ?? performance.now();
     const firstTenth = at(rows * 0.1) - started;
     const lastTenth = at(rows) - at(rows * 0.9);
+    const tenthOfPages = Math.max(1, Math.floor(pageMs.length / 10));
+    const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+    const firstPages = mean(pageMs.slice(0, tenthOfPages));
+    const lastPages = mean(pageMs.slice(-tenthOfPages));
 
     const ceilingSeconds = await rawVectorCeiling(dataSource, rows, 1000);
     const baseline = baselineSeconds > 0 ? await literalBaseline(dataSource, app.get(IndexingQueueService), baselineSeconds) : NaN;
-    return { engine, rows, seconds, rate: rows / seconds, ceiling: rows / ceilingSeconds, firstTenth, lastTenth, peakRss, baseline };
+    return { engine, rows, seconds, rate: rows / seconds, ceiling: rows / ceilingSeconds, firstTenth, lastTenth, firstPages, lastPages, pages: pageMs.length, peakRss, baseline };
   } finally {
     await app.close();
     await cleanup();
@@ -128,7 +136,8 @@ async function main() {
           `\n[${engine}, ${rows} rows]`,
           `  end to end            ${r.seconds.toFixed(1)} s → ${Math.round(r.rate)} entities/s`,
           `  raw ceiling           ${Math.round(r.ceiling)} entities/s → ratio ${(r.rate / r.ceiling).toFixed(2)} (goal ${engine === 'postgres' ? '>= 0.5' : '>= 0.4'})`,
-          `  first 10 % of rows    ${(r.firstTenth / 1000).toFixed(2)} s; last 10 %: ${(r.lastTenth / 1000).toFixed(2)} s → ratio ${(r.lastTenth / r.firstTenth).toFixed(2)} (goal <= 1.15)`,
+          `  producer batch time   first 10 % of ${r.pages} pages ${r.firstPages.toFixed(1)} ms, last 10 % ${r.lastPages.toFixed(1)} ms → ratio ${(r.lastPages / r.firstPages).toFixed(2)} (goal <= 1.15)`,
+          `  pipeline, by rows     first 10 % ${(r.firstTenth / 1000).toFixed(2)} s; last 10 % ${(r.lastTenth / 1000).toFixed(2)} s → ratio ${(r.lastTenth / r.firstTenth).toFixed(2)}`,
           `  peak RSS              ${(r.peakRss / 1024 / 1024).toFixed(0)} MiB`,
           `  spec's literal algorithm (first ${baselineSeconds} s, OFFSET pages, per-entity enqueue, sleep per page): ${r.baseline.toFixed(1)} entities/s → ours is ${(r.rate / r.baseline).toFixed(1)}x`,
         ].join('\n'),

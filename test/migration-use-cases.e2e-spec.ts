@@ -10,6 +10,7 @@ import {
   MigrationJobNotFoundError,
   MigrationStatus,
   UnknownEntityTypeError,
+  type MigrationPageEvent,
   type MigrationProgress,
 } from '@ai-infrastructure/migration-core';
 import { bootIndexingApp, countOf, generatedProducts, insertProducts, SAMPLE_ENTITY_CONFIG, waitUntil, type IndexingApp } from './fixtures/indexing-app.fixture';
@@ -54,6 +55,8 @@ describeEachEngine('Migration use cases', ({ getUrl }) => {
   });
 
   it('1. new adoption: indexAllEntities embeds every product once and reports it in the spec\'s shape', async () => {
+    const pages: MigrationPageEvent[] = [];
+    const stopListening = ctx.app.get(MigrationRunnerService).onPage((page) => pages.push(page));
     const job = await migrations.indexAllEntities('product');
     expect(job).toMatchObject({ entityType: 'product', status: MigrationStatus.RUNNING, totalEntities: N, processedEntities: 0 });
     const progress = await finish(job.id);
@@ -65,6 +68,14 @@ describeEachEngine('Migration use cases', ({ getUrl }) => {
     });
     expect(await ctx.vectorStore.count('product')).toBe(N);
     expect(await countOf(ctx.dataSource, `SELECT count(*)::int AS n FROM ai_indexing_queue`)).toBe(0);
+    // The runner reports each committed page (its default page is 500 rows).
+    stopListening();
+    expect(pages.map((p) => [p.jobId, p.rows, p.enqueued, p.skipped])).toEqual([
+      [job.id, 500, 500, 0],
+      [job.id, 500, 500, 0],
+      [job.id, 500, 500, 0],
+    ]);
+    expect(pages.every((p) => p.entityType === 'product' && p.durationMs > 0)).toBe(true);
   });
 
   it('a second job skips everything: hashes match and the vectors are present', async () => {

@@ -16,3 +16,4 @@ export { AI_MIGRATION_ENTITIES, AI_MIGRATION_MIGRATIONS } from './database/migra
 export { EntityRepositoryRegistry, type EntityRegistration } from './registry/entity-repository.registry';
 export { DataMigrationService } from './service/data-migration.service';
 export { MigrationRunnerService } from './runner/migration-runner.service';
+export type { MigrationPageEvent } from './runner/migration-page-event.interface';

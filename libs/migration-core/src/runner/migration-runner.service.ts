@@ -24,6 +24,7 @@ import { EntityRepositoryRegistry } from '../registry/entity-repository.registry
 import { DataMigrationService, toPageFilters } from '../service/data-migration.service';
 import { InvalidMigrationStateError } from '../migration.errors';
 import { itemsPerRequest, secondsFor } from './job-pacing';
+import type { MigrationPageEvent } from './migration-page-event.interface';
 import { MigrationWakeup } from './migration-wakeup';
 
 /** How often each runner tries the cleanup of old jobs (one instance at a time gets to do it). */
@@ -49,6 +50,7 @@ export class MigrationRunnerService implements OnApplicationBootstrap, BeforeApp
   private loop?: Promise<void>;
   private unsubscribe?: () => void;
   private lastCleanupAt = 0;
+  private readonly pageListeners = new Set<(event: MigrationPageEvent) => void>();
 
   constructor(
     @Inject(AI_DATA_SOURCE) private readonly dataSource: DataSource,
@@ -77,6 +79,15 @@ export class MigrationRunnerService implements OnApplicationBootstrap, BeforeApp
   async beforeApplicationShutdown(): Promise<void> {
     this.unsubscribe?.();
     await this.stop();
+  }
+
+  /**
+   * Calls `listener` after each page this instance's producer commits (for metrics). Returns a function
+   * that removes the listener. A throwing listener is logged and does not affect the job.
+   */
+  onPage(listener: (event: MigrationPageEvent) => void): () => void {
+    this.pageListeners.add(listener);
+    return () => this.pageListeners.delete(listener);
   }
 
   /** Starts the producer loop (idempotent). */
@@ -170,7 +181,9 @@ export class MigrationRunnerService implements OnApplicationBootstrap, BeforeApp
     );
     // Back-pressure: keep only a few pages per job in the queue, so a 10M-row job does not enqueue 10M items.
     if (waiting >= MAX_PAGES_IN_FLIGHT * leased.batchSize) return false;
-    return this.dataSource.transaction(async (manager) => {
+    const startedAt = performance.now();
+    let page: Omit<MigrationPageEvent, 'durationMs'> | undefined;
+    const produced = await this.dataSource.transaction(async (manager) => {
       // Fence: the job must still be RUNNING and leased by this instance (pause/cancel/takeover stop us here).
       const job = await manager
         .getRepository(MigrationJob)
@@ -225,8 +238,21 @@ export class MigrationRunnerService implements OnApplicationBootstrap, BeforeApp
           WHERE id = $1`,
         [job.id, rows[rows.length - 1].entityId, skipped, toEnqueue.length, this.options.leaseMs, release, budget],
       );
+      page = { jobId: job.id, entityType: job.entityType, rows: rows.length, enqueued: toEnqueue.length, skipped };
       return true;
     });
+    if (page) this.emitPage({ ...page, durationMs: performance.now() - startedAt });
+    return produced;
+  }
+
+  private emitPage(event: MigrationPageEvent): void {
+    for (const listener of this.pageListeners) {
+      try {
+        listener(event);
+      } catch (error) {
+        this.logger.warn(`A page listener failed: ${(error as Error).message}`);
+      }
+    }
   }
 
   /** RUNNING jobs whose producer is done and that have no pending or in-flight item become COMPLETED. */
