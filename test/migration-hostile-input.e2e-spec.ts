@@ -10,6 +10,8 @@ const BASE = '/api/ai/migration';
 interface Hostile {
   method: 'get' | 'post' | 'patch' | 'delete';
   path: string;
+  /** Extra request headers (content encodings, charsets). */
+  headers?: Record<string, string>;
   /** A JSON value, or raw text sent as-is with `contentType`. */
   body?: unknown;
   raw?: string;
@@ -56,6 +58,11 @@ function hostileRequests(existingJobId: string): Hostile[] {
   for (const filters of [
     { createdBefore: 'yesterday' },
     { createdBefore: '2024-13-45' },
+    { createdBefore: '2024-02-30' },
+    { createdBefore: '2024-W01-1' },
+    { createdBefore: '-9999-01-01' },
+    { createdAfter: '+275760-09-13' },
+    { createdAfter: '2024-001' },
     { createdAfter: "2024-01-01'; DELETE FROM products; --" },
     { createdAfter: 12345 },
     { ids: 'not-a-list' },
@@ -73,6 +80,12 @@ function hostileRequests(existingJobId: string): Hostile[] {
   }
   for (const raw of ['{', '[', '{"entityType":', 'null', '123', '"product"', 'true', '{"entityType":"product",}', "{'entityType':'product'}", '\u0000\u0001', '[{"entityType":"product"}]', '[]']) {
     out.push({ method: 'post', path: '/start', raw, contentType: 'application/json' });
+  }
+  for (const encoding of ['gzip', 'deflate', 'br', 'compress', 'gzip, gzip']) {
+    out.push({ method: 'post', path: '/start', raw: 'not compressed at all', contentType: 'application/json', headers: { 'Content-Encoding': encoding } });
+  }
+  for (const contentType of ['application/json; charset=latin1', 'application/json; charset=nonsense', 'application/json; charset=utf-16']) {
+    out.push({ method: 'post', path: '/start', raw: '{"entityType":"product"}', contentType });
   }
   out.push({ method: 'post', path: '/start', raw: 'entityType=product', contentType: 'text/plain' });
   out.push({ method: 'post', path: '/start', raw: 'entityType=product&batchSize=10', contentType: 'application/x-www-form-urlencoded' });
@@ -140,7 +153,7 @@ describeEachEngine('Migration REST API under hostile input', ({ getUrl }) => {
     expect(requests.length).toBeGreaterThanOrEqual(200);
     const outcomes: Array<{ method: string; path: string; status: number }> = [];
     for (const r of requests) {
-      let call = request(http)[r.method](`${BASE}${r.path}`).set(AS_ADMIN);
+      let call = request(http)[r.method](`${BASE}${r.path}`).set(AS_ADMIN).set(r.headers ?? {});
       if (r.raw !== undefined) call = call.set('Content-Type', r.contentType ?? 'application/json').send(r.raw);
       else if (r.body !== undefined) call = call.send(r.body as object);
       const res = await call;

@@ -12,6 +12,8 @@
 #   REINDEX_EXISTING  true to re-embed up-to-date entities   (default false)
 #   POLL_SECONDS      seconds between progress checks       (default 10)
 #   TIMEOUT_SECONDS   give up after this long, 0 = never     (default 0)
+#   MAX_POLL_ERRORS   consecutive failed progress reads (server unreachable, 5xx, 429) tolerated
+#                     while polling, e.g. during a rolling deploy (default 5)
 #
 # Exit status: 0 when the job COMPLETED with no failed entities, 1 when it ended otherwise (FAILED,
 # CANCELLED, or COMPLETED with failures), 2 on a usage or HTTP error, 3 on timeout.
@@ -22,6 +24,7 @@ API_URL="${AI_API_URL:-http://localhost:3000}"
 ENTITY_TYPE="${ENTITY_TYPE:-product}"
 POLL_SECONDS="${POLL_SECONDS:-10}"
 TIMEOUT_SECONDS="${TIMEOUT_SECONDS:-0}"
+MAX_POLL_ERRORS="${MAX_POLL_ERRORS:-5}"
 : "${AI_API_TOKEN:?Set AI_API_TOKEN to an admin token configured in AiWebModule auth.tokens.}"
 
 # The token travels in a header read from stdin, so it does not show in `ps` output.
@@ -54,14 +57,32 @@ job_id="$(field id "$body")"
 echo "Started migration job ${job_id} for ${ENTITY_TYPE} ($(field totalEntities "$body") entities)."
 
 started_at="$(date +%s)"
+poll_errors=0
 while true; do
-  response="$(api GET "/api/ai/migration/jobs/${job_id}")" || { echo "Cannot reach ${API_URL}." >&2; exit 2; }
-  status_code="${response##*$'\n'}"
-  body="${response%$'\n'*}"
-  if [[ "$status_code" != "200" ]]; then
-    echo "Reading the progress failed with HTTP ${status_code}: $(field message "$body")" >&2
-    exit 2
+  # The job runs on the server whatever happens here: a failed read is retried, not fatal, unless the
+  # server answers a definite client error (token revoked, job deleted).
+  if response="$(api GET "/api/ai/migration/jobs/${job_id}")"; then
+    status_code="${response##*$'\n'}"
+    body="${response%$'\n'*}"
+  else
+    status_code="000"
+    body=""
   fi
+  if [[ "$status_code" != "200" ]]; then
+    if [[ "$status_code" =~ ^4 && "$status_code" != "429" ]]; then
+      echo "Reading the progress failed with HTTP ${status_code}: $(field message "$body")" >&2
+      exit 2
+    fi
+    poll_errors=$((poll_errors + 1))
+    if [[ "$poll_errors" -gt "$MAX_POLL_ERRORS" ]]; then
+      echo "Reading the progress failed ${poll_errors} times in a row (last: HTTP ${status_code}); job ${job_id} keeps running on the server." >&2
+      exit 2
+    fi
+    echo "Reading the progress failed (HTTP ${status_code}); retrying (${poll_errors}/${MAX_POLL_ERRORS})." >&2
+    sleep "$POLL_SECONDS"
+    continue
+  fi
+  poll_errors=0
   status="$(field status "$body")"
   echo "$(date -u +%H:%M:%S) ${status} processed=$(field processed "$body")/$(field total "$body") failed=$(field failed "$body") skipped=$(field skipped "$body") $(field percentComplete "$body")% eta=$(field estimatedTimeRemaining "$body")"
   case "$status" in

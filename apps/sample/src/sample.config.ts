@@ -1,3 +1,6 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { AI_CORE_ENTITIES, AI_CORE_MIGRATIONS, type AiCoreModuleOptions, type AiDataSourceOptions } from '@ai-infrastructure/core';
 import { AI_MIGRATION_ENTITIES, AI_MIGRATION_MIGRATIONS, type MigrationModuleOptions } from '@ai-infrastructure/migration-core';
 import type { AiApiToken, AiWebModuleOptions } from '@ai-infrastructure/web';
@@ -76,14 +79,12 @@ export function sampleMigrationOptions(env: NodeJS.ProcessEnv = process.env): Mi
   };
 }
 
-/** The sample's development token, used only when neither AI_API_TOKENS nor AI_AUTH_DISABLED is set. */
-export const SAMPLE_DEV_ADMIN_TOKEN = 'sample-dev-admin-token';
-
 /**
  * AiWebModule options of the sample app. API tokens come from AI_API_TOKENS as comma-separated
  * `name:role:token` entries (e.g. `ci:admin:s3cret-token-0123456789,grafana:viewer:another-token-012345`);
- * AI_AUTH_DISABLED=true turns authentication off. With neither, the sample accepts one development admin
- * token (SAMPLE_DEV_ADMIN_TOKEN) and says so in its log — never run it like that outside a laptop.
+ * AI_AUTH_DISABLED=true turns authentication off. With neither, the sample creates a random admin token
+ * once, in `<data dir>/sample-admin-token` (readable by this user only), and logs the file's path — never
+ * the token — like an initial admin password.
  */
 export function sampleWebOptions(env: NodeJS.ProcessEnv = process.env): AiWebModuleOptions {
   const limit = int(env, 'AI_THROTTLE_LIMIT');
@@ -91,10 +92,24 @@ export function sampleWebOptions(env: NodeJS.ProcessEnv = process.env): AiWebMod
   const events = { intervalMs: int(env, 'AI_EVENTS_INTERVAL_MS') };
   if (bool(env, 'AI_AUTH_DISABLED')) return { auth: { disabled: true }, throttle, events };
   if (env.AI_API_TOKENS) return { auth: { tokens: parseApiTokens(env.AI_API_TOKENS) }, throttle, events };
+  const file = sampleAdminTokenFile(env);
   new Logger('Sample').warn(
-    `AI_API_TOKENS is not set: the migration endpoints accept only the development admin token "${SAMPLE_DEV_ADMIN_TOKEN}". Set AI_API_TOKENS for anything but a local trial.`,
+    `AI_API_TOKENS is not set: the migration endpoints accept the admin token in ${file} (created on first start). Set AI_API_TOKENS for anything but a local trial.`,
   );
-  return { auth: { tokens: [{ name: 'sample-dev-admin', token: SAMPLE_DEV_ADMIN_TOKEN, role: 'admin' }] }, throttle, events };
+  return { auth: { tokens: [{ name: 'sample-admin', token: readOrCreateToken(file), role: 'admin' }] }, throttle, events };
+}
+
+/** Where the sample keeps its generated admin token: the embedded database's data directory. */
+export function sampleAdminTokenFile(env: NodeJS.ProcessEnv = process.env): string {
+  return resolve(env.AI_DATA_DIR?.trim() || 'data', 'sample-admin-token');
+}
+
+function readOrCreateToken(file: string): string {
+  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+  mkdirSync(dirname(file), { recursive: true });
+  const token = randomBytes(24).toString('base64url');
+  writeFileSync(file, `${token}\n`, { mode: 0o600, flag: 'wx' });
+  return token;
 }
 
 /** Parses AI_API_TOKENS (`name:role:token,...`); AiWebModule validates names, roles and token lengths. */

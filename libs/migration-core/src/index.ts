@@ -10,6 +10,7 @@ export * from './migration.errors';
 export { MigrationJob } from './job/migration-job.entity';
 export { MigrationAuditAction, MigrationAuditEntry, DEFAULT_MIGRATION_ACTOR, type MigrationActionOptions } from './audit';
 export { MigrationStatus, ACTIVE_MIGRATION_STATUSES } from './job/migration-status.enum';
+export { ISO_DATE_PATTERN, isIsoDate } from './job/iso-date';
 export type { MigrationFilters, MigrationJobQuery, MigrationRequest } from './job/migration-request.interface';
 export type { MigrationEstimate, MigrationFailure, MigrationProgress } from './job/migration-progress.interface';
 export { AI_MIGRATION_ENTITIES, AI_MIGRATION_MIGRATIONS } from './database/migration-schema';

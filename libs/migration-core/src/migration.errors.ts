@@ -44,11 +44,15 @@ const ACTIONS_BY_STATUS: Record<string, string> = {
 
 /** The entity type is not configured in this application (HTTP 400). */
 export class UnknownEntityTypeError extends MigrationError {
+  /** The request field that named the type. */
+  readonly field: string;
+
   constructor(
     readonly entityType: string,
     readonly knownTypes: string[],
   ) {
     super(`Unknown entity type "${entityType}"; known types: ${knownTypes.join(', ') || '(none)'}.`);
+    this.field = 'entityType';
   }
 }
 
@@ -79,4 +83,12 @@ export class ActiveMigrationExistsError extends MigrationError {
 }
 
 /** A migration request is invalid (HTTP 400); the message names the field and the rule. */
-export class InvalidMigrationRequestError extends MigrationError {}
+export class InvalidMigrationRequestError extends MigrationError {
+  /** The invalid field, as the message names it first (e.g. `filters.ids[2]`). */
+  readonly field?: string;
+
+  constructor(message: string, field?: string) {
+    super(message);
+    this.field = field ?? /^"([^"]+)"/.exec(message)?.[1];
+  }
+}

@@ -22,6 +22,7 @@ describe('resolveAiWebOptions', () => {
     [{ auth: {} }, /"auth.tokens" is undefined; give a non-empty list .* auth: \{ disabled: true \}/],
     [{ auth: { tokens: [token({ role: 'root' })] } }, /"auth.tokens\[0\].role" is "root"; use "admin" or "viewer"/],
     [{ auth: { tokens: [token({ name: 'has space' })] } }, /"auth.tokens\[0\].name" is "has space"/],
+    [{ auth: { tokens: [token({ name: 'anonymous' })] } }, /"auth.tokens\[0\].name" is "anonymous"; the name "anonymous" stands for requests without authentication/],
     [{ auth: { tokens: [token(), token({ token: 'another-secret-long-enough' })] } }, /"auth.tokens\[1\].name" is "ops"; token names must be unique/],
     [{ auth: { tokens: [token(), token({ name: 'ci' })] } }, /"auth.tokens\[1\].token" is "\(hidden\)"; the token of "ci" is also used/],
     [{ auth: { disabled: true, tokens: [token()] } }, /"auth.tokens" is "\(set\)"; remove auth.tokens/],

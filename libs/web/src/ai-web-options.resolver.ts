@@ -67,6 +67,7 @@ function validateTokens(tokens: unknown): AiApiToken[] {
     if (typeof t.token !== 'string' || t.token.length < 16 || t.token.length > 1024 || /\s/.test(t.token)) {
       fail(`${key}.token`, '(hidden)', `the token of "${t.name}" must be 16 to 1024 characters without spaces.`);
     }
+    if (t.name === 'anonymous') fail(`${key}.name`, t.name, 'the name "anonymous" stands for requests without authentication; choose another.');
     if (t.role !== 'admin' && t.role !== 'viewer') fail(`${key}.role`, t.role, 'use "admin" or "viewer".');
     if (names.has(t.name)) fail(`${key}.name`, t.name, 'token names must be unique.');
     if (secrets.has(t.token)) fail(`${key}.token`, '(hidden)', `the token of "${t.name}" is also used by another entry; give each entry its own secret.`);

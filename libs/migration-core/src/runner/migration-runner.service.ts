@@ -257,13 +257,23 @@ export class MigrationRunnerService implements OnApplicationBootstrap, BeforeApp
 
   /** RUNNING jobs whose producer is done and that have no pending or in-flight item become COMPLETED. */
   private async completeFinishedJobs(): Promise<void> {
-    await this.dataSource.query(
-      `UPDATE ai_migration_jobs j
-          SET status = 'COMPLETED', completed_at = now(), last_updated_at = now(), version = version + 1,
-              lease_owner = NULL, lease_expires_at = NULL
-        WHERE j.status = 'RUNNING' AND j.producer_done
-          AND NOT EXISTS (SELECT 1 FROM ai_indexing_queue q WHERE q.owner = j.id::text AND q.status IN ('PENDING', 'ACTIVE'))`,
-    );
+    await this.dataSource.transaction(async (manager) => {
+      // Lock the candidates first, then look for their items in a new statement: under READ COMMITTED it
+      // sees everything committed before the lock was granted, e.g. failures a concurrent retryFailed put
+      // back (a single UPDATE would judge the items by its older snapshot and complete the job too early).
+      const candidates = returnedRows<{ id: string }>(
+        await manager.query(`SELECT id FROM ai_migration_jobs WHERE status = 'RUNNING' AND producer_done FOR UPDATE SKIP LOCKED`),
+      ).map((row) => row.id);
+      if (candidates.length === 0) return;
+      await manager.query(
+        `UPDATE ai_migration_jobs j
+            SET status = 'COMPLETED', completed_at = now(), last_updated_at = now(), version = version + 1,
+                lease_owner = NULL, lease_expires_at = NULL
+          WHERE j.id = ANY($1::uuid[]) AND j.status = 'RUNNING'
+            AND NOT EXISTS (SELECT 1 FROM ai_indexing_queue q WHERE q.owner = j.id::text AND q.status IN ('PENDING', 'ACTIVE'))`,
+        [candidates],
+      );
+    });
   }
 
   /** An exhausted provider quota pauses the jobs whose items hit it, with the reason in error_message. */

@@ -17,6 +17,7 @@ import type { DataSource, EntityManager } from 'typeorm';
 import { MigrationAuditAction } from '../audit/migration-audit-action.enum';
 import { MigrationAuditEntry } from '../audit/migration-audit-entry.entity';
 import { appendAuditEntry, type MigrationActionOptions } from '../audit/migration-audit.writer';
+import { isIsoDate } from '../job/iso-date';
 import { MigrationJob } from '../job/migration-job.entity';
 import type { MigrationEstimate, MigrationFailure, MigrationProgress } from '../job/migration-progress.interface';
 import type { MigrationFilters, MigrationJobQuery, MigrationRequest } from '../job/migration-request.interface';
@@ -114,7 +115,10 @@ export class DataMigrationService {
       throw new InvalidMigrationRequestError('"entityIds" must be a list of 1 to 10000 entity ids, or left out to retry every failure.');
     }
     const retried = await this.dataSource.transaction(async (manager) => {
-      const job = await this.getJob(jobId, manager);
+      // Serialises with starts (a COMPLETED job becomes active again) before the job row is locked, in the
+      // same order startMigration takes them; the row lock then holds off pause, resume, cancel and completion.
+      await manager.query(`SELECT pg_advisory_xact_lock(hashtext('ai_migration_jobs.start'))`);
+      const job = await this.lockJob(jobId, manager);
       if (entityIds) entityIds = this.normalizeIds(job.entityType, entityIds, 'entityIds');
       if (job.status === MigrationStatus.CANCELLED || job.status === MigrationStatus.FAILED) {
         throw new InvalidMigrationStateError(jobId, job.status, 'retry the failures of', [
@@ -124,12 +128,8 @@ export class DataMigrationService {
         ]);
       }
       if (job.status === MigrationStatus.COMPLETED) {
-        // The job becomes active again, so it must not collide with another active job of its entity type.
-        const [active] = await manager.query(
-          `SELECT id FROM ai_migration_jobs WHERE entity_type = $1 AND status = ANY($2) AND id <> $3`,
-          [job.entityType, ACTIVE_MIGRATION_STATUSES, jobId],
-        );
-        if (active) throw new ActiveMigrationExistsError(job.entityType, active.id);
+        // The job becomes active again: the same limits as a start apply.
+        await this.assertCanActivate(manager, job.entityType, jobId);
       }
       const n = await this.queue.retryDeadLetters({ owner: jobId, entityIds }, manager);
       if (n === 0) return 0;
@@ -168,17 +168,9 @@ export class DataMigrationService {
     const validated = this.validate(request);
     const actor = validActor(request.createdBy, 'createdBy');
     const job = await this.dataSource.transaction(async (manager) => {
-      // Serialises starts, so the maxConcurrentJobs count cannot be raced past.
+      // Serialises starts (and reactivations by retryFailed), so the limits cannot be raced past.
       await manager.query(`SELECT pg_advisory_xact_lock(hashtext('ai_migration_jobs.start'))`);
-      const active: Array<{ id: string; entity_type: string }> = await manager.query(
-        `SELECT id, entity_type FROM ai_migration_jobs WHERE status = ANY($1) ORDER BY started_at`,
-        [ACTIVE_MIGRATION_STATUSES],
-      );
-      const same = active.find((j) => j.entity_type === validated.entityType);
-      if (same) throw new ActiveMigrationExistsError(validated.entityType, same.id);
-      if (active.length >= this.options.maxConcurrentJobs) {
-        throw new TooManyActiveMigrationsError(this.options.maxConcurrentJobs, active.map((j) => j.id));
-      }
+      await this.assertCanActivate(manager, validated.entityType);
       const total = await this.pages.count(validated.entityType, toPageFilters(validated.filters), manager);
       const now = new Date();
       const created = await manager.getRepository(MigrationJob).save(
@@ -206,6 +198,31 @@ export class DataMigrationService {
       return created;
     });
     this.wakeup.notify();
+    return job;
+  }
+
+  /**
+   * Throws when another job may not become active: one active job per entity type (also enforced by a
+   * partial unique index) and `maxConcurrentJobs` in all. Call under the start advisory lock.
+   */
+  private async assertCanActivate(manager: EntityManager, entityType: string, exceptJobId?: string): Promise<void> {
+    const active: Array<{ id: string; entity_type: string }> = await manager.query(
+      `SELECT id, entity_type FROM ai_migration_jobs WHERE status = ANY($1) AND ($2::uuid IS NULL OR id <> $2::uuid) ORDER BY started_at`,
+      [ACTIVE_MIGRATION_STATUSES, exceptJobId ?? null],
+    );
+    const same = active.find((j) => j.entity_type === entityType);
+    if (same) throw new ActiveMigrationExistsError(entityType, same.id);
+    if (active.length >= this.options.maxConcurrentJobs) {
+      throw new TooManyActiveMigrationsError(this.options.maxConcurrentJobs, active.map((j) => j.id));
+    }
+  }
+
+  /** The job row, locked for the rest of the transaction; throws {@link MigrationJobNotFoundError}. */
+  private async lockJob(jobId: string, manager: EntityManager): Promise<MigrationJob> {
+    const job = isUuid(jobId)
+      ? await manager.getRepository(MigrationJob).createQueryBuilder('j').setLock('pessimistic_write').where('j.id = :id', { id: jobId }).getOne()
+      : null;
+    if (!job) throw new MigrationJobNotFoundError(jobId);
     return job;
   }
 
@@ -281,7 +298,9 @@ export class DataMigrationService {
       throw new InvalidMigrationRequestError(`"rateLimit" is ${JSON.stringify(rateLimit)}; use an integer number of requests per minute from 1 to 1000000.`);
     }
     const job = await this.dataSource.transaction(async (manager) => {
-      const current = await this.getJob(jobId, manager);
+      // Locked, so a pause cannot commit between the status check and the re-spacing (which would release
+      // the paused job's items again).
+      const current = await this.lockJob(jobId, manager);
       if (current.status !== MigrationStatus.RUNNING && current.status !== MigrationStatus.PAUSED) {
         throw new InvalidMigrationStateError(jobId, current.status, 'change the rate limit of', [MigrationStatus.RUNNING, MigrationStatus.PAUSED]);
       }
@@ -392,7 +411,7 @@ export class DataMigrationService {
     const filters = request.filters ? { ...request.filters } : undefined;
     if (filters) {
       for (const key of ['createdBefore', 'createdAfter'] as const) {
-        if (filters[key] !== undefined && Number.isNaN(Date.parse(filters[key]!))) {
+        if (filters[key] !== undefined && !isIsoDate(filters[key])) {
           throw new InvalidMigrationRequestError(`"filters.${key}" is ${JSON.stringify(filters[key])}; use an ISO-8601 date such as "2024-01-01".`);
         }
       }

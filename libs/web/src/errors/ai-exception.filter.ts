@@ -59,8 +59,17 @@ export class AiExceptionFilter implements ExceptionFilter {
     if (exception instanceof InvalidMigrationStateError) return { ...body(409, exception.message), currentStatus: exception.currentStatus };
     if (exception instanceof ActiveMigrationExistsError) return { ...body(409, exception.message), activeJobIds: [exception.activeJobId] };
     if (exception instanceof TooManyActiveMigrationsError) return { ...body(409, exception.message), activeJobIds: exception.activeJobIds };
-    if (exception instanceof UnknownEntityTypeError) return { ...body(400, exception.message), knownEntityTypes: exception.knownTypes };
-    if (exception instanceof InvalidMigrationRequestError || exception instanceof IndexingQueueError) return body(400, exception.message);
+    if (exception instanceof UnknownEntityTypeError) {
+      return {
+        ...body(400, exception.message),
+        details: [{ field: exception.field, rule: 'knownEntityType', message: exception.message }],
+        knownEntityTypes: exception.knownTypes,
+      };
+    }
+    if (exception instanceof InvalidMigrationRequestError) {
+      return { ...body(400, exception.message), ...(exception.field ? { details: [{ field: exception.field, rule: 'invalidValue', message: exception.message }] } : {}) };
+    }
+    if (exception instanceof IndexingQueueError) return body(400, exception.message);
     const parserError = fromBodyParserError(exception);
     if (parserError) return parserError;
     this.logger.error(`Unhandled error: ${(exception as Error)?.stack ?? String(exception)}`);
@@ -76,9 +85,10 @@ function fromHttpException(exception: HttpException): ErrorResponseDto {
   const status = exception.getStatus();
   const raw = exception.getResponse();
   if (typeof raw === 'string') return body(status, raw);
-  const record = raw as { message?: unknown; details?: ErrorResponseDto['details'] };
-  const message = Array.isArray(record.message) ? record.message.join('; ') : typeof record.message === 'string' ? record.message : exception.message;
-  return { ...body(status, sentence(status, message)), ...(record.details ? { details: record.details } : {}) };
+  // Members other than the three common ones (details, an application's own `code`, …) are kept.
+  const { message: rawMessage, error: _error, statusCode: _statusCode, ...extra } = raw as Record<string, unknown>;
+  const message = Array.isArray(rawMessage) ? rawMessage.join('; ') : typeof rawMessage === 'string' ? rawMessage : exception.message;
+  return { ...extra, ...body(status, sentence(status, message)) };
 }
 
 /**
@@ -93,17 +103,23 @@ function sentence(status: number, message: string): string {
   return message;
 }
 
-/** Express body-parser errors (invalid JSON, body too large, bad charset) carry a 4xx status and a type. */
+/**
+ * Client errors raised by Express middleware (body-parser: body too large, unsupported or corrupt
+ * content encoding, bad charset, nesting too deep), which carry a 4xx `status` or `statusCode` and
+ * `expose` (their message is meant for the client) — with or without a `type`.
+ */
 function fromBodyParserError(exception: unknown): ErrorResponseDto | undefined {
-  const error = exception as { type?: unknown; status?: unknown; expose?: unknown; message?: unknown; limit?: unknown };
-  if (!error || typeof error !== 'object' || typeof error.type !== 'string' || typeof error.status !== 'number') return undefined;
-  if (error.status < 400 || error.status > 499) return undefined;
+  const error = exception as { type?: unknown; status?: unknown; statusCode?: unknown; expose?: unknown; message?: unknown; limit?: unknown };
+  if (!error || typeof error !== 'object') return undefined;
+  const status = typeof error.status === 'number' ? error.status : error.statusCode;
+  if (typeof status !== 'number' || status < 400 || status > 499) return undefined;
+  if (error.expose !== true && typeof error.type !== 'string') return undefined;
   switch (error.type) {
     case 'entity.parse.failed':
       return body(400, `The request body is not valid JSON (${String(error.message)}). Send a JSON object with Content-Type: application/json.`);
     case 'entity.too.large':
       return body(413, `The request body is larger than the limit of ${String(error.limit)} bytes.`);
     default:
-      return body(error.status, `The request body could not be read: ${String(error.message)}.`);
+      return body(status, `The request body could not be read: ${String(error.message)}.`);
   }
 }

@@ -1,8 +1,11 @@
 import { MigrationStatus, type DataMigrationService, type MigrationProgress } from '@ai-infrastructure/migration-core';
-import type { MessageEvent } from '@nestjs/common';
+import { Logger, type MessageEvent } from '@nestjs/common';
 import { Observable } from 'rxjs';
 
 const FINAL = new Set<string>([MigrationStatus.COMPLETED, MigrationStatus.FAILED, MigrationStatus.CANCELLED]);
+/** A `heartbeat` event this often keeps proxies with idle timeouts from cutting a quiet stream (a paused job). */
+export const HEARTBEAT_MS = 15_000;
+const logger = new Logger('MigrationEvents');
 
 /**
  * The event id of a snapshot: it changes exactly when something a watcher sees changes, so a client that
@@ -14,8 +17,9 @@ export function progressEventId(p: MigrationProgress): string {
 
 /**
  * Progress snapshots of a job as Server-Sent Events: one at once (unless the client already has it, per
- * `Last-Event-ID`), then one per change, read from the database every `intervalMs`; the stream ends after
- * the snapshot of a final status. Unsubscribing (client gone, app closing) stops the polling.
+ * `Last-Event-ID`), then one per change, read from the database every `intervalMs`, and a `heartbeat`
+ * event (no id, so `Last-Event-ID` is unaffected) every {@link HEARTBEAT_MS}; the stream ends after the
+ * snapshot of a final status. Unsubscribing (client gone, app closing) stops the polling.
  */
 export function migrationProgressEvents(
   migrations: DataMigrationService,
@@ -27,6 +31,7 @@ export function migrationProgressEvents(
     let last = lastEventId;
     let timer: NodeJS.Timeout | undefined;
     let stopped = false;
+    const heartbeat = setInterval(() => subscriber.next({ type: 'heartbeat', data: { at: new Date().toISOString() } }), HEARTBEAT_MS);
     const tick = async () => {
       try {
         const progress = await migrations.getProgress(jobId);
@@ -42,13 +47,17 @@ export function migrationProgressEvents(
         }
         timer = setTimeout(() => void tick(), intervalMs);
       } catch (error) {
-        // The job vanished (cleanup) or the database is unreachable: end the stream rather than hang it.
-        if (!stopped) subscriber.error(error);
+        // The job vanished (cleanup) or the database is unreachable: end the stream rather than hang it,
+        // with a message for the client; the cause (driver and SQL details) goes to the log only.
+        if (stopped) return;
+        logger.warn(`Progress stream of job ${jobId} ended: ${(error as Error).message}`);
+        subscriber.error(new Error('Reading the job failed; reconnect to resume the stream.'));
       }
     };
     void tick();
     return () => {
       stopped = true;
+      clearInterval(heartbeat);
       if (timer) clearTimeout(timer);
     };
   });

@@ -9,6 +9,7 @@ import {
   HttpCode,
   HttpStatus,
   Inject,
+  Ip,
   Param,
   ParseUUIDPipe,
   Patch,
@@ -36,7 +37,7 @@ import {
   ApiTooManyRequestsResponse,
   ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
-import { takeUntil, type Observable } from 'rxjs';
+import { finalize, takeUntil, type Observable } from 'rxjs';
 import { AI_WEB_OPTIONS } from '../ai-web.constants';
 import type { ResolvedAiWebOptions } from '../ai-web-options.resolver';
 import { CurrentAiPrincipal, type AiPrincipal } from '../auth/ai-principal';
@@ -247,9 +248,19 @@ export class MigrationController {
   })
   @ApiBadRequestResponse({ description: 'Invalid id.', ...ErrorBody })
   @ApiNotFoundResponse({ description: 'No job has this id.', ...ErrorBody })
-  async events(@Param('id', JOB_ID) id: string, @Headers('last-event-id') lastEventId?: string): Promise<Observable<MessageEvent>> {
-    // Fails with 404 before the stream starts.
+  @ApiTooManyRequestsResponse({ description: 'This caller already holds the most open streams (10).', ...ErrorBody })
+  async events(
+    @Param('id', JOB_ID) id: string,
+    @CurrentAiPrincipal() principal: AiPrincipal,
+    @Ip() ip: string,
+    @Headers('last-event-id') lastEventId?: string,
+  ): Promise<Observable<MessageEvent>> {
+    // Fails with 404 (or 429) before the stream starts.
     await this.migrations.getJob(id);
-    return migrationProgressEvents(this.migrations, id, this.options.events.intervalMs, lastEventId?.slice(0, 200)).pipe(takeUntil(this.streams.closing$));
+    const release = this.streams.acquire(principal.name === 'anonymous' ? `ip:${ip}` : principal.name);
+    return migrationProgressEvents(this.migrations, id, this.options.events.intervalMs, lastEventId?.slice(0, 200)).pipe(
+      takeUntil(this.streams.closing$),
+      finalize(release),
+    );
   }
 }

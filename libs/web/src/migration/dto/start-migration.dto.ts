@@ -1,3 +1,4 @@
+import { ISO_DATE_PATTERN } from '@ai-infrastructure/migration-core';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import {
@@ -26,11 +27,13 @@ export class MigrationFiltersDto {
   @ApiPropertyOptional({ description: 'Only entities created before this instant (ISO-8601 date or date-time).', example: '2024-01-01' })
   @IsOptional()
   @IsISO8601({ strict: true }, { message: 'filters.createdBefore must be an ISO-8601 date or date-time, e.g. "2024-01-01"' })
+  @Matches(ISO_DATE_PATTERN, { message: 'filters.createdBefore must be YYYY-MM-DD or YYYY-MM-DDTHH:mm[:ss][Z|±HH:mm]' })
   createdBefore?: string;
 
   @ApiPropertyOptional({ description: 'Only entities created at or after this instant (ISO-8601).', example: '2023-06-01T00:00:00Z' })
   @IsOptional()
   @IsISO8601({ strict: true }, { message: 'filters.createdAfter must be an ISO-8601 date or date-time, e.g. "2023-06-01T00:00:00Z"' })
+  @Matches(ISO_DATE_PATTERN, { message: 'filters.createdAfter must be YYYY-MM-DD or YYYY-MM-DDTHH:mm[:ss][Z|±HH:mm]' })
   createdAfter?: string;
 
   @ApiPropertyOptional({
