@@ -257,6 +257,10 @@ export class MigrationRunnerService implements OnApplicationBootstrap, BeforeApp
 
   /** RUNNING jobs whose producer is done and that have no pending or in-flight item become COMPLETED. */
   private async completeFinishedJobs(): Promise<void> {
+    // Runs every round: a plain read first, so the common case (no job has read its last page) costs one
+    // statement and no transaction.
+    const [finishing] = await this.dataSource.query(`SELECT 1 FROM ai_migration_jobs WHERE status = 'RUNNING' AND producer_done LIMIT 1`);
+    if (!finishing) return;
     await this.dataSource.transaction(async (manager) => {
       // Lock the candidates first, then look for their items in a new statement: under READ COMMITTED it
       // sees everything committed before the lock was granted, e.g. failures a concurrent retryFailed put
