@@ -1,16 +1,13 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { ArrayMaxSize, ArrayMinSize, IsArray, IsOptional, IsString, Length } from 'class-validator';
+import { IsOptional } from 'class-validator';
+import { IsEntityIdList } from './is-entity-id-list.decorator';
 import { MigrationJobDto } from './migration-job.dto';
 
 /** Optional body of `POST /api/ai/migration/jobs/{id}/retry-failed`. */
 export class RetryFailedDto {
   @ApiPropertyOptional({ description: 'Retry only these failed entities (default: all of the job\'s failures).', type: [String] })
   @IsOptional()
-  @IsArray()
-  @ArrayMinSize(1)
-  @ArrayMaxSize(10_000)
-  @IsString({ each: true })
-  @Length(1, 255, { each: true })
+  @IsEntityIdList()
   entityIds?: string[];
 }
 

@@ -2,9 +2,6 @@ import { ISO_DATE_PATTERN } from '@ai-infrastructure/migration-core';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import {
-  ArrayMaxSize,
-  ArrayMinSize,
-  IsArray,
   IsBoolean,
   IsInt,
   IsISO8601,
@@ -17,6 +14,7 @@ import {
   Min,
   ValidateNested,
 } from 'class-validator';
+import { IsEntityIdList } from './is-entity-id-list.decorator';
 
 /** Entity type names as written in ai-entity-config.yml. */
 export const ENTITY_TYPE_PATTERN = /^[A-Za-z][A-Za-z0-9_.-]{0,99}$/;
@@ -42,11 +40,7 @@ export class MigrationFiltersDto {
     example: ['6f1c1c52-8a3b-4b7e-9a1e-2d1f0c9b7a11'],
   })
   @IsOptional()
-  @IsArray()
-  @ArrayMinSize(1)
-  @ArrayMaxSize(10_000)
-  @IsString({ each: true })
-  @Length(1, 255, { each: true })
+  @IsEntityIdList()
   ids?: string[];
 }
 
