@@ -4,6 +4,8 @@ const FNV_OFFSET = 0x811c9dc5;
 const FNV_PRIME = 0x01000193;
 const WORD_WEIGHT = 1;
 const TRIGRAM_WEIGHT = 0.5;
+/** Texts embedded between two yields to the event loop (about 1 ms of work). */
+const YIELD_EVERY_TEXTS = 100;
 
 /**
  * Local feature-hashing embeddings: each lower-cased word and each character trigram of a word is hashed
@@ -30,7 +32,14 @@ export class HashingEmbeddingProvider implements EmbeddingProvider {
   }
 
   async embed(texts: string[]): Promise<EmbeddingResult> {
-    return { vectors: texts.map((text) => this.embedOne(text)) };
+    const vectors: Float32Array[] = [];
+    for (let i = 0; i < texts.length; i++) {
+      // Yield to the event loop every few texts: a batch of thousands would otherwise block it for tens of
+      // milliseconds, stalling HTTP requests and the next statement of every open database transaction.
+      if (i > 0 && i % YIELD_EVERY_TEXTS === 0) await new Promise((resolve) => setImmediate(resolve));
+      vectors.push(this.embedOne(texts[i]));
+    }
+    return { vectors };
   }
 
   /** Embeds one text synchronously (exposed for benchmarks and tests). */

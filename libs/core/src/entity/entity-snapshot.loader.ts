@@ -3,6 +3,9 @@ import { SearchableEntityRecord } from '../vector-store/searchable-entity.entity
 import type { AiEntityDescriptor } from './ai-entity-registry.service';
 import { buildEntityText, computeContentHash, extractMetadata } from './entity-text.builder';
 
+/** Rows turned into snapshots between two yields to the event loop. */
+const YIELD_EVERY_ROWS = 250;
+
 /** What the indexing pipeline needs of one entity row. */
 export interface EntitySnapshot {
   /** The primary key in PostgreSQL's text form. */
@@ -42,11 +45,15 @@ export async function readEntitySnapshots(
     .addSelect('s.metadata', 'ai_stored_metadata')
     .getRawAndEntities();
   const rawById = new Map<string, Record<string, unknown>>(raw.map((r: Record<string, unknown>) => [String(r[pkAlias]), r]));
-  return (entities as Array<Record<string, unknown>>).map((entity) => {
+  const snapshots: EntitySnapshot[] = [];
+  for (const entity of entities as Array<Record<string, unknown>>) {
+    // Texts and hashes of a page take milliseconds of CPU; yielding now and then keeps the event loop (and
+    // every other connection's open transaction) moving.
+    if (snapshots.length > 0 && snapshots.length % YIELD_EVERY_ROWS === 0) await new Promise((resolve) => setImmediate(resolve));
     const entityId = String(entity[pk]);
     const row = rawById.get(entityId);
     const text = buildEntityText(entity, descriptor.config);
-    return {
+    snapshots.push({
       entityId,
       text,
       hash: computeContentHash(text, space.model, space.dimensions),
@@ -54,8 +61,9 @@ export async function readEntitySnapshots(
       version: String(row?.ai_row_version),
       storedHash: (row?.ai_stored_hash as string | null | undefined) ?? null,
       storedMetadata: (row?.ai_stored_metadata as Record<string, unknown> | null | undefined) ?? null,
-    };
-  });
+    });
+  }
+  return snapshots;
 }
 
 /** The snapshots of the rows of `ids`, by id; ids without a row are absent. */
