@@ -16,8 +16,7 @@ import {
 } from '@ai-infrastructure/core';
 import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import type { DataSource, EntityManager } from 'typeorm';
-import { MigrationJob } from '../job/migration-job.entity';
-import { MigrationStatus } from '../job/migration-status.enum';
+import type { MigrationFilters } from '../job/migration-request.interface';
 import { MIGRATION_RESOLVED_OPTIONS } from '../migration.constants';
 import type { ResolvedMigrationOptions } from '../migration-options.resolver';
 import { EntityRepositoryRegistry } from '../registry/entity-repository.registry';
@@ -31,14 +30,30 @@ import { MigrationWakeup } from './migration-wakeup';
 const CLEANUP_INTERVAL_MS = 60 * 60 * 1000;
 /** Pages a job may have waiting in the queue before its producer pauses reading (back-pressure). */
 const MAX_PAGES_IN_FLIGHT = 8;
+/** Longest time between two completion checks while pages are being produced. */
+const COMPLETION_CHECK_MS = 1000;
+
+/** A job whose producer lease this instance holds, as the producer needs it. */
+interface LeasedJob {
+  id: string;
+  entityType: string;
+  checkpoint: string | null;
+  batchSize: number;
+  reindexExisting: boolean;
+  filterConfig: MigrationFilters | null;
+  startedAt: number;
+  /** Items of the job pending or in flight in the queue when the lease was taken. */
+  waiting: number;
+}
 
 /**
  * Drives the jobs' producers and finishes jobs. Runs in every instance (unless `enabled` is false):
  * - takes the lease of a RUNNING job whose lease is free or expired (takeover after a crash);
- * - reads the next page by keyset from the checkpoint, skips entities whose stored hash equals their
- *   current hash (unless `reindexExisting`), enqueues the rest at LOW priority tagged with the job id,
- *   and saves the checkpoint and counters — all in one transaction fenced by the lease and the job's
- *   status, so a crash neither skips nor duplicates a page and pause/cancel stop it at once;
+ * - reads the next page by keyset from the checkpoint and skips entities whose stored hash equals their
+ *   current hash (unless `reindexExisting`); then, in one transaction fenced by the lease, the job's
+ *   status and the checkpoint the page was read from, enqueues the rest at LOW priority tagged with the
+ *   job id and saves the checkpoint and counters, so a crash neither skips nor duplicates a page and
+ *   pause/cancel stop it at once;
  * - counts processed/skipped/failed from the workers' outcomes in the workers' own transactions;
  * - completes a job when its producer is done and none of its items is pending or in flight.
  */
@@ -50,6 +65,7 @@ export class MigrationRunnerService implements OnApplicationBootstrap, BeforeApp
   private loop?: Promise<void>;
   private unsubscribe?: () => void;
   private lastCleanupAt = 0;
+  private lastCompletionCheckAt = 0;
   private readonly pageListeners = new Set<(event: MigrationPageEvent) => void>();
 
   constructor(
@@ -135,13 +151,21 @@ export class MigrationRunnerService implements OnApplicationBootstrap, BeforeApp
     });
   }
 
-  /** One round: complete finished jobs, then produce one page for one job. Returns whether it did work. */
+  /**
+   * One round: produce one page for each RUNNING job this instance holds or can take, then complete
+   * finished jobs. Returns whether a page was produced.
+   */
   async tick(): Promise<boolean> {
     if (Date.now() - this.lastCleanupAt >= CLEANUP_INTERVAL_MS) await this.cleanupOldJobs();
-    await this.completeFinishedJobs();
-    const job = await this.leaseJob();
-    if (!job) return false;
-    return this.producePage(job);
+    let worked = false;
+    for (const job of await this.leaseJobs()) {
+      if (await this.producePage(job)) worked = true;
+    }
+    // While pages flow no job of ours can finish, so the completion check (a statement that waits for the
+    // database like any other) runs on idle rounds, and at least every COMPLETION_CHECK_MS for jobs whose
+    // producer ended while another job still has pages.
+    if (!worked || Date.now() - this.lastCompletionCheckAt >= COMPLETION_CHECK_MS) await this.completeFinishedJobs();
+    return worked;
   }
 
   private async run(): Promise<void> {
@@ -156,78 +180,98 @@ export class MigrationRunnerService implements OnApplicationBootstrap, BeforeApp
     }
   }
 
-  /** Takes (or renews) the lease of the oldest RUNNING job with pages left whose lease is free, expired or ours. */
-  private async leaseJob(): Promise<MigrationJob | undefined> {
+  /**
+   * Takes (or renews) the leases of the RUNNING jobs with pages left whose lease is free, expired or ours,
+   * oldest first, and returns them with the number of their items waiting in the queue — one statement,
+   * because on the embedded database every statement waits its turn behind the workers'.
+   */
+  private async leaseJobs(): Promise<LeasedJob[]> {
     const rows = await this.dataSource.query(
-      `UPDATE ai_migration_jobs
+      `UPDATE ai_migration_jobs j
           SET lease_owner = $1, lease_expires_at = now() + make_interval(secs => $2::float8 / 1000)
-        WHERE id = (SELECT id FROM ai_migration_jobs
-                     WHERE status = 'RUNNING' AND NOT producer_done
-                       AND (lease_owner IS NULL OR lease_owner = $1 OR lease_expires_at < now())
-                     ORDER BY started_at
-                     LIMIT 1
-                     FOR UPDATE SKIP LOCKED)
-        RETURNING id`,
-      [this.instanceId, this.options.leaseMs],
+        WHERE j.id IN (SELECT id FROM ai_migration_jobs
+                        WHERE status = 'RUNNING' AND NOT producer_done
+                          AND (lease_owner IS NULL OR lease_owner = $1 OR lease_expires_at < now())
+                        ORDER BY started_at
+                        LIMIT $3
+                        FOR UPDATE SKIP LOCKED)
+        RETURNING j.id::text AS id, j.entity_type, j.checkpoint, j.batch_size, j.reindex_existing, j.filter_config, j.started_at,
+                  (SELECT count(*)::int FROM ai_indexing_queue q
+                    WHERE q.owner = j.id::text AND q.status IN ('PENDING', 'ACTIVE')) AS waiting`,
+      [this.instanceId, this.options.leaseMs, this.options.maxConcurrentJobs],
     );
-    const id = returnedRows<{ id: string }>(rows)[0]?.id;
-    return id ? ((await this.dataSource.getRepository(MigrationJob).findOneBy({ id })) ?? undefined) : undefined;
+    return returnedRows<Record<string, unknown>>(rows)
+      .map((r) => ({
+        id: r.id as string,
+        entityType: r.entity_type as string,
+        checkpoint: r.checkpoint as string | null,
+        batchSize: Number(r.batch_size),
+        reindexExisting: r.reindex_existing === true,
+        filterConfig: r.filter_config as MigrationFilters | null,
+        startedAt: new Date(r.started_at as string).getTime(),
+        waiting: Number(r.waiting),
+      }))
+      .sort((a, b) => a.startedAt - b.startedAt);
   }
 
-  private async producePage(leased: MigrationJob): Promise<boolean> {
-    const [{ waiting }] = await this.dataSource.query(
-      `SELECT count(*)::int AS waiting FROM ai_indexing_queue WHERE owner = $1 AND status IN ('PENDING', 'ACTIVE')`,
-      [leased.id],
-    );
+  private async producePage(leased: LeasedJob): Promise<boolean> {
     // Back-pressure: keep only a few pages per job in the queue, so a 10M-row job does not enqueue 10M items.
-    if (waiting >= MAX_PAGES_IN_FLIGHT * leased.batchSize) return false;
+    if (leased.waiting >= MAX_PAGES_IN_FLIGHT * leased.batchSize) return false;
     const startedAt = performance.now();
+    // The page is read, hashed and decided before the transaction opens, so the transaction holds the job
+    // row (and, on the embedded database, the single session every connection shares) only for the writes.
+    // Its fence re-checks the checkpoint under the row lock: if another producer moved it meanwhile (a
+    // takeover), this page is dropped, so a page is enqueued at most once and never out of order.
+    const rows = await this.pages.readPage(leased.entityType, {
+      afterId: leased.checkpoint,
+      limit: leased.batchSize,
+      filters: toPageFilters(leased.filterConfig),
+    });
+    // Same text but other metadata (a metadata field added to the configuration): the worker refreshes
+    // the row without calling the provider.
+    const toEnqueue = rows.filter((r) => leased.reindexExisting || r.storedHash !== r.hash || (r.storedHash !== null && r.metadataChanged));
+    const skipped = rows.length - toEnqueue.length;
+    const perRequest = itemsPerRequest(this.provider, this.coreOptions);
     let page: Omit<MigrationPageEvent, 'durationMs'> | undefined;
     const produced = await this.dataSource.transaction(async (manager) => {
-      // Fence: the job must still be RUNNING and leased by this instance (pause/cancel/takeover stop us here).
-      const job = await manager
-        .getRepository(MigrationJob)
-        .createQueryBuilder('j')
-        .setLock('pessimistic_write')
-        .where('j.id = :id AND j.status = :status AND j.leaseOwner = :owner', { id: leased.id, status: MigrationStatus.RUNNING, owner: this.instanceId })
-        .getOne();
-      if (!job || job.producerDone) return false;
-      const rows = await this.pages.readPage(
-        job.entityType,
-        { afterId: job.checkpoint, limit: job.batchSize, filters: toPageFilters(job.filterConfig) },
-        manager,
+      // Fence: the job must still be RUNNING, leased by this instance and at the checkpoint the page was
+      // read from (pause/cancel/takeover stop us here). The rate limit is read under the same lock, so a
+      // rethrottle committed before it applies to this page.
+      const [fence] = returnedRows<{ release: string; rate_limit: number | null }>(
+        await manager.query(
+          `SELECT greatest(coalesce(next_release_at, now()), now()) AS release, rate_limit
+             FROM ai_migration_jobs
+            WHERE id = $1 AND status = 'RUNNING' AND lease_owner = $2 AND NOT producer_done
+              AND checkpoint IS NOT DISTINCT FROM $3::text
+            FOR UPDATE`,
+          [leased.id, this.instanceId, leased.checkpoint],
+        ),
       );
+      if (!fence) return false;
       if (rows.length === 0) {
         await manager.query(
           `UPDATE ai_migration_jobs SET producer_done = true, last_updated_at = now(), version = version + 1 WHERE id = $1`,
-          [job.id],
+          [leased.id],
         );
         return true;
       }
-      // Same text but other metadata (a metadata field added to the configuration): the worker refreshes
-      // the row without calling the provider.
-      const toEnqueue = rows.filter((r) => job.reindexExisting || r.storedHash !== r.hash || (r.storedHash !== null && r.metadataChanged));
-      const skipped = rows.length - toEnqueue.length;
-      // The page becomes runnable when the job's rate budget allows (see job-pacing.ts).
-      const [{ release }] = await manager.query(
-        `SELECT greatest(coalesce(next_release_at, now()), now()) AS release FROM ai_migration_jobs WHERE id = $1`,
-        [job.id],
-      );
-      const budget = secondsFor(toEnqueue.length, itemsPerRequest(this.provider, this.coreOptions), job.rateLimit ?? this.options.defaultRateLimit);
-      // One request's worth of items becomes runnable at a time, spaced by the job's rate.
-      const perRequest = itemsPerRequest(this.provider, this.coreOptions);
-      const interval = secondsFor(perRequest, perRequest, job.rateLimit ?? this.options.defaultRateLimit);
+      const rateLimit = fence.rate_limit ?? this.options.defaultRateLimit;
+      // The page becomes runnable when the job's rate budget allows (see job-pacing.ts): one request's
+      // worth of items at a time, spaced by the job's rate.
+      const budget = secondsFor(toEnqueue.length, perRequest, rateLimit);
+      const interval = secondsFor(perRequest, perRequest, rateLimit);
+      const release = new Date(fence.release).getTime();
       for (let i = 0; i < toEnqueue.length; i += perRequest) {
         await this.queue.enqueue(
           toEnqueue.slice(i, i + perRequest).map((r) => ({
-            entityType: job.entityType,
+            entityType: leased.entityType,
             entityId: r.entityId,
             priority: IndexingPriority.LOW,
-            owner: job.id,
-            force: job.reindexExisting,
+            owner: leased.id,
+            force: leased.reindexExisting,
           })),
           manager,
-          { runAfter: new Date(new Date(release).getTime() + (i / perRequest) * interval * 1000) },
+          { runAfter: new Date(release + (i / perRequest) * interval * 1000) },
         );
       }
       await manager.query(
@@ -236,9 +280,9 @@ export class MigrationRunnerService implements OnApplicationBootstrap, BeforeApp
                 lease_expires_at = now() + make_interval(secs => $5::float8 / 1000), last_updated_at = now(),
                 next_release_at = $6::timestamptz + make_interval(secs => $7::float8)
           WHERE id = $1`,
-        [job.id, rows[rows.length - 1].entityId, skipped, toEnqueue.length, this.options.leaseMs, release, budget],
+        [leased.id, rows[rows.length - 1].entityId, skipped, toEnqueue.length, this.options.leaseMs, fence.release, budget],
       );
-      page = { jobId: job.id, entityType: job.entityType, rows: rows.length, enqueued: toEnqueue.length, skipped };
+      page = { jobId: leased.id, entityType: leased.entityType, rows: rows.length, enqueued: toEnqueue.length, skipped };
       return true;
     });
     if (page) this.emitPage({ ...page, durationMs: performance.now() - startedAt });
@@ -259,6 +303,7 @@ export class MigrationRunnerService implements OnApplicationBootstrap, BeforeApp
   private async completeFinishedJobs(): Promise<void> {
     // Runs every round: a plain read first, so the common case (no job has read its last page) costs one
     // statement and no transaction.
+    this.lastCompletionCheckAt = Date.now();
     const [finishing] = await this.dataSource.query(`SELECT 1 FROM ai_migration_jobs WHERE status = 'RUNNING' AND producer_done LIMIT 1`);
     if (!finishing) return;
     await this.dataSource.transaction(async (manager) => {
