@@ -87,6 +87,15 @@ export class IndexingQueueService {
     return list.length;
   }
 
+  /**
+   * Wakes this instance's idle workers now. Work enqueued inside a caller's transaction becomes visible
+   * only at commit, so a caller that enqueues in bulk calls this after committing: workers woken by
+   * {@link enqueue} itself may have looked before the commit and gone back to sleep for a poll interval.
+   */
+  notifyWorkers(): void {
+    this.wakeup.notify();
+  }
+
   /** Queue depth, dead letters and the age of the oldest runnable item (for health checks and dashboards). */
   async stats(): Promise<IndexingQueueStats> {
     const [row] = await this.dataSource.query(

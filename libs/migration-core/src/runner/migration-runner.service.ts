@@ -285,7 +285,10 @@ export class MigrationRunnerService implements OnApplicationBootstrap, BeforeApp
       page = { jobId: leased.id, entityType: leased.entityType, rows: rows.length, enqueued: toEnqueue.length, skipped };
       return true;
     });
-    if (page) this.emitPage({ ...page, durationMs: performance.now() - startedAt });
+    if (page) {
+      this.queue.notifyWorkers();
+      this.emitPage({ ...page, durationMs: performance.now() - startedAt });
+    }
     return produced;
   }
 
