@@ -237,7 +237,7 @@ export class MigrationRunnerService implements OnApplicationBootstrap, BeforeApp
       // Fence: the job must still be RUNNING, leased by this instance and at the checkpoint the page was
       // read from (pause/cancel/takeover stop us here). The rate limit is read under the same lock, so a
       // rethrottle committed before it applies to this page.
-      const [fence] = returnedRows<{ release: string; rate_limit: number | null }>(
+      const [fence] = returnedRows<{ release: Date | string; rate_limit: number | null }>(
         await manager.query(
           `SELECT greatest(coalesce(next_release_at, now()), now()) AS release, rate_limit
              FROM ai_migration_jobs
