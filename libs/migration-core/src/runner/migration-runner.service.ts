@@ -48,7 +48,8 @@ interface LeasedJob {
 
 /**
  * Drives the jobs' producers and finishes jobs. Runs in every instance (unless `enabled` is false):
- * - takes the lease of a RUNNING job whose lease is free or expired (takeover after a crash);
+ * - takes the leases of the RUNNING jobs whose lease is free or expired (takeover after a crash) and
+ *   produces a page for each of them every round, so active jobs progress side by side;
  * - reads the next page by keyset from the checkpoint and skips entities whose stored hash equals their
  *   current hash (unless `reindexExisting`); then, in one transaction fenced by the lease, the job's
  *   status and the checkpoint the page was read from, enqueues the rest at LOW priority tagged with the
