@@ -74,6 +74,27 @@ describe('PGlite wire server (via EmbeddedPostgres)', () => {
     }
   });
 
+  it('carries messages of megabytes that arrive in many socket reads, and replies of megabytes, byte for byte', async () => {
+    const pool = new Pool({ connectionString: db.url, max: 3 });
+    try {
+      await pool.query('CREATE TABLE big (id int PRIMARY KEY, body text NOT NULL)');
+      // Three clients at once, each sending a ~3 MB Bind (far more than one socket read) with distinct
+      // content, so a message stitched from another client's bytes or from a wrong offset would show.
+      const bodies = [0, 1, 2].map((n) => Array.from({ length: 30_000 }, (_, i) => `${n}:${i}:${'x'.repeat(i % 97)}`).join('|'));
+      await Promise.all(bodies.map((body, n) => pool.query('INSERT INTO big VALUES ($1, $2)', [n, body])));
+      const { rows } = await pool.query<{ id: number; body: string }>('SELECT id, body FROM big ORDER BY id');
+      expect(rows.map((r) => r.id)).toEqual([0, 1, 2]);
+      rows.forEach((r, n) => expect(r.body === bodies[n]).toBe(true));
+      // A reply of many PGlite send buffers, with the next query on the same connection right behind it.
+      const many = await pool.query<{ n: number; pad: string }>(`SELECT n, repeat('y', 200) AS pad FROM generate_series(1, 20000) n`);
+      expect(many.rows).toHaveLength(20_000);
+      expect(many.rows[19_999]).toEqual({ n: 20_000, pad: 'y'.repeat(200) });
+      expect((await pool.query('SELECT 1 AS one')).rows).toEqual([{ one: 1 }]);
+    } finally {
+      await pool.end();
+    }
+  });
+
   it('refuses a client over maxConnections with a PostgreSQL error that says why', async () => {
     const clients = Array.from({ length: 10 }, () => new Client({ connectionString: db.url }));
     await Promise.all(clients.map((c) => c.connect()));

@@ -43,7 +43,11 @@ export function startPgliteWireServer(
 
   interface Connection {
     socket: import('node:net').Socket;
-    buffer: Buffer;
+    /** Bytes received and not yet parsed, in arrival order; joined only once a whole message is there. */
+    incoming: Buffer[];
+    incomingLength: number;
+    /** Bytes needed before the next message is complete (0: unknown, parse what there is). */
+    needed: number;
     pending: Buffer[];
     started: boolean;
     closed: boolean;
@@ -71,6 +75,9 @@ export function startPgliteWireServer(
         const [unit] = queue.splice(index, 1);
         const { connection } = unit;
         if (connection.closed) continue;
+        // PGlite hands the reply over in chunks of its 8 KB send buffer; corked, a 1000-row result goes
+        // out in one writev instead of one system call per chunk.
+        connection.socket.cork();
         try {
           await db.runExclusive(() =>
             db.execProtocolRawStream(unit.bytes, {
@@ -87,6 +94,8 @@ export function startPgliteWireServer(
           owner = connection;
           connection.closed = true;
           connection.socket.destroy();
+        } finally {
+          connection.socket.uncork();
         }
       }
     } finally {
@@ -105,19 +114,31 @@ export function startPgliteWireServer(
   }
 
   function onData(connection: Connection, data: Buffer): void {
-    connection.buffer = connection.buffer.length === 0 ? data : Buffer.concat([connection.buffer, data]);
+    // A large message (a 1000-row vector INSERT is megabytes) arrives in many socket reads: joining every
+    // read to the bytes before it would copy it over and over, so reads are only gathered until it is whole.
+    connection.incoming.push(data);
+    connection.incomingLength += data.length;
+    if (connection.incomingLength < connection.needed) return;
+    let buffer = connection.incoming.length === 1 ? connection.incoming[0] : Buffer.concat(connection.incoming, connection.incomingLength);
+    let needed = 0;
     for (;;) {
-      const buffer = connection.buffer;
       if (!connection.started) {
-        if (buffer.length < 8) return;
+        if (buffer.length < 8) {
+          needed = 8;
+          break;
+        }
         const length = buffer.readInt32BE(0);
         if (length < 8 || length > 10_000) {
           connection.socket.destroy();
           return;
         }
-        if (buffer.length < length) return;
+        if (buffer.length < length) {
+          needed = length;
+          break;
+        }
         const code = buffer.readInt32BE(4);
-        connection.buffer = buffer.subarray(length);
+        const message = buffer;
+        buffer = buffer.subarray(length);
         if (code === SSL_REQUEST_CODE || code === GSSENC_REQUEST_CODE) {
           connection.socket.write('N');
           continue;
@@ -131,19 +152,25 @@ export function startPgliteWireServer(
           return;
         }
         connection.started = true;
-        queue.push({ connection, bytes: new Uint8Array(buffer.subarray(0, length)), holdsSession: false });
+        queue.push({ connection, bytes: new Uint8Array(message.subarray(0, length)), holdsSession: false });
         continue;
       }
-      if (buffer.length < 5) break;
+      if (buffer.length < 5) {
+        needed = 5;
+        break;
+      }
       const type = buffer[0];
       const length = 1 + buffer.readInt32BE(1);
       if (length < 5) {
         connection.socket.destroy();
         return;
       }
-      if (buffer.length < length) break;
+      if (buffer.length < length) {
+        needed = length;
+        break;
+      }
       const message = buffer.subarray(0, length);
-      connection.buffer = buffer.subarray(length);
+      buffer = buffer.subarray(length);
       if (type === 0x58 /* X: Terminate */) {
         connection.socket.end();
         return;
@@ -158,6 +185,9 @@ export function startPgliteWireServer(
         connection.pending = [];
       }
     }
+    connection.incoming = buffer.length > 0 ? [buffer] : [];
+    connection.incomingLength = buffer.length;
+    connection.needed = needed;
     void drain();
   }
 
@@ -177,7 +207,7 @@ export function startPgliteWireServer(
       return;
     }
     socket.setNoDelay(true);
-    const connection: Connection = { socket, buffer: Buffer.alloc(0), pending: [], started: false, closed: false };
+    const connection: Connection = { socket, incoming: [], incomingLength: 0, needed: 0, pending: [], started: false, closed: false };
     connections.add(connection);
     socket.on('data', (data) => onData(connection, data));
     const closed = () => {
