@@ -12,6 +12,7 @@ import { AI_CORE_RESOLVED_OPTIONS, AI_DATA_SOURCE, VECTOR_STORE } from '../ai-co
 import type { ResolvedAiCoreOptions } from '../config/ai-core-options.resolver';
 import { EmbeddingService } from '../embedding/embedding.service';
 import { AiEntityRegistry } from '../entity/ai-entity-registry.service';
+import { EntitySnapshotCache } from '../entity/entity-snapshot.cache';
 import { IndexingHooks } from '../queue/indexing-hooks';
 import { IndexingWakeup } from '../queue/indexing-wakeup';
 import { IndexingPriority } from '../queue/indexing-request.interface';
@@ -57,9 +58,10 @@ export class IndexingWorkerService implements OnApplicationBootstrap, BeforeAppl
     embedding: EmbeddingService,
     private readonly hooks: IndexingHooks,
     private readonly wakeup: IndexingWakeup,
+    snapshots: EntitySnapshotCache,
   ) {
     this.claims = new IndexingClaimsRepository(dataSource);
-    this.processor = new IndexingBatchProcessor(dataSource, options, registry, embedding, vectorStore, this.claims, hooks);
+    this.processor = new IndexingBatchProcessor(dataSource, options, registry, embedding, vectorStore, this.claims, hooks, snapshots);
   }
 
   async onApplicationBootstrap(): Promise<void> {
@@ -161,12 +163,28 @@ export class IndexingWorkerService implements OnApplicationBootstrap, BeforeAppl
     this.claimedSinceVacuum = 0;
     this.claimedTotal += VACUUM_EVERY_ITEMS;
     // Fresh statistics of the tables a batch joins keep the planner on index scans as they grow; they
-    // matter when a table's size changed a lot, so they are refreshed at doubling intervals.
+    // matter when a table's size changed a lot, so they are checked at doubling intervals and refreshed
+    // for the tables that grew by a fifth since their last ANALYZE (during a backfill, the vector table;
+    // the entity tables it reads usually stay as they are, and sampling them costs as much).
     let analyze = Promise.resolve<unknown>(undefined);
     if (this.claimedTotal >= this.nextAnalyzeAt) {
       this.nextAnalyzeAt *= 2;
-      const tables = ['ai_searchable_entities', ...this.registry.all().map((d) => d.metadata.tablePath)];
-      analyze = this.dataSource.query(`ANALYZE ${tables.map((t) => `"${t.replace(/"/g, '""')}"`).join(', ')}`);
+      const tables = ['ai_searchable_entities', ...this.registry.all().map((d) => d.metadata.tablePath)].map((t) => `"${t.replace(/"/g, '""')}"`);
+      analyze = this.dataSource
+        .query(
+          `SELECT t.name FROM unnest($1::text[]) AS t(name) JOIN pg_class c ON c.oid = to_regclass(t.name)
+            WHERE pg_relation_size(c.oid) / current_setting('block_size')::int > greatest(c.relpages * 1.2, 1)`,
+          [tables],
+        )
+        .then(async (grown: Array<{ name: string }>) => {
+          if (grown.length === 0) return;
+          // A sample of 3,000 rows instead of 30,000: the batches' queries are key lookups and joins, which
+          // need row counts and distinct counts, not fine histograms; rows of the vector table are large.
+          await this.dataSource.transaction(async (manager) => {
+            await manager.query(`SET LOCAL default_statistics_target = 10`);
+            await manager.query(`ANALYZE ${grown.map((t) => t.name).join(', ')}`);
+          });
+        });
     }
     this.vacuuming = analyze
       .then(() => this.dataSource.query(`VACUUM (ANALYZE) ai_indexing_queue`))
