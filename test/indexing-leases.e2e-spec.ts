@@ -13,6 +13,7 @@ import {
   type EmbeddingProvider,
   type IndexingOutcome,
 } from '@ai-infrastructure/core';
+import { EntitySnapshotCache } from '@ai-infrastructure/core/entity/entity-snapshot.cache';
 import { IndexingBatchProcessor } from '@ai-infrastructure/core/worker/indexing-batch.processor';
 import { IndexingClaimsRepository } from '@ai-infrastructure/core/worker/indexing-claims.repository';
 import {
@@ -146,6 +147,7 @@ describeEachEngine('Leases, fencing and stale content', ({ getUrl }) => {
         ctx.app.get(VECTOR_STORE),
         new IndexingClaimsRepository(ctx.dataSource),
         ctx.hooks,
+        new EntitySnapshotCache(),
       );
       const live = () => new AbortController().signal;
 

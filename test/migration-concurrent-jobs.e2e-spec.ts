@@ -9,6 +9,7 @@ import {
   TooManyActiveMigrationsError,
   type MigrationProgress,
 } from '@ai-infrastructure/migration-core';
+import { EntitySnapshotCache } from '@ai-infrastructure/core/entity/entity-snapshot.cache';
 import { forwardRef, Injectable, Module } from '@nestjs/common';
 import { Column, DataSource, Entity, PrimaryColumn, Repository } from 'typeorm';
 import { bootIndexingApp, countOf, SAMPLE_ENTITY_CONFIG, waitUntil, type IndexingApp } from './fixtures/indexing-app.fixture';
@@ -62,7 +63,7 @@ const PAGES_IN_FLIGHT = 8;
 /**
  * Several entity types backfilled at once: `maxConcurrentJobs` is enforced, every active job's producer
  * makes progress (none waits for another to finish), each is held to its own back-pressure bound, and the
- * jobs' counts stay exact.
+ * jobs' counts stay exact. Rows that change after the producer read them are embedded as they are now.
  */
 describeEachEngine('Concurrent migration jobs', ({ getUrl }) => {
   let ctx: IndexingApp;
@@ -137,6 +138,13 @@ describeEachEngine('Concurrent migration jobs', ({ getUrl }) => {
     });
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(await waitingPerJob(ids)).toEqual({ [articles.id]: bound, [tickets.id]: bound });
+    // The producers handed what they read to this process's workers...
+    const handedOver = ctx.app.get(EntitySnapshotCache);
+    expect(handedOver.size).toBe(2 * bound);
+    // ...and some of those rows change before a worker gets to them: the workers must embed the rows as
+    // they are now, not as the producer read them.
+    await ctx.dataSource.query(`UPDATE test_articles SET body = 'rewritten article ' || id WHERE id <= 5`);
+    await ctx.dataSource.query(`UPDATE test_tickets SET subject = 'rewritten ' || subject WHERE id IN (SELECT id FROM test_tickets ORDER BY id LIMIT 5)`);
 
     ctx.worker.start();
     const [articleJob, ticketJob] = await Promise.all([finish(articles.id), finish(tickets.id)]);
@@ -146,6 +154,14 @@ describeEachEngine('Concurrent migration jobs', ({ getUrl }) => {
     expect(await vectors('article')).toBe(ARTICLES);
     expect(await vectors('ticket')).toBe(TICKETS);
     expect(await countOf(ctx.dataSource, `SELECT count(*) AS n FROM ai_indexing_queue`)).toBe(0);
+    expect(handedOver.size).toBe(0);
+    // Every stored hash is the hash of the row as it is now: a second job of each type skips every row.
+    const [articlesAgain, ticketsAgain] = await Promise.all([
+      migrations.startMigration({ entityType: 'article', batchSize: PAGE }).then((job) => finish(job.id)),
+      migrations.startMigration({ entityType: 'ticket', batchSize: PAGE }).then((job) => finish(job.id)),
+    ]);
+    expect(articlesAgain).toMatchObject({ status: MigrationStatus.COMPLETED, skipped: ARTICLES, progress: { processed: 0 } });
+    expect(ticketsAgain).toMatchObject({ status: MigrationStatus.COMPLETED, skipped: TICKETS, progress: { processed: 0 } });
 
     // The slots are free again.
     const product = await migrations.startMigration({ entityType: 'product' });

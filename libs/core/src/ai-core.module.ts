@@ -18,6 +18,7 @@ import { OpenAiEmbeddingProvider } from './embedding/openai-embedding.provider';
 import { ProviderRateLimiter } from './embedding/provider-rate-limiter';
 import { AiEntityRegistry } from './entity/ai-entity-registry.service';
 import { EntityPageReader } from './entity/entity-page.reader';
+import { EntitySnapshotCache } from './entity/entity-snapshot.cache';
 import { IndexingHooks } from './queue/indexing-hooks';
 import { IndexingQueueService } from './queue/indexing-queue.service';
 import { IndexingWakeup } from './queue/indexing-wakeup';
@@ -62,6 +63,7 @@ const providers: Provider[] = [
   PgVectorStore,
   { provide: VECTOR_STORE, useExisting: PgVectorStore },
   AiEntityRegistry,
+  EntitySnapshotCache,
   EntityPageReader,
   IndexingWakeup,
   IndexingHooks,

@@ -4,7 +4,8 @@ import { AI_DATA_SOURCE, EMBEDDING_PROVIDER } from '../ai-core.constants';
 import type { EmbeddingProvider } from '../embedding/embedding-provider.interface';
 import { AiEntityRegistry, type AiEntityDescriptor } from './ai-entity-registry.service';
 import { AiEntityConfigError } from './entity-config.errors';
-import { readEntitySnapshots } from './entity-snapshot.loader';
+import { EntitySnapshotCache } from './entity-snapshot.cache';
+import { readEntitySnapshots, type EntitySnapshot } from './entity-snapshot.loader';
 import { sameMetadata } from './entity-text.builder';
 import { estimateTokens } from '../embedding/token-estimate';
 
@@ -38,10 +39,14 @@ export interface EntityPageRow {
  */
 @Injectable()
 export class EntityPageReader {
+  /** The snapshot each returned row was built from, for {@link handOffToWorkers}; dies with the rows. */
+  private readonly snapshotsByRow = new WeakMap<EntityPageRow, EntitySnapshot>();
+
   constructor(
     @Inject(AI_DATA_SOURCE) private readonly dataSource: DataSource,
     @Inject(EMBEDDING_PROVIDER) private readonly provider: EmbeddingProvider,
     private readonly registry: AiEntityRegistry,
+    private readonly snapshots: EntitySnapshotCache,
   ) {}
 
   /** Reads the page after `afterId` (or the first page when null). */
@@ -55,13 +60,32 @@ export class EntityPageReader {
     const query = this.filtered(manager, descriptor, page.filters).orderBy(`e.${pk}`, 'ASC').limit(page.limit);
     if (page.afterId !== null) query.andWhere(`e.${pk} > :afterId`, { afterId: page.afterId });
     const snapshots = await readEntitySnapshots(query, descriptor, this.provider);
-    return snapshots.map((snapshot) => ({
-      entityId: snapshot.entityId,
-      hash: snapshot.hash,
-      storedHash: snapshot.storedHash,
-      tokens: this.provider.countTokens?.(snapshot.text) ?? estimateTokens(snapshot.text),
-      metadataChanged: !sameMetadata(snapshot.storedMetadata, snapshot.metadata),
-    }));
+    return snapshots.map((snapshot) => {
+      const row: EntityPageRow = {
+        entityId: snapshot.entityId,
+        hash: snapshot.hash,
+        storedHash: snapshot.storedHash,
+        tokens: this.provider.countTokens?.(snapshot.text) ?? estimateTokens(snapshot.text),
+        metadataChanged: !sameMetadata(snapshot.storedMetadata, snapshot.metadata),
+      };
+      this.snapshotsByRow.set(row, snapshot);
+      return row;
+    });
+  }
+
+  /**
+   * Offers the content these rows (returned by {@link readPage}) were read with to this process's
+   * indexing workers, so that after the rows are enqueued the workers embed them without reading them
+   * again. Call it once the enqueue has committed. Only a hint: before writing a vector the worker checks,
+   * under a row lock, that the row has not changed since it was read, and reads it again if it has.
+   */
+  handOffToWorkers(entityType: string, rows: EntityPageRow[]): void {
+    const snapshots: EntitySnapshot[] = [];
+    for (const row of rows) {
+      const snapshot = this.snapshotsByRow.get(row);
+      if (snapshot) snapshots.push(snapshot);
+    }
+    this.snapshots.put(entityType, snapshots);
   }
 
   /** Number of rows matching the filters. */

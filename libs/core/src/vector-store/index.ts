@@ -1,4 +1,4 @@
 export { PgVectorStore } from './pgvector.store';
 export { SearchableEntityRecord, SEARCHABLE_ENTITY_HNSW_INDEX } from './searchable-entity.entity';
 export { encodeVector } from './vector-codec';
-export type { VectorRecord, VectorSearchHit, VectorSearchQuery, VectorStore } from './vector-store.interface';
+export type { PreparedVectorWrite, VectorRecord, VectorSearchHit, VectorSearchQuery, VectorStore } from './vector-store.interface';

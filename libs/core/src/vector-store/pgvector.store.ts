@@ -4,7 +4,7 @@ import { AI_DATA_SOURCE } from '../ai-core.constants';
 import { affectedCount } from '../common/query-result';
 import { SEARCHABLE_ENTITY_HNSW_INDEX } from './searchable-entity.entity';
 import { chunkForParameters, encodeVector } from './vector-codec';
-import type { VectorRecord, VectorSearchHit, VectorSearchQuery, VectorStore } from './vector-store.interface';
+import type { PreparedVectorWrite, VectorRecord, VectorSearchHit, VectorSearchQuery, VectorStore } from './vector-store.interface';
 
 const PARAMS_PER_ROW = 7;
 const ROWS_PER_STATEMENT = 2_000;
@@ -49,23 +49,30 @@ export class PgVectorStore implements VectorStore {
   }
 
   async upsert(records: VectorRecord[], manager?: EntityManager): Promise<void> {
-    const runner = manager ?? this.dataSource.manager;
-    for (const chunk of chunkForParameters(records, PARAMS_PER_ROW, ROWS_PER_STATEMENT)) {
+    await this.prepareUpsert(records).run(manager);
+  }
+
+  prepareUpsert(records: VectorRecord[]): PreparedVectorWrite {
+    const statements = chunkForParameters(records, PARAMS_PER_ROW, ROWS_PER_STATEMENT).map((chunk) => {
       const params: unknown[] = [];
       const values = chunk.map((r) => {
         const b = params.length;
         params.push(r.entityType, r.entityId, encodeVector(r.vector), r.contentHash, r.model, r.dimensions, JSON.stringify(r.metadata));
         return `($${b + 1}, $${b + 2}, $${b + 3}::vector, $${b + 4}, $${b + 5}, $${b + 6}::int, $${b + 7}::jsonb, now())`;
       });
-      await runner.query(
-        `INSERT INTO ai_searchable_entities (entity_type, entity_id, embedding, content_hash, model, dimensions, metadata, indexed_at)
+      const sql = `INSERT INTO ai_searchable_entities (entity_type, entity_id, embedding, content_hash, model, dimensions, metadata, indexed_at)
          VALUES ${values.join(', ')}
          ON CONFLICT (entity_type, entity_id) DO UPDATE
            SET embedding = EXCLUDED.embedding, content_hash = EXCLUDED.content_hash, model = EXCLUDED.model,
-               dimensions = EXCLUDED.dimensions, metadata = EXCLUDED.metadata, indexed_at = EXCLUDED.indexed_at`,
-        params,
-      );
-    }
+               dimensions = EXCLUDED.dimensions, metadata = EXCLUDED.metadata, indexed_at = EXCLUDED.indexed_at`;
+      return { sql, params };
+    });
+    return {
+      run: async (manager?: EntityManager) => {
+        const runner = manager ?? this.dataSource.manager;
+        for (const { sql, params } of statements) await runner.query(sql, params);
+      },
+    };
   }
 
   async updateMetadata(

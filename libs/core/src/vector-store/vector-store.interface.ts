@@ -12,6 +12,12 @@ export interface VectorRecord {
   metadata: Record<string, unknown>;
 }
 
+/** A vector write built by {@link VectorStore.prepareUpsert}, ready to run (once) in any transaction. */
+export interface PreparedVectorWrite {
+  /** Runs the write, in `manager`'s transaction when given. */
+  run(manager?: EntityManager): Promise<void>;
+}
+
 /** A nearest-neighbour query in one embedding space (model + dimensions). */
 export interface VectorSearchQuery {
   entityType: string;
@@ -40,6 +46,11 @@ export interface VectorSearchHit {
 export interface VectorStore {
   /** Inserts or replaces records (one row per entity type and id). */
   upsert(records: VectorRecord[], manager?: EntityManager): Promise<void>;
+  /**
+   * Builds the statements of {@link upsert} without running them, so a caller can do that work before
+   * opening the transaction the write joins.
+   */
+  prepareUpsert(records: VectorRecord[]): PreparedVectorWrite;
   /** Replaces the metadata of stored vectors (when only metadata fields changed); returns how many rows changed. */
   updateMetadata(entityType: string, items: Array<{ entityId: string; metadata: Record<string, unknown> }>, manager?: EntityManager): Promise<number>;
   /**

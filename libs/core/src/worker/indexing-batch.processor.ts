@@ -4,12 +4,13 @@ import type { ResolvedAiCoreOptions } from '../config/ai-core-options.resolver';
 import { EmbeddingQuotaExceededError, EmbeddingRateLimitError } from '../embedding/embedding.errors';
 import type { EmbeddingService } from '../embedding/embedding.service';
 import type { AiEntityRegistry } from '../entity/ai-entity-registry.service';
+import type { EntitySnapshotCache } from '../entity/entity-snapshot.cache';
 import { loadEntitySnapshots, lockEntityVersions, type EntitySnapshot } from '../entity/entity-snapshot.loader';
 import { sameMetadata } from '../entity/entity-text.builder';
 import { describeEntityIdKind, normalizeEntityId } from '../entity/entity-id';
 import type { IndexingHooks, IndexingOutcome } from '../queue/indexing-hooks';
 import { encodeVector } from '../vector-store/vector-codec';
-import type { VectorStore } from '../vector-store/vector-store.interface';
+import type { VectorRecord, VectorStore } from '../vector-store/vector-store.interface';
 import type { ClaimedItem, DeadItem, IndexingClaimsRepository } from './indexing-claims.repository';
 
 
@@ -55,6 +56,7 @@ export class IndexingBatchProcessor {
     private readonly vectorStore: VectorStore,
     private readonly claims: IndexingClaimsRepository,
     private readonly hooks: IndexingHooks,
+    private readonly snapshotCache: EntitySnapshotCache,
   ) {}
 
   /** Processes a batch to completion, retry or dead letter. Never throws for item-level problems. */
@@ -91,9 +93,21 @@ export class IndexingBatchProcessor {
       // Items written to the queue by other means than enqueue() may carry malformed ids; they fail alone
       // instead of making the whole batch's query fail.
       const valid = group.filter((item) => normalizeEntityId(descriptor, item.entityId) === item.entityId);
-      const snapshots = await loadEntitySnapshots(this.dataSource.manager, descriptor, valid.map((i) => i.entityId), space);
+      // A backfill's producer hands over the rows it just read (see EntitySnapshotCache). Only snapshots
+      // that call for an embedding are used as they are: "unchanged" or "metadata only" rests on the
+      // stored vector, which may have changed since, so those rows are read again. The version check in
+      // complete() keeps a snapshot of a row that changed meanwhile from being written.
+      const snapshots = new Map<string, EntitySnapshot>();
+      const toRead: string[] = [];
+      for (const item of valid) {
+        const cached = this.snapshotCache.take(entityType, item.entityId);
+        if (cached && cached.text.length > 0 && (item.force || cached.storedHash !== cached.hash)) snapshots.set(item.entityId, cached);
+        else toRead.push(item.entityId);
+      }
+      for (const [id, snapshot] of await loadEntitySnapshots(this.dataSource.manager, descriptor, toRead, space)) snapshots.set(id, snapshot);
+      const validItems = new Set(valid);
       for (const item of group) {
-        if (!valid.includes(item)) {
+        if (!validItems.has(item)) {
           plan.push({
             item,
             action: 'fail',
@@ -128,6 +142,21 @@ export class IndexingBatchProcessor {
 
   private async complete(batch: ClaimedBatch, plan: PlannedItem[]): Promise<void> {
     const space = this.space();
+    const records = (items: PlannedItem[]): VectorRecord[] =>
+      items.map((p) => ({
+        entityType: p.item.entityType,
+        entityId: p.item.entityId,
+        vector: p.vector!,
+        contentHash: p.hash!,
+        model: space.model,
+        dimensions: space.dimensions,
+        metadata: p.snapshot!.metadata,
+      }));
+    // The vector write is built before the transaction opens: while it is open, it holds the row locks
+    // (and, on the embedded database, the one session every connection shares). It is rebuilt inside only
+    // when some items turn out lost or stale.
+    const embedded = plan.filter((p) => p.action === 'embed');
+    const prepared = this.vectorStore.prepareUpsert(records(embedded));
     let lost = 0;
     await this.dataSource.transaction(async (manager) => {
       const owned = await this.claims.takeOwned(manager, batch.items.map((i) => i.id), batch.token);
@@ -138,18 +167,8 @@ export class IndexingBatchProcessor {
       const upserts = mine.filter((p) => p.action === 'embed' && !stale.has(p));
       const removals = mine.filter((p) => p.action === 'remove' && !stale.has(p));
       const refreshes = mine.filter((p) => p.action === 'metadata' && !stale.has(p));
-      await this.vectorStore.upsert(
-        upserts.map((p) => ({
-          entityType: p.item.entityType,
-          entityId: p.item.entityId,
-          vector: p.vector!,
-          contentHash: p.hash!,
-          model: space.model,
-          dimensions: space.dimensions,
-          metadata: p.snapshot!.metadata,
-        })),
-        manager,
-      );
+      if (upserts.length === embedded.length) await prepared.run(manager);
+      else await this.vectorStore.upsert(records(upserts), manager);
       for (const [entityType, group] of groupBy(refreshes, (p) => p.item.entityType)) {
         await this.vectorStore.updateMetadata(entityType, group.map((p) => ({ entityId: p.item.entityId, metadata: p.snapshot!.metadata })), manager);
       }

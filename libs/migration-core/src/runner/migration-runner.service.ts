@@ -287,6 +287,8 @@ export class MigrationRunnerService implements OnApplicationBootstrap, BeforeApp
       return true;
     });
     if (page) {
+      // Committed: this process's workers may embed the rows from what was just read instead of reading them again.
+      this.pages.handOffToWorkers(leased.entityType, toEnqueue);
       this.queue.notifyWorkers();
       this.emitPage({ ...page, durationMs: performance.now() - startedAt });
     }
