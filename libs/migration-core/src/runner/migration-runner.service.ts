@@ -236,32 +236,46 @@ export class MigrationRunnerService implements OnApplicationBootstrap, BeforeApp
     let page: Omit<MigrationPageEvent, 'durationMs'> | undefined;
     const produced = await this.dataSource.transaction(async (manager) => {
       // Fence: the job must still be RUNNING, leased by this instance and at the checkpoint the page was
-      // read from (pause/cancel/takeover stop us here). The rate limit is read under the same lock, so a
-      // rethrottle committed before it applies to this page.
-      const [fence] = returnedRows<{ release: Date | string; rate_limit: number | null }>(
-        await manager.query(
-          `SELECT greatest(coalesce(next_release_at, now()), now()) AS release, rate_limit
-             FROM ai_migration_jobs
-            WHERE id = $1 AND status = 'RUNNING' AND lease_owner = $2 AND NOT producer_done
-              AND checkpoint IS NOT DISTINCT FROM $3::text
-            FOR UPDATE`,
+      // read from (pause/cancel/takeover stop us here). The fence and the checkpoint's move are one
+      // statement, whose row lock is held until commit, so the enqueue below is covered by it; on the
+      // embedded database each statement of a transaction costs a round trip while it holds the session.
+      const fence = `id = $1 AND status = 'RUNNING' AND lease_owner = $2 AND NOT producer_done AND checkpoint IS NOT DISTINCT FROM $3::text`;
+      if (rows.length === 0) {
+        const done = await manager.query(
+          `UPDATE ai_migration_jobs SET producer_done = true, last_updated_at = now(), version = version + 1 WHERE ${fence} RETURNING id`,
           [leased.id, this.instanceId, leased.checkpoint],
+        );
+        return returnedRows(done).length > 0;
+      }
+      // The page becomes runnable when the job's rate budget allows (see job-pacing.ts): one request's
+      // worth of items at a time, spaced by the job's rate. The rate is read under the same lock, so a
+      // rethrottle committed before this statement applies to this page.
+      const [moved] = returnedRows<{ next_release_at: Date | string; rate_limit: number }>(
+        await manager.query(
+          `UPDATE ai_migration_jobs
+              SET checkpoint = $4, skipped_entities = skipped_entities + $5, enqueued_entities = enqueued_entities + $6,
+                  lease_expires_at = now() + make_interval(secs => $7::float8 / 1000), last_updated_at = now(),
+                  next_release_at = greatest(coalesce(next_release_at, now()), now())
+                    + make_interval(secs => $6::float8 / $8::float8 * 60 / coalesce(rate_limit, $9::int))
+            WHERE ${fence}
+           RETURNING next_release_at, coalesce(rate_limit, $9::int) AS rate_limit`,
+          [
+            leased.id,
+            this.instanceId,
+            leased.checkpoint,
+            rows[rows.length - 1].entityId,
+            skipped,
+            toEnqueue.length,
+            this.options.leaseMs,
+            perRequest,
+            this.options.defaultRateLimit,
+          ],
         ),
       );
-      if (!fence) return false;
-      if (rows.length === 0) {
-        await manager.query(
-          `UPDATE ai_migration_jobs SET producer_done = true, last_updated_at = now(), version = version + 1 WHERE id = $1`,
-          [leased.id],
-        );
-        return true;
-      }
-      const rateLimit = fence.rate_limit ?? this.options.defaultRateLimit;
-      // The page becomes runnable when the job's rate budget allows (see job-pacing.ts): one request's
-      // worth of items at a time, spaced by the job's rate.
-      const budget = secondsFor(toEnqueue.length, perRequest, rateLimit);
+      if (!moved) return false;
+      const rateLimit = Number(moved.rate_limit);
       const interval = secondsFor(perRequest, perRequest, rateLimit);
-      const release = new Date(fence.release).getTime();
+      const release = new Date(moved.next_release_at).getTime() - secondsFor(toEnqueue.length, perRequest, rateLimit) * 1000;
       for (let i = 0; i < toEnqueue.length; i += perRequest) {
         await this.queue.enqueue(
           toEnqueue.slice(i, i + perRequest).map((r) => ({
@@ -275,14 +289,6 @@ export class MigrationRunnerService implements OnApplicationBootstrap, BeforeApp
           { runAfter: new Date(release + (i / perRequest) * interval * 1000) },
         );
       }
-      await manager.query(
-        `UPDATE ai_migration_jobs
-            SET checkpoint = $2, skipped_entities = skipped_entities + $3, enqueued_entities = enqueued_entities + $4,
-                lease_expires_at = now() + make_interval(secs => $5::float8 / 1000), last_updated_at = now(),
-                next_release_at = $6::timestamptz + make_interval(secs => $7::float8)
-          WHERE id = $1`,
-        [leased.id, rows[rows.length - 1].entityId, skipped, toEnqueue.length, this.options.leaseMs, fence.release, budget],
-      );
       page = { jobId: leased.id, entityType: leased.entityType, rows: rows.length, enqueued: toEnqueue.length, skipped };
       return true;
     });
