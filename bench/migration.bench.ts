@@ -109,12 +109,12 @@ async function literalBaseline(dataSource: DataSource, queue: IndexingQueueServi
 
 /**
  * The producer's keyset page read (with the stored hashes and the skip decision) alone, after the job,
- * with nothing else running: the mean of up to 20 pages from the start of the table and from 90 % of it.
+ * with nothing else running: the mean of up to 100 pages from the start of the table and from 90 % of it.
  * During the job the producer shares the machine with the workers, whose vector writes slow down as the
  * HNSW graph grows; this separates what depth does to the read itself.
  */
 async function quietPageReads(reader: EntityPageReader, dataSource: DataSource, rows: number) {
-  const pages = Math.max(1, Math.min(20, Math.floor(rows / 10 / PAGE_ROWS)));
+  const pages = Math.max(1, Math.min(100, Math.floor(rows / 10 / PAGE_ROWS)));
   const meanFrom = async (row: number) => {
     let after: string | null = row === 0 ? null : (await dataSource.query(`SELECT id FROM products ORDER BY id OFFSET $1 LIMIT 1`, [row - 1]))[0].id;
     const started = performance.now();

@@ -169,7 +169,12 @@ export class IndexingWorkerService implements OnApplicationBootstrap, BeforeAppl
     let analyze = Promise.resolve<unknown>(undefined);
     if (this.claimedTotal >= this.nextAnalyzeAt) {
       this.nextAnalyzeAt *= 2;
-      const tables = ['ai_searchable_entities', ...this.registry.all().map((d) => d.metadata.tablePath)].map((t) => `"${t.replace(/"/g, '""')}"`);
+      const tables = ['ai_searchable_entities', ...this.registry.all().map((d) => d.metadata.tablePath)].map((path) =>
+        path
+          .split('.')
+          .map((part) => `"${part.replace(/"/g, '""')}"`)
+          .join('.'),
+      );
       analyze = this.dataSource
         .query(
           `SELECT t.name FROM unnest($1::text[]) AS t(name) JOIN pg_class c ON c.oid = to_regclass(t.name)
