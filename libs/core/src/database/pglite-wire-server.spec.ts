@@ -75,7 +75,10 @@ describe('PGlite wire server (via EmbeddedPostgres)', () => {
   });
 
   it('carries messages of megabytes that arrive in many socket reads, and replies of megabytes, byte for byte', async () => {
-    const pool = new Pool({ connectionString: db.url, max: 3 });
+    // A database of its own: the pool's connections close asynchronously on the server side, and must not
+    // count against the connection limit the next test fills.
+    const own = await EmbeddedPostgres.start({ inMemory: true, maxConnections: 5 });
+    const pool = new Pool({ connectionString: own.url, max: 3 });
     try {
       await pool.query('CREATE TABLE big (id int PRIMARY KEY, body text NOT NULL)');
       // Three clients at once, each sending a ~3 MB Bind (far more than one socket read) with distinct
@@ -92,6 +95,7 @@ describe('PGlite wire server (via EmbeddedPostgres)', () => {
       expect((await pool.query('SELECT 1 AS one')).rows).toEqual([{ one: 1 }]);
     } finally {
       await pool.end();
+      await own.close();
     }
   });
 

@@ -137,7 +137,7 @@ export function startPgliteWireServer(
           break;
         }
         const code = buffer.readInt32BE(4);
-        const message = buffer;
+        const startup = buffer.subarray(0, length);
         buffer = buffer.subarray(length);
         if (code === SSL_REQUEST_CODE || code === GSSENC_REQUEST_CODE) {
           connection.socket.write('N');
@@ -152,7 +152,7 @@ export function startPgliteWireServer(
           return;
         }
         connection.started = true;
-        queue.push({ connection, bytes: new Uint8Array(message.subarray(0, length)), holdsSession: false });
+        queue.push({ connection, bytes: new Uint8Array(startup), holdsSession: false });
         continue;
       }
       if (buffer.length < 5) {
