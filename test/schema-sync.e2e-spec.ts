@@ -41,7 +41,7 @@ describeEachEngine('Core schema vs TypeORM schema sync', ({ getUrl, engine }) =>
         'ai_indexing_queue_pending_uq',
         'ai_indexing_queue_claim_idx',
         'ai_indexing_queue_lease_idx',
-        'ai_indexing_queue_owner_idx',
+        'ai_indexing_queue_dead_idx',
         'ai_searchable_entities_space_idx',
       ]),
     );

@@ -112,27 +112,30 @@ describe.each(engines().map((engine) => [engine] as [Engine]))('seed and db CLI 
   it('db:status lists every migration as pending on a new database', async () => {
     const stdout = expectSuccess(await runCli('db', ['status'], target.env));
 
-    expect(stdout).toContain('4 migrations, 0 applied, 4 pending.');
+    expect(stdout).toContain('5 migrations, 0 applied, 5 pending.');
     expect(stdout).toMatch(/pending\s+AiCoreInit1732100000000/);
     expect(stdout).toMatch(/pending\s+AiMigrationJobs1732100000500/);
     expect(stdout).toMatch(/pending\s+AiMigrationAuditLog1732100000600/);
+    expect(stdout).toMatch(/pending\s+AiIndexingQueueOwnerLookups1732100000700/);
     expect(stdout).toMatch(/pending\s+CreateProducts1732100001000/);
   });
 
   it('db:migrate runs the pending migrations, and db:status then shows them applied', async () => {
     const migrated = expectSuccess(await runCli('db', ['migrate'], target.env));
-    expect(migrated).toContain('Ran 4 migrations:');
+    expect(migrated).toContain('Ran 5 migrations:');
     expect(migrated).toContain('AiCoreInit1732100000000');
     expect(migrated).toContain('AiMigrationJobs1732100000500');
     expect(migrated).toContain('AiMigrationAuditLog1732100000600');
+    expect(migrated).toContain('AiIndexingQueueOwnerLookups1732100000700');
     expect(migrated).toContain('CreateProducts1732100001000');
 
     const stdout = expectSuccess(await runCli('db', ['status'], target.env));
-    expect(stdout).toContain('4 migrations, 4 applied, 0 pending.');
+    expect(stdout).toContain('5 migrations, 5 applied, 0 pending.');
     expect(stdout).toMatch(/applied #1\s+AiCoreInit1732100000000\s+recorded timestamp 1732100000000/);
     expect(stdout).toMatch(/applied #2\s+AiMigrationJobs1732100000500/);
     expect(stdout).toMatch(/applied #3\s+AiMigrationAuditLog1732100000600/);
-    expect(stdout).toMatch(/applied #4\s+CreateProducts1732100001000/);
+    expect(stdout).toMatch(/applied #4\s+AiIndexingQueueOwnerLookups1732100000700/);
+    expect(stdout).toMatch(/applied #5\s+CreateProducts1732100001000/);
   });
 
   it('seed inserts exactly the requested products, and running it again inserts none, without indexing any', async () => {
@@ -167,16 +170,39 @@ describe.each(engines().map((engine) => [engine] as [Engine]))('seed and db CLI 
     expect(second).toContain('Job COMPLETED: 0 embedded, 500 already up to date, 0 failed, of 500');
   });
 
-  it('db:revert undoes the last migration and names it', async () => {
+  it('db:revert undoes the last migration and names it; the queue index migration reverts to the previous indexes', async () => {
     const stdout = expectSuccess(await runCli('db', ['revert'], target.env));
-    expect(stdout).toContain('Reverted CreateProducts1732100001000 (applied #4). 3 migrations still applied.');
+    expect(stdout).toContain('Reverted CreateProducts1732100001000 (applied #5). 4 migrations still applied.');
 
     const after = await target.withClient(async (client) => ({
       products: (await client.query<{ t: string | null }>(`SELECT to_regclass('products')::text AS t`)).rows[0].t,
       applied: (await client.query<{ name: string }>(`SELECT name FROM migrations ORDER BY id`)).rows.map((row) => row.name),
     }));
     expect(after.products).toBeNull();
-    expect(after.applied).toEqual(['AiCoreInit1732100000000', 'AiMigrationJobs1732100000500', 'AiMigrationAuditLog1732100000600']);
+    expect(after.applied).toEqual(['AiCoreInit1732100000000', 'AiMigrationJobs1732100000500', 'AiMigrationAuditLog1732100000600', 'AiIndexingQueueOwnerLookups1732100000700']);
+
+    const queueIndexes = (client: Client) =>
+      client
+        .query<{ def: string }>(`SELECT indexdef AS def FROM pg_indexes WHERE tablename = 'ai_indexing_queue' ORDER BY indexname`)
+        .then((result) => result.rows.map((row) => row.def.replace(/^.* USING /, '')));
+    // By name: claim, dead, lease, pending_uq, pkey.
+    expect(await target.withClient(queueIndexes)).toEqual([
+      expect.stringMatching(/^btree \(priority DESC, id\)/),
+      `btree (owner) WHERE ((status)::text = 'DEAD'::text)`,
+      `btree (lease_expires_at) WHERE ((status)::text = 'ACTIVE'::text)`,
+      expect.stringMatching(/^btree \(COALESCE\(owner, ''::character varying\), entity_type, entity_id\) WHERE/),
+      'btree (id)',
+    ]);
+    const reverted = expectSuccess(await runCli('db', ['revert'], target.env));
+    expect(reverted).toContain('Reverted AiIndexingQueueOwnerLookups1732100000700 (applied #4). 3 migrations still applied.');
+    // By name: claim, lease, owner, pending_uq, pkey.
+    expect(await target.withClient(queueIndexes)).toEqual([
+      expect.stringMatching(/^btree \(priority DESC, id\)/),
+      `btree (lease_expires_at) WHERE ((status)::text = 'ACTIVE'::text)`,
+      'btree (owner, status) WHERE (owner IS NOT NULL)',
+      expect.stringMatching(/^btree \(entity_type, entity_id, COALESCE\(owner, ''::character varying\)\) WHERE/),
+      'btree (id)',
+    ]);
   });
 });
 

@@ -1,9 +1,10 @@
 import { IndexingQueueItem } from '../queue/indexing-queue-item.entity';
 import { SearchableEntityRecord } from '../vector-store/searchable-entity.entity';
 import { AiCoreInit1732100000000 } from './migrations/1732100000000-ai-core-init';
+import { AiIndexingQueueOwnerLookups1732100000700 } from './migrations/1732100000700-ai-indexing-queue-owner-lookups';
 
 /** TypeORM entities owned by the core library; add them to your DataSource's `entities`. */
 export const AI_CORE_ENTITIES = [SearchableEntityRecord, IndexingQueueItem];
 
 /** Versioned migrations of the core library, in order; add them to your DataSource's `migrations`. */
-export const AI_CORE_MIGRATIONS = [AiCoreInit1732100000000];
+export const AI_CORE_MIGRATIONS = [AiCoreInit1732100000000, AiIndexingQueueOwnerLookups1732100000700];

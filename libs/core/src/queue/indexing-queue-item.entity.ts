@@ -9,15 +9,16 @@ export type IndexingItemStatus = 'PENDING' | 'ACTIVE' | 'DEAD';
  * exists has its vector removed. Completed items are deleted in the same transaction that writes their
  * vector; dead-lettered items stay with their last error until retried or purged.
  *
- * Dedupe: at most one PENDING item per (entity type, entity id, owner) — enforced by a partial unique
- * expression index created by the migration, declared here with `synchronize: false`.
+ * Dedupe: at most one PENDING item per (owner, entity type, entity id) — enforced by a partial unique
+ * expression index created by the migrations, declared here with `synchronize: false`; it also finds an
+ * owner's pending items.
  */
 @Entity('ai_indexing_queue')
 @Check('ai_indexing_queue_status_ck', `"status" IN ('PENDING', 'ACTIVE', 'DEAD')`)
 @Index('ai_indexing_queue_pending_uq', { synchronize: false })
 @Index('ai_indexing_queue_claim_idx', { synchronize: false })
 @Index('ai_indexing_queue_lease_idx', { synchronize: false })
-@Index('ai_indexing_queue_owner_idx', { synchronize: false })
+@Index('ai_indexing_queue_dead_idx', { synchronize: false })
 export class IndexingQueueItem {
   @PrimaryGeneratedColumn('identity', { type: 'bigint', generatedIdentity: 'ALWAYS' })
   id: string;

@@ -20,6 +20,9 @@ export function secondsFor(items: number, perRequest: number, rateLimit: number)
 /**
  * Re-spaces the job's pending items from now at `rateLimit` (after resume or a rethrottle) and resets its
  * bucket to the end of that schedule, in the caller's transaction.
+ *
+ * A job's pending items are found as `coalesce(owner, '') = id`: the form of the queue's unique index of
+ * pending items, which leads with it.
  */
 export async function repacePendingItems(
   manager: EntityManager,
@@ -30,7 +33,7 @@ export async function repacePendingItems(
   const seconds = ((1 / perRequest) * 60) / rateLimit;
   await manager.query(
     `WITH pending AS (
-       SELECT id, row_number() OVER (ORDER BY id) - 1 AS k FROM ai_indexing_queue WHERE owner = $1 AND status = 'PENDING')
+       SELECT id, row_number() OVER (ORDER BY id) - 1 AS k FROM ai_indexing_queue WHERE coalesce(owner, '') = $1 AND status = 'PENDING')
      UPDATE ai_indexing_queue q
         SET run_after = now() + make_interval(secs => floor(pending.k / $3::float8) * $3::float8 * $2::float8)
        FROM pending WHERE q.id = pending.id`,
@@ -38,7 +41,7 @@ export async function repacePendingItems(
   );
   await manager.query(
     `UPDATE ai_migration_jobs
-        SET next_release_at = now() + make_interval(secs => (SELECT count(*) FROM ai_indexing_queue WHERE owner = $3 AND status = 'PENDING') * $2::float8)
+        SET next_release_at = now() + make_interval(secs => (SELECT count(*) FROM ai_indexing_queue WHERE coalesce(owner, '') = $3 AND status = 'PENDING') * $2::float8)
       WHERE id = $1::uuid`,
     [jobId, seconds, jobId],
   );

@@ -197,8 +197,8 @@ export class MigrationRunnerService implements OnApplicationBootstrap, BeforeApp
                         LIMIT $3
                         FOR UPDATE SKIP LOCKED)
         RETURNING j.id::text AS id, j.entity_type, j.checkpoint, j.batch_size, j.reindex_existing, j.filter_config, j.started_at,
-                  (SELECT count(*)::int FROM ai_indexing_queue q
-                    WHERE q.owner = j.id::text AND q.status IN ('PENDING', 'ACTIVE')) AS waiting`,
+                  (SELECT count(*)::int FROM ai_indexing_queue q WHERE coalesce(q.owner, '') = j.id::text AND q.status = 'PENDING')
+                  + (SELECT count(*)::int FROM ai_indexing_queue q WHERE q.status = 'ACTIVE' AND q.owner = j.id::text) AS waiting`,
       [this.instanceId, this.options.leaseMs, this.options.maxConcurrentJobs],
     );
     return returnedRows<Record<string, unknown>>(rows)
@@ -331,7 +331,8 @@ export class MigrationRunnerService implements OnApplicationBootstrap, BeforeApp
             SET status = 'COMPLETED', completed_at = now(), last_updated_at = now(), version = version + 1,
                 lease_owner = NULL, lease_expires_at = NULL
           WHERE j.id = ANY($1::uuid[]) AND j.status = 'RUNNING'
-            AND NOT EXISTS (SELECT 1 FROM ai_indexing_queue q WHERE q.owner = j.id::text AND q.status IN ('PENDING', 'ACTIVE'))`,
+            AND NOT EXISTS (SELECT 1 FROM ai_indexing_queue q WHERE coalesce(q.owner, '') = j.id::text AND q.status = 'PENDING')
+            AND NOT EXISTS (SELECT 1 FROM ai_indexing_queue q WHERE q.status = 'ACTIVE' AND q.owner = j.id::text)`,
         [candidates],
       );
     });

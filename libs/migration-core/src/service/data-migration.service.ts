@@ -142,7 +142,7 @@ export class DataMigrationService {
         [jobId, n],
       );
       if (job.status === MigrationStatus.PAUSED) {
-        await manager.query(`UPDATE ai_indexing_queue SET run_after = 'infinity' WHERE owner = $1 AND status = 'PENDING'`, [jobId]);
+        await manager.query(`UPDATE ai_indexing_queue SET run_after = 'infinity' WHERE coalesce(owner, '') = $1 AND status = 'PENDING'`, [jobId]);
       }
       await appendAuditEntry(manager, {
         jobId,
@@ -273,7 +273,7 @@ export class DataMigrationService {
   async pauseMigration(jobId: string, options: MigrationActionOptions & { reason?: string } = {}): Promise<MigrationJob> {
     const reason = options.reason;
     return this.transition(jobId, MigrationAuditAction.PAUSE, options, [MigrationStatus.RUNNING], MigrationStatus.PAUSED, async (manager) => {
-      await manager.query(`UPDATE ai_indexing_queue SET run_after = 'infinity' WHERE owner = $1 AND status = 'PENDING'`, [jobId]);
+      await manager.query(`UPDATE ai_indexing_queue SET run_after = 'infinity' WHERE coalesce(owner, '') = $1 AND status = 'PENDING'`, [jobId]);
       if (reason) await manager.query(`UPDATE ai_migration_jobs SET error_message = $2 WHERE id = $1`, [jobId, reason]);
     });
   }
@@ -331,7 +331,7 @@ export class DataMigrationService {
       ACTIVE_MIGRATION_STATUSES,
       MigrationStatus.CANCELLED,
       async (manager) => {
-        await manager.query(`DELETE FROM ai_indexing_queue WHERE owner = $1 AND status = 'PENDING'`, [jobId]);
+        await manager.query(`DELETE FROM ai_indexing_queue WHERE coalesce(owner, '') = $1 AND status = 'PENDING'`, [jobId]);
       },
     );
   }
