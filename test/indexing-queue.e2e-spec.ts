@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { IndexingPriority, IndexingQueueError, type IndexingOutcome, type IndexingRequest } from '@ai-infrastructure/core';
+import { IndexingPriority, IndexingQueueError, isPendingTwinConflict, type IndexingOutcome, type IndexingRequest } from '@ai-infrastructure/core';
 import { IndexingClaimsRepository } from '@ai-infrastructure/core/worker/indexing-claims.repository';
 import {
   bootIndexingApp,
@@ -66,6 +66,38 @@ describeEachEngine('IndexingQueueService', ({ getUrl }) => {
       { priority: IndexingPriority.HIGH, n: 4_000 },
     ]);
     expect(await ctx.queue.stats()).toMatchObject({ pending: 16_000, delayed: 0, active: 0, dead: 0 });
+  });
+
+  it('withoutCoalescing inserts new items as enqueue does, and a pending twin fails the whole call with a recognisable conflict', async () => {
+    const runAfter = new Date(Date.now() + 60_000);
+    const first = Array.from({ length: 3_000 }, (_, i) => ({ entityType: 'product', entityId: uuidFor(i), owner: 'job-b', priority: IndexingPriority.LOW }));
+    expect(await ctx.queue.enqueue(first, undefined, { withoutCoalescing: true, runAfter })).toBe(3_000);
+    expect(
+      await ctx.dataSource.query(
+        `SELECT owner, priority, status, count(*)::int AS n, count(DISTINCT entity_id)::int AS ids, bool_and(run_after = $1) AS paced
+           FROM ai_indexing_queue GROUP BY 1, 2, 3`,
+        [runAfter],
+      ),
+    ).toEqual([{ owner: 'job-b', priority: IndexingPriority.LOW, status: 'PENDING', n: 3_000, ids: 3_000, paced: true }]);
+
+    // Items 2,990..3,009: ten of them already pending for job-b. Inside a transaction, the call fails as a whole.
+    const overlapping = Array.from({ length: 20 }, (_, i) => ({ entityType: 'product', entityId: uuidFor(2_990 + i), owner: 'job-b' }));
+    const failure = await ctx.dataSource
+      .transaction((manager) => ctx.queue.enqueue(overlapping, manager, { withoutCoalescing: true }))
+      .then(() => null, (error: unknown) => error);
+    expect(isPendingTwinConflict(failure)).toBe(true);
+    expect(isPendingTwinConflict(new Error('other'))).toBe(false);
+    expect(await countOf(ctx.dataSource, `SELECT count(*)::int AS n FROM ai_indexing_queue`)).toBe(3_000);
+
+    // The same entities of another owner are not twins; with coalescing the overlap merges.
+    expect(await ctx.queue.enqueue(overlapping.map((r) => ({ ...r, owner: 'job-c' })), undefined, { withoutCoalescing: true })).toBe(20);
+    expect(await ctx.queue.enqueue(overlapping)).toBe(20);
+    expect(
+      await ctx.dataSource.query(`SELECT owner, count(*)::int AS n FROM ai_indexing_queue GROUP BY 1 ORDER BY 1`),
+    ).toEqual([
+      { owner: 'job-b', n: 3_010 },
+      { owner: 'job-c', n: 20 },
+    ]);
   });
 
   it('a new pending item may coexist with an ACTIVE one of the same entity, and coalesces again once pending', async () => {

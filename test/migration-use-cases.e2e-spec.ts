@@ -183,6 +183,49 @@ describeEachEngine('Migration use cases', ({ getUrl }) => {
 });
 
 /** Dry run, failures and retry of failed entities, with the openai provider against the fake server. */
+/** The producer inserts a page's items without coalescing; an item of the job already pending must not stop it. */
+describeEachEngine('Migration producer meeting an item it did not expect', ({ getUrl }) => {
+  let ctx: IndexingApp;
+  const warnings: string[] = [];
+
+  beforeAll(async () => {
+    const logger = { log: () => undefined, error: () => undefined, warn: (message: unknown) => warnings.push(String(message)) };
+    // Workers off: the test decides when items are processed, so the hand-made twin is still pending when
+    // the producer reaches its entity.
+    ctx = await bootIndexingApp({ databaseUrl: getUrl(), products: true, migration: {}, logger, core: { liveIndexing: false, worker: { enabled: false } } });
+  });
+
+  afterAll(async () => {
+    await ctx?.close();
+  });
+
+  it('merges a page into a pending item of the job (a conflict of the fast insert) and completes with every entity once', async () => {
+    const ids = (await insertProducts(ctx.dataSource, generatedProducts(20, 'twin item'))).sort();
+    const migrations = ctx.app.get(DataMigrationService);
+    const job = await migrations.startMigration({ entityType: 'product', batchSize: 1 });
+    const queued = () => countOf(ctx.dataSource, `SELECT count(*)::int AS n FROM ai_indexing_queue WHERE owner = '${job.id}'`);
+    // The producer stops after 8 pages of 1 row (its back-pressure) while nothing is processed.
+    await waitUntil('the producer held back by its queued pages', async () => (await queued()) === 8, 10_000);
+    const last = ids[ids.length - 1];
+    // A pending item of the job for its last entity, as if inserted by hand, not runnable for an hour: only
+    // merging the page into it (which keeps the earlier run_after) lets the job complete in this test.
+    await ctx.queue.enqueue({ entityType: 'product', entityId: last, owner: job.id }, undefined, { runAfter: new Date(Date.now() + 3_600_000) });
+
+    await waitUntil(
+      `job ${job.id} completed`,
+      async () => {
+        await ctx.worker.runOnce(3);
+        return (await migrations.getProgress(job.id)).status === MigrationStatus.COMPLETED;
+      },
+      30_000,
+    );
+    expect(await migrations.getProgress(job.id)).toMatchObject({ progress: { total: 20, processed: 20, failed: 0 }, skipped: 0 });
+    expect(await ctx.vectorStore.count('product')).toBe(20);
+    expect(await countOf(ctx.dataSource, `SELECT count(*)::int AS n FROM ai_indexing_queue`)).toBe(0);
+    expect(warnings.filter((w) => w.includes(`A page of migration job ${job.id} met items it had already queued`))).toHaveLength(1);
+  });
+});
+
 describeEachEngine('Migration estimate, failures and retry', ({ getUrl }) => {
   let ctx: IndexingApp;
   let migrations: DataMigrationService;

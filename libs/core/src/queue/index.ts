@@ -1,5 +1,5 @@
 export { IndexingHooks, type IndexingOutcome, type IndexingOutcomeListener, type IndexingResult, type QuotaExceededListener } from './indexing-hooks';
 export { IndexingQueueItem, type IndexingItemStatus } from './indexing-queue-item.entity';
 export { IndexingQueueError } from './indexing-queue.errors';
-export { IndexingQueueService } from './indexing-queue.service';
+export { IndexingQueueService, isPendingTwinConflict } from './indexing-queue.service';
 export * from './indexing-request.interface';

@@ -12,6 +12,7 @@ import {
   IndexingHooks,
   IndexingPriority,
   IndexingQueueService,
+  isPendingTwinConflict,
   type IndexingOutcome,
 } from '@ai-infrastructure/core';
 import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
@@ -68,6 +69,8 @@ export class MigrationRunnerService implements OnApplicationBootstrap, BeforeApp
   private lastCleanupAt = 0;
   private lastCompletionCheckAt = 0;
   private readonly pageListeners = new Set<(event: MigrationPageEvent) => void>();
+  /** Jobs whose pages are enqueued with coalescing, after one of their pages met a pending twin. */
+  private readonly coalescingJobs = new Set<string>();
 
   constructor(
     @Inject(AI_DATA_SOURCE) private readonly dataSource: DataSource,
@@ -234,6 +237,11 @@ export class MigrationRunnerService implements OnApplicationBootstrap, BeforeApp
     const skipped = rows.length - toEnqueue.length;
     const perRequest = itemsPerRequest(this.provider, this.coreOptions);
     let page: Omit<MigrationPageEvent, 'durationMs'> | undefined;
+    // A page past the checkpoint holds entities this job has not enqueued yet, so its items are inserted
+    // without coalescing (cheaper). Should one have a pending item of the job all the same (a row inserted
+    // by hand, say), the page's transaction fails as a whole and the job's pages are enqueued with
+    // coalescing from then on.
+    const withoutCoalescing = !this.coalescingJobs.has(leased.id);
     const produced = await this.dataSource.transaction(async (manager) => {
       // Fence: the job must still be RUNNING, leased by this instance and at the checkpoint the page was
       // read from (pause/cancel/takeover stop us here). The fence and the checkpoint's move are one
@@ -286,11 +294,16 @@ export class MigrationRunnerService implements OnApplicationBootstrap, BeforeApp
             force: leased.reindexExisting,
           })),
           manager,
-          { runAfter: new Date(release + (i / perRequest) * interval * 1000) },
+          { runAfter: new Date(release + (i / perRequest) * interval * 1000), withoutCoalescing },
         );
       }
       page = { jobId: leased.id, entityType: leased.entityType, rows: rows.length, enqueued: toEnqueue.length, skipped };
       return true;
+    }).catch((error: unknown) => {
+      if (!withoutCoalescing || !isPendingTwinConflict(error)) throw error;
+      this.coalescingJobs.add(leased.id);
+      this.logger.warn(`A page of migration job ${leased.id} met items it had already queued; the page is read again and merged into them.`);
+      return false;
     });
     if (page) {
       // Committed: this process's workers may embed the rows from what was just read instead of reading them again.
