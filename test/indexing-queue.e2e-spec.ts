@@ -68,34 +68,24 @@ describeEachEngine('IndexingQueueService', ({ getUrl }) => {
     expect(await ctx.queue.stats()).toMatchObject({ pending: 16_000, delayed: 0, active: 0, dead: 0 });
   });
 
-  it('withoutCoalescing inserts new items as enqueue does, and a pending twin fails the whole call with a recognisable conflict', async () => {
-    const runAfter = new Date(Date.now() + 60_000);
-    const first = Array.from({ length: 3_000 }, (_, i) => ({ entityType: 'product', entityId: uuidFor(i), owner: 'job-b', priority: IndexingPriority.LOW }));
-    expect(await ctx.queue.enqueue(first, undefined, { withoutCoalescing: true, runAfter })).toBe(3_000);
-    expect(
-      await ctx.dataSource.query(
-        `SELECT owner, priority, status, count(*)::int AS n, count(DISTINCT entity_id)::int AS ids, bool_and(run_after = $1) AS paced
-           FROM ai_indexing_queue GROUP BY 1, 2, 3`,
-        [runAfter],
-      ),
-    ).toEqual([{ owner: 'job-b', priority: IndexingPriority.LOW, status: 'PENDING', n: 3_000, ids: 3_000, paced: true }]);
-
-    // Items 2,990..3,009: ten of them already pending for job-b. Inside a transaction, the call fails as a whole.
-    const overlapping = Array.from({ length: 20 }, (_, i) => ({ entityType: 'product', entityId: uuidFor(2_990 + i), owner: 'job-b' }));
-    const failure = await ctx.dataSource
-      .transaction((manager) => ctx.queue.enqueue(overlapping, manager, { withoutCoalescing: true }))
-      .then(() => null, (error: unknown) => error);
+  it('isPendingTwinConflict recognises a plain insert of a pending twin (what a backfill page meets), and enqueue merges it', async () => {
+    await ctx.queue.enqueue(Array.from({ length: 10 }, (_, i) => ({ entityType: 'product', entityId: uuidFor(i), owner: 'job-b' })));
+    const insert = (owner: string, ids: string[]) =>
+      ctx.dataSource.query(
+        `INSERT INTO ai_indexing_queue (entity_type, entity_id, owner) SELECT 'product', id, $1 FROM unnest($2::text[]) AS t(id)`,
+        [owner, ids],
+      );
+    const overlapping = Array.from({ length: 20 }, (_, i) => uuidFor(i));
+    const failure = await insert('job-b', overlapping).then(() => null, (error: unknown) => error);
     expect(isPendingTwinConflict(failure)).toBe(true);
     expect(isPendingTwinConflict(new Error('other'))).toBe(false);
-    expect(await countOf(ctx.dataSource, `SELECT count(*)::int AS n FROM ai_indexing_queue`)).toBe(3_000);
+    expect(await countOf(ctx.dataSource, `SELECT count(*)::int AS n FROM ai_indexing_queue`)).toBe(10);
 
-    // The same entities of another owner are not twins; with coalescing the overlap merges.
-    expect(await ctx.queue.enqueue(overlapping.map((r) => ({ ...r, owner: 'job-c' })), undefined, { withoutCoalescing: true })).toBe(20);
-    expect(await ctx.queue.enqueue(overlapping)).toBe(20);
-    expect(
-      await ctx.dataSource.query(`SELECT owner, count(*)::int AS n FROM ai_indexing_queue GROUP BY 1 ORDER BY 1`),
-    ).toEqual([
-      { owner: 'job-b', n: 3_010 },
+    // Another owner's items are not twins; enqueue merges the overlap.
+    await insert('job-c', overlapping);
+    expect(await ctx.queue.enqueue(overlapping.map((entityId) => ({ entityType: 'product', entityId, owner: 'job-b' })))).toBe(20);
+    expect(await ctx.dataSource.query(`SELECT owner, count(*)::int AS n FROM ai_indexing_queue GROUP BY 1 ORDER BY 1`)).toEqual([
+      { owner: 'job-b', n: 20 },
       { owner: 'job-c', n: 20 },
     ]);
   });

@@ -40,16 +40,11 @@ export class IndexingQueueService {
    * has a pending item of the same owner is coalesced into it (highest priority wins). Pass `manager` to
    * enqueue inside your transaction, and `options.runAfter` to make the items runnable only from that
    * instant (backfills pace their pages this way). Returns the number of requests accepted.
-   *
-   * `options.withoutCoalescing` is for callers that know no entity of `requests` has a pending item of the
-   * same owner (a backfill's page past its checkpoint): the rows are inserted without `ON CONFLICT`, which
-   * costs about a quarter less. If one has, the statement fails with PostgreSQL's unique violation
-   * (SQLSTATE 23505), and the caller's transaction with it, rather than merging; see {@link isPendingTwinConflict}.
    */
   async enqueue(
     requests: IndexingRequest | IndexingRequest[],
     manager?: EntityManager,
-    options: { runAfter?: Date; withoutCoalescing?: boolean } = {},
+    options: { runAfter?: Date } = {},
   ): Promise<number> {
     const list = Array.isArray(requests) ? requests : [requests];
     if (list.length === 0) return 0;
@@ -73,22 +68,17 @@ export class IndexingQueueService {
       // One array parameter per column: PostgreSQL parses and plans a statement of 7 parameters instead of
       // one of 7 per row (a page of 1000 took 40 ms on the embedded database with those, 22 ms with these).
       const columns = [0, 1, 2, 3, 4, 5].map((column) => chunk.map((row) => row[column]));
-      // ON CONFLICT makes every row a speculative insertion (a probe of the unique index, then a
-      // confirmation): a quarter of the insert's cost, which a caller that knows its rows are new skips.
-      const coalesce = options.withoutCoalescing
-        ? ''
-        : `ON CONFLICT (entity_type, entity_id, (coalesce(owner, ''))) WHERE status = 'PENDING'
-           DO UPDATE SET priority = GREATEST(ai_indexing_queue.priority, EXCLUDED.priority),
-                         force = ai_indexing_queue.force OR EXCLUDED.force,
-                         max_retries = GREATEST(ai_indexing_queue.max_retries, EXCLUDED.max_retries),
-                         run_after = LEAST(ai_indexing_queue.run_after, EXCLUDED.run_after),
-                         updated_at = now()`;
       await runner.query(
         `INSERT INTO ai_indexing_queue (entity_type, entity_id, priority, owner, force, max_retries, run_after)
          SELECT t.entity_type, t.entity_id, t.priority, t.owner, t.force, t.max_retries, coalesce($7::timestamptz, now())
            FROM unnest($1::text[], $2::text[], $3::smallint[], $4::text[], $5::boolean[], $6::int[])
                 AS t(entity_type, entity_id, priority, owner, force, max_retries)
-         ${coalesce}`,
+         ON CONFLICT (entity_type, entity_id, (coalesce(owner, ''))) WHERE status = 'PENDING'
+         DO UPDATE SET priority = GREATEST(ai_indexing_queue.priority, EXCLUDED.priority),
+                       force = ai_indexing_queue.force OR EXCLUDED.force,
+                       max_retries = GREATEST(ai_indexing_queue.max_retries, EXCLUDED.max_retries),
+                       run_after = LEAST(ai_indexing_queue.run_after, EXCLUDED.run_after),
+                       updated_at = now()`,
         [...columns, options.runAfter ?? null],
       );
     }
@@ -206,9 +196,10 @@ export class IndexingQueueService {
 }
 
 /**
- * Whether `error` is the unique violation of the queue's pending items, which an
- * {@link IndexingQueueService.enqueue} with `withoutCoalescing` raises when an entity already had a pending
- * item of the same owner. Enqueue those requests again without the option to merge them.
+ * Whether `error` is the unique violation of the queue's pending items: a plain `INSERT` (one without
+ * enqueue()'s `ON CONFLICT`, which a backfill uses for rows it knows to be new, about a quarter cheaper)
+ * met an entity that already had a pending item of the same owner. Enqueue those requests with
+ * {@link IndexingQueueService.enqueue} to merge them.
  */
 export function isPendingTwinConflict(error: unknown): boolean {
   const cause = (error as { driverError?: { code?: string; constraint?: string } } | null)?.driverError ?? (error as { code?: string; constraint?: string } | null);

@@ -5,6 +5,7 @@ import {
   AI_DATA_SOURCE,
   EMBEDDING_PROVIDER,
   EntityPageReader,
+  type EntityPageRow,
   isUuid,
   returnedRows,
   type EmbeddingProvider,
@@ -31,6 +32,23 @@ import { MigrationWakeup } from './migration-wakeup';
 const CLEANUP_INTERVAL_MS = 60 * 60 * 1000;
 /** Pages a job may have waiting in the queue before its producer pauses reading (back-pressure). */
 const MAX_PAGES_IN_FLIGHT = 8;
+
+/**
+ * Fence, checkpoint and pacing of a page, as SQL shared by both ways of enqueueing it: the job must still
+ * be RUNNING, leased by this instance and at the checkpoint the page was read from (pause, cancel and
+ * takeover stop the page here). The page becomes runnable when the job's rate budget allows (see
+ * job-pacing.ts): one request's worth of items at a time, spaced by the job's rate, read under the job
+ * row's lock, so a rethrottle committed before the statement applies to this page.
+ * Parameters: $1 job, $2 instance, $3 checkpoint read from, $4 new checkpoint, $5 skipped, $6 enqueued,
+ * $7 lease ms, $8 items per request, $9 default rate limit.
+ */
+const MOVE_CHECKPOINT = `UPDATE ai_migration_jobs
+    SET checkpoint = $4, skipped_entities = skipped_entities + $5, enqueued_entities = enqueued_entities + $6,
+        lease_expires_at = now() + make_interval(secs => $7::float8 / 1000), last_updated_at = now(),
+        next_release_at = greatest(coalesce(next_release_at, now()), now())
+          + make_interval(secs => $6::float8 / $8::float8 * 60 / coalesce(rate_limit, $9::int))
+  WHERE id = $1 AND status = 'RUNNING' AND lease_owner = $2 AND NOT producer_done AND checkpoint IS NOT DISTINCT FROM $3::text
+ RETURNING next_release_at, coalesce(rate_limit, $9::int) AS rate_limit`;
 /** Longest time between two completion checks while pages are being produced. */
 const COMPLETION_CHECK_MS = 1000;
 
@@ -222,10 +240,10 @@ export class MigrationRunnerService implements OnApplicationBootstrap, BeforeApp
     // Back-pressure: keep only a few pages per job in the queue, so a 10M-row job does not enqueue 10M items.
     if (leased.waiting >= MAX_PAGES_IN_FLIGHT * leased.batchSize) return false;
     const startedAt = performance.now();
-    // The page is read, hashed and decided before the transaction opens, so the transaction holds the job
-    // row (and, on the embedded database, the single session every connection shares) only for the writes.
-    // Its fence re-checks the checkpoint under the row lock: if another producer moved it meanwhile (a
-    // takeover), this page is dropped, so a page is enqueued at most once and never out of order.
+    // The page is read, hashed and decided before it is written, so the write holds the job row (and, on
+    // the embedded database, the single session every connection shares) only for the writes. Its fence
+    // re-checks the checkpoint under the row lock: if another producer moved it meanwhile (a takeover),
+    // this page is dropped, so a page is enqueued at most once and never out of order.
     const rows = await this.pages.readPage(leased.entityType, {
       afterId: leased.checkpoint,
       limit: leased.batchSize,
@@ -234,51 +252,100 @@ export class MigrationRunnerService implements OnApplicationBootstrap, BeforeApp
     // Same text but other metadata (a metadata field added to the configuration): the worker refreshes
     // the row without calling the provider.
     const toEnqueue = rows.filter((r) => leased.reindexExisting || r.storedHash !== r.hash || (r.storedHash !== null && r.metadataChanged));
-    const skipped = rows.length - toEnqueue.length;
     const perRequest = itemsPerRequest(this.provider, this.coreOptions);
-    let page: Omit<MigrationPageEvent, 'durationMs'> | undefined;
-    // A page past the checkpoint holds entities this job has not enqueued yet, so its items are inserted
-    // without coalescing (cheaper). Should one have a pending item of the job all the same (a row inserted
-    // by hand, say), the page's transaction fails as a whole and the job's pages are enqueued with
-    // coalescing from then on.
-    const withoutCoalescing = !this.coalescingJobs.has(leased.id);
-    const produced = await this.dataSource.transaction(async (manager) => {
-      // Fence: the job must still be RUNNING, leased by this instance and at the checkpoint the page was
-      // read from (pause/cancel/takeover stop us here). The fence and the checkpoint's move are one
-      // statement, whose row lock is held until commit, so the enqueue below is covered by it; on the
-      // embedded database each statement of a transaction costs a round trip while it holds the session.
-      const fence = `id = $1 AND status = 'RUNNING' AND lease_owner = $2 AND NOT producer_done AND checkpoint IS NOT DISTINCT FROM $3::text`;
+    let produced: boolean;
+    if (rows.length > 0 && !this.coalescingJobs.has(leased.id)) {
+      // A page past the checkpoint holds entities this job has not queued yet, so its items are inserted
+      // without coalescing, in the statement that moves the checkpoint. Should one be pending for the job
+      // all the same (inserted by hand, say), the statement fails whole and the job's pages take the
+      // coalescing path from then on.
+      produced = await this.enqueuePage(leased, rows, toEnqueue, perRequest).catch((error: unknown) => {
+        if (!isPendingTwinConflict(error)) throw error;
+        this.coalescingJobs.add(leased.id);
+        this.logger.warn(`A page of migration job ${leased.id} met items it had already queued; the page is read again and merged into them.`);
+        return false;
+      });
+    } else {
+      produced = await this.enqueuePageCoalescing(leased, rows, toEnqueue, perRequest);
+    }
+    if (produced && rows.length > 0) {
+      // Committed: this process's workers may embed the rows from what was just read instead of reading them again.
+      this.pages.handOffToWorkers(leased.entityType, toEnqueue);
+      this.queue.notifyWorkers();
+      this.emitPage({
+        jobId: leased.id,
+        entityType: leased.entityType,
+        rows: rows.length,
+        enqueued: toEnqueue.length,
+        skipped: rows.length - toEnqueue.length,
+        durationMs: performance.now() - startedAt,
+      });
+    }
+    return produced;
+  }
+
+  private moveCheckpointParams(leased: LeasedJob, rows: EntityPageRow[], enqueued: number, perRequest: number): unknown[] {
+    return [
+      leased.id,
+      this.instanceId,
+      leased.checkpoint,
+      rows[rows.length - 1].entityId,
+      rows.length - enqueued,
+      enqueued,
+      this.options.leaseMs,
+      perRequest,
+      this.options.defaultRateLimit,
+    ];
+  }
+
+  /**
+   * Moves the checkpoint and inserts the page's items in one statement (data-modifying CTEs run atomically
+   * under the job row's lock): no transaction to open, which on the embedded database means no round trips
+   * while the single session is held. Item k (from 0) becomes runnable at the page's release plus
+   * floor(k / itemsPerRequest) request intervals, as {@link enqueuePageCoalescing} computes it.
+   */
+  private async enqueuePage(leased: LeasedJob, rows: EntityPageRow[], toEnqueue: EntityPageRow[], perRequest: number): Promise<boolean> {
+    const result = await this.dataSource.query(
+      `WITH moved AS (${MOVE_CHECKPOINT}),
+       queued AS (
+         INSERT INTO ai_indexing_queue (entity_type, entity_id, priority, owner, force, max_retries, run_after)
+         SELECT $10::text, t.entity_id, $11::smallint, $1::text, $12::boolean, $13::int,
+                moved.next_release_at
+                  - make_interval(secs => $6::float8 / $8::float8 * 60 / moved.rate_limit)
+                  + make_interval(secs => floor((t.k - 1) / $8::float8) * 60 / moved.rate_limit)
+           FROM moved, unnest($14::text[]) WITH ORDINALITY AS t(entity_id, k)
+         RETURNING 1)
+       SELECT (SELECT count(*) FROM moved)::int AS moved, (SELECT count(*) FROM queued)::int AS queued`,
+      [
+        ...this.moveCheckpointParams(leased, rows, toEnqueue.length, perRequest),
+        leased.entityType,
+        IndexingPriority.LOW,
+        leased.reindexExisting,
+        this.coreOptions.queue.maxRetries,
+        toEnqueue.map((r) => r.entityId),
+      ],
+    );
+    return returnedRows<{ moved: number }>(result)[0].moved > 0;
+  }
+
+  /**
+   * The page in a transaction whose items go through IndexingQueueService.enqueue, which merges them into
+   * pending items of the job; also marks the producer done on an empty page.
+   */
+  private async enqueuePageCoalescing(leased: LeasedJob, rows: EntityPageRow[], toEnqueue: EntityPageRow[], perRequest: number): Promise<boolean> {
+    return this.dataSource.transaction(async (manager) => {
       if (rows.length === 0) {
         const done = await manager.query(
-          `UPDATE ai_migration_jobs SET producer_done = true, last_updated_at = now(), version = version + 1 WHERE ${fence} RETURNING id`,
+          `UPDATE ai_migration_jobs SET producer_done = true, last_updated_at = now(), version = version + 1
+            WHERE id = $1 AND status = 'RUNNING' AND lease_owner = $2 AND NOT producer_done AND checkpoint IS NOT DISTINCT FROM $3::text
+           RETURNING id`,
           [leased.id, this.instanceId, leased.checkpoint],
         );
         return returnedRows(done).length > 0;
       }
-      // The page becomes runnable when the job's rate budget allows (see job-pacing.ts): one request's
-      // worth of items at a time, spaced by the job's rate. The rate is read under the same lock, so a
-      // rethrottle committed before this statement applies to this page.
+      // The row lock taken by the checkpoint's move is held until commit, so it covers the enqueue below.
       const [moved] = returnedRows<{ next_release_at: Date | string; rate_limit: number }>(
-        await manager.query(
-          `UPDATE ai_migration_jobs
-              SET checkpoint = $4, skipped_entities = skipped_entities + $5, enqueued_entities = enqueued_entities + $6,
-                  lease_expires_at = now() + make_interval(secs => $7::float8 / 1000), last_updated_at = now(),
-                  next_release_at = greatest(coalesce(next_release_at, now()), now())
-                    + make_interval(secs => $6::float8 / $8::float8 * 60 / coalesce(rate_limit, $9::int))
-            WHERE ${fence}
-           RETURNING next_release_at, coalesce(rate_limit, $9::int) AS rate_limit`,
-          [
-            leased.id,
-            this.instanceId,
-            leased.checkpoint,
-            rows[rows.length - 1].entityId,
-            skipped,
-            toEnqueue.length,
-            this.options.leaseMs,
-            perRequest,
-            this.options.defaultRateLimit,
-          ],
-        ),
+        await manager.query(MOVE_CHECKPOINT, this.moveCheckpointParams(leased, rows, toEnqueue.length, perRequest)),
       );
       if (!moved) return false;
       const rateLimit = Number(moved.rate_limit);
@@ -294,24 +361,11 @@ export class MigrationRunnerService implements OnApplicationBootstrap, BeforeApp
             force: leased.reindexExisting,
           })),
           manager,
-          { runAfter: new Date(release + (i / perRequest) * interval * 1000), withoutCoalescing },
+          { runAfter: new Date(release + (i / perRequest) * interval * 1000) },
         );
       }
-      page = { jobId: leased.id, entityType: leased.entityType, rows: rows.length, enqueued: toEnqueue.length, skipped };
       return true;
-    }).catch((error: unknown) => {
-      if (!withoutCoalescing || !isPendingTwinConflict(error)) throw error;
-      this.coalescingJobs.add(leased.id);
-      this.logger.warn(`A page of migration job ${leased.id} met items it had already queued; the page is read again and merged into them.`);
-      return false;
     });
-    if (page) {
-      // Committed: this process's workers may embed the rows from what was just read instead of reading them again.
-      this.pages.handOffToWorkers(leased.entityType, toEnqueue);
-      this.queue.notifyWorkers();
-      this.emitPage({ ...page, durationMs: performance.now() - startedAt });
-    }
-    return produced;
   }
 
   private emitPage(event: MigrationPageEvent): void {
