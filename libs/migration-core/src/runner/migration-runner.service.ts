@@ -34,11 +34,16 @@ const CLEANUP_INTERVAL_MS = 60 * 60 * 1000;
 const MAX_PAGES_IN_FLIGHT = 8;
 
 /**
- * Fence, checkpoint and pacing of a page, as SQL shared by both ways of enqueueing it: the job must still
- * be RUNNING, leased by this instance and at the checkpoint the page was read from (pause, cancel and
- * takeover stop the page here). The page becomes runnable when the job's rate budget allows (see
- * job-pacing.ts): one request's worth of items at a time, spaced by the job's rate, read under the job
- * row's lock, so a rethrottle committed before the statement applies to this page.
+ * The fence of a page's write: the job must still be RUNNING, leased by this instance ($2) and at the
+ * checkpoint the page was read from ($3); pause, cancel and takeover stop the page here.
+ */
+const PAGE_FENCE = `id = $1 AND status = 'RUNNING' AND lease_owner = $2 AND NOT producer_done AND checkpoint IS NOT DISTINCT FROM $3::text`;
+
+/**
+ * Fence, checkpoint and pacing of a page, as SQL shared by both ways of enqueueing it. The page becomes
+ * runnable when the job's rate budget allows (see job-pacing.ts): one request's worth of items at a time,
+ * spaced by the job's rate, read under the job row's lock, so a rethrottle committed before the statement
+ * applies to this page.
  * Parameters: $1 job, $2 instance, $3 checkpoint read from, $4 new checkpoint, $5 skipped, $6 enqueued,
  * $7 lease ms, $8 items per request, $9 default rate limit.
  */
@@ -47,7 +52,7 @@ const MOVE_CHECKPOINT = `UPDATE ai_migration_jobs
         lease_expires_at = now() + make_interval(secs => $7::float8 / 1000), last_updated_at = now(),
         next_release_at = greatest(coalesce(next_release_at, now()), now())
           + make_interval(secs => $6::float8 / $8::float8 * 60 / coalesce(rate_limit, $9::int))
-  WHERE id = $1 AND status = 'RUNNING' AND lease_owner = $2 AND NOT producer_done AND checkpoint IS NOT DISTINCT FROM $3::text
+  WHERE ${PAGE_FENCE}
  RETURNING next_release_at, coalesce(rate_limit, $9::int) AS rate_limit`;
 /** Longest time between two completion checks while pages are being produced. */
 const COMPLETION_CHECK_MS = 1000;
@@ -336,9 +341,7 @@ export class MigrationRunnerService implements OnApplicationBootstrap, BeforeApp
     return this.dataSource.transaction(async (manager) => {
       if (rows.length === 0) {
         const done = await manager.query(
-          `UPDATE ai_migration_jobs SET producer_done = true, last_updated_at = now(), version = version + 1
-            WHERE id = $1 AND status = 'RUNNING' AND lease_owner = $2 AND NOT producer_done AND checkpoint IS NOT DISTINCT FROM $3::text
-           RETURNING id`,
+          `UPDATE ai_migration_jobs SET producer_done = true, last_updated_at = now(), version = version + 1 WHERE ${PAGE_FENCE} RETURNING id`,
           [leased.id, this.instanceId, leased.checkpoint],
         );
         return returnedRows(done).length > 0;
