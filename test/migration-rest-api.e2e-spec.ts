@@ -299,8 +299,9 @@ describeEachEngine('Migration REST API', ({ getUrl }) => {
   it('concurrent rethrottle and pause: the paused job keeps every item held back, whichever commits first', async () => {
     const job = (await request(http).post(`${BASE}/start`).set(AS_ADMIN).send({ entityType: 'product', rateLimit: 1, reindexExisting: true }).expect(201)).body;
     await waitUntil('the first page enqueued', async () => (await countOf(ctx.dataSource, `SELECT count(*)::int AS n FROM ai_indexing_queue WHERE owner = $1`, [job.id])) > 0);
-    // Each resume releases one request's worth of items at once (50 of 200 here), so three rounds keep the job running.
-    for (let round = 0; round < 3; round++) {
+    // The start, each rethrottle and each resume release one request's worth of items at once (50 of 200
+    // here), so two rounds keep the job running: at most 150 items are released before the second round.
+    for (let round = 0; round < 2; round++) {
       const [patch, pause] = await Promise.all([
         request(http).patch(`${BASE}/jobs/${job.id}`).set(AS_ADMIN).send({ rateLimit: 2 + round }),
         request(http).post(`${BASE}/jobs/${job.id}/pause`).set(AS_ADMIN).send({}),
@@ -308,7 +309,7 @@ describeEachEngine('Migration REST API', ({ getUrl }) => {
       expect({ round, patch: patch.status, pause: pause.status, body: patch.status === 200 ? undefined : patch.body }).toEqual({ round, patch: 200, pause: 200, body: undefined });
       expect((await progressOf(job.id)).status).toBe('PAUSED');
       expect(await countOf(ctx.dataSource, `SELECT count(*)::int AS n FROM ai_indexing_queue WHERE owner = $1 AND status = 'PENDING' AND run_after <> 'infinity'`, [job.id])).toBe(0);
-      if (round < 2) await request(http).post(`${BASE}/jobs/${job.id}/resume`).set(AS_ADMIN).expect(200);
+      if (round < 1) await request(http).post(`${BASE}/jobs/${job.id}/resume`).set(AS_ADMIN).expect(200);
     }
     const audit = (await request(http).get(`${BASE}/jobs/${job.id}/audit`).set(AS_VIEWER).expect(200)).body as Array<{ action: string; fromStatus: string; toStatus: string }>;
     // Each entry's fromStatus is the status the change really started from.
