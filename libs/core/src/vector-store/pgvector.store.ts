@@ -1,13 +1,18 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import type { DataSource, EntityManager } from 'typeorm';
-import { AI_DATA_SOURCE } from '../ai-core.constants';
+import { AI_CORE_RESOLVED_OPTIONS, AI_DATA_SOURCE } from '../ai-core.constants';
 import { affectedCount } from '../common/query-result';
+import { resolveAiCoreOptions, type ResolvedAiCoreOptions, type ResolvedSearchOptions } from '../config/ai-core-options.resolver';
 import { SEARCHABLE_ENTITY_HNSW_INDEX } from './searchable-entity.entity';
 import { chunkForParameters, encodeVector } from './vector-codec';
 import type { PreparedVectorWrite, VectorRecord, VectorSearchHit, VectorSearchQuery, VectorStore } from './vector-store.interface';
 
 const PARAMS_PER_ROW = 7;
 const ROWS_PER_STATEMENT = 2_000;
+/** pgvector's largest `hnsw.ef_search`. */
+const MAX_EF_SEARCH = 1000;
+/** pgvector's build parameters when an index names none (an index created before they were configurable). */
+const PGVECTOR_DEFAULT_BUILD = { m: 16, efConstruction: 64 };
 
 /**
  * {@link VectorStore} on pgvector in the application's database (`ai_searchable_entities`).
@@ -19,32 +24,51 @@ const ROWS_PER_STATEMENT = 2_000;
 export class PgVectorStore implements VectorStore {
   private readonly logger = new Logger(PgVectorStore.name);
   private embedded = false;
+  private readonly settings: ResolvedSearchOptions;
 
-  constructor(@Inject(AI_DATA_SOURCE) private readonly dataSource: DataSource) {}
+  /**
+   * @param options the resolved AiCoreModule options (their `search` part); without them (a store built by
+   *   hand, e.g. in a test) the defaults apply.
+   */
+  constructor(
+    @Inject(AI_DATA_SOURCE) private readonly dataSource: DataSource,
+    @Optional() @Inject(AI_CORE_RESOLVED_OPTIONS) options?: Pick<ResolvedAiCoreOptions, 'search'>,
+  ) {
+    this.settings = options?.search ?? resolveAiCoreOptions({}).search;
+  }
 
   /**
    * Ensures the HNSW index for the active space. The index is a partial expression index
    * (`embedding::vector(N)` where model and dimensions match), so rows of another model never break it.
-   * A model change rebuilds it for the new space.
+   * A model change, or build parameters (`search.hnsw`) other than the existing index's, rebuild it.
    */
   async prepare(model: string, dimensions: number): Promise<void> {
     const [{ version }] = await this.dataSource.query(`SELECT version() AS version`);
     this.embedded = /PGlite/i.test(version);
     if (this.embedded) return;
     const predicate = `model = ${quoteLiteral(model)} AND dimensions = ${dimensions}`;
+    const { m, efConstruction } = this.settings.hnsw;
     const [existing] = await this.dataSource.query(
       `SELECT indexdef FROM pg_indexes WHERE indexname = $1`,
       [SEARCHABLE_ENTITY_HNSW_INDEX],
     );
-    const expected = `vector(${dimensions})`;
-    if (existing && existing.indexdef.includes(expected) && existing.indexdef.includes(quoteLiteral(model))) return;
     if (existing) {
-      this.logger.warn(`Embedding space changed to ${model}/${dimensions}; rebuilding ${SEARCHABLE_ENTITY_HNSW_INDEX}.`);
+      const indexdef: string = existing.indexdef;
+      const sameSpace = indexdef.includes(`vector(${dimensions})`) && indexdef.includes(quoteLiteral(model));
+      const built = buildParameters(indexdef);
+      if (sameSpace && built.m === m && built.efConstruction === efConstruction) return;
+      this.logger.warn(
+        sameSpace
+          ? `HNSW build parameters changed from m=${built.m}, ef_construction=${built.efConstruction} to m=${m}, ` +
+              `ef_construction=${efConstruction}; rebuilding ${SEARCHABLE_ENTITY_HNSW_INDEX}.`
+          : `Embedding space changed to ${model}/${dimensions}; rebuilding ${SEARCHABLE_ENTITY_HNSW_INDEX}.`,
+      );
       await this.dataSource.query(`DROP INDEX IF EXISTS ${SEARCHABLE_ENTITY_HNSW_INDEX}`);
     }
     await this.dataSource.query(
       `CREATE INDEX IF NOT EXISTS ${SEARCHABLE_ENTITY_HNSW_INDEX} ON ai_searchable_entities
-         USING hnsw ((embedding::vector(${dimensions})) vector_cosine_ops) WHERE ${predicate}`,
+         USING hnsw ((embedding::vector(${dimensions})) vector_cosine_ops)
+         WITH (m = ${m}, ef_construction = ${efConstruction}) WHERE ${predicate}`,
     );
   }
 
@@ -121,6 +145,16 @@ export class PgVectorStore implements VectorStore {
     return affectedCount(result);
   }
 
+  /**
+   * Nearest neighbours by cosine similarity. On PostgreSQL the HNSW index answers, with `hnsw.ef_search`
+   * from `search.efSearch` and the limit, and iterative scans for filters. The search is repeated as an exact
+   * scan of the matching rows when the index path
+   * - returns fewer rows than the limit: fewer rows match, or the filter is so selective that the iterative
+   *   scan gave up after `search.maxScanTuples` index tuples; either way the exact answer is cheap or needed;
+   * - finds nothing scoring at least `search.exactScanBelowScore`: the graph walk did not reach the query's
+   *   neighbourhood, which is what happens to an out-of-distribution query (one rare word with the lexical
+   *   `hashing` provider), however large ef_search is (docs/performance.md, "Search recall").
+   */
   async search(query: VectorSearchQuery): Promise<VectorSearchHit[]> {
     const n = query.dimensions;
     const params: unknown[] = [encodeVector(query.vector), query.entityType, query.limit];
@@ -129,31 +163,41 @@ export class PgVectorStore implements VectorStore {
       params.push(JSON.stringify(query.filter));
       filterSql = `AND metadata @> $${params.length}::jsonb`;
     }
-    let thresholdSql = '';
-    if (query.threshold !== undefined) {
-      params.push(query.threshold);
-      thresholdSql = `WHERE score >= $${params.length}`;
+    // The model literal (from configuration, quoted) lets the planner match the partial HNSW index. The exact
+    // variant orders by the score, an expression the index cannot serve, so the planner scans the rows.
+    const sql = (exact: boolean) => `SELECT entity_id, 1 - (embedding::vector(${n}) <=> $1::vector(${n})) AS score, metadata
+         FROM ai_searchable_entities
+        WHERE model = ${quoteLiteral(query.model)} AND dimensions = ${n} AND entity_type = $2 ${filterSql}
+        ORDER BY ${exact ? 'score DESC' : `embedding::vector(${n}) <=> $1::vector(${n})`}
+        LIMIT $3`;
+    let rows: SearchRow[];
+    if (this.embedded) {
+      rows = await this.dataSource.query(sql(true), params);
+    } else {
+      rows = await this.dataSource.transaction(async (manager) => {
+        // Iterative scans keep returning neighbours until LIMIT rows pass the entity-type/metadata filters.
+        // One statement sets all three for this transaction only (a pooled connection keeps no state).
+        await manager.query(
+          `SELECT set_config('hnsw.iterative_scan', 'relaxed_order', true), set_config('hnsw.ef_search', $1, true),
+                  set_config('hnsw.max_scan_tuples', $2, true)`,
+          [String(this.efSearchFor(query.limit)), String(this.settings.maxScanTuples)],
+        );
+        return manager.query(sql(false), params);
+      });
+      const floor = this.settings.exactScanBelowScore;
+      const best = Math.max(-Infinity, ...rows.map((r) => Number(r.score)));
+      if (rows.length < query.limit || (floor !== null && best < floor)) rows = await this.dataSource.query(sql(true), params);
     }
-    // The model literal (from configuration, quoted) lets the planner match the partial HNSW index.
-    const sql = `SELECT entity_id, score, metadata FROM (
-        SELECT entity_id, metadata, 1 - (embedding::vector(${n}) <=> $1::vector(${n})) AS score
-          FROM ai_searchable_entities
-         WHERE model = ${quoteLiteral(query.model)} AND dimensions = ${n} AND entity_type = $2 ${filterSql}
-         ORDER BY embedding::vector(${n}) <=> $1::vector(${n})
-         LIMIT $3) hits ${thresholdSql}
-       ORDER BY score DESC`;
-    const rows = this.embedded
-      ? await this.dataSource.query(sql, params)
-      : await this.dataSource.transaction(async (manager) => {
-          // Iterative scans keep returning neighbours until LIMIT rows pass the entity-type/metadata filters.
-          await manager.query(`SET LOCAL hnsw.iterative_scan = relaxed_order`);
-          return manager.query(sql, params);
-        });
-    return rows.map((r: { entity_id: string; score: number; metadata: Record<string, unknown> }) => ({
-      entityId: r.entity_id,
-      score: Number(r.score),
-      metadata: r.metadata,
-    }));
+    // relaxed_order may return neighbours slightly out of order, and the threshold applies to what was found.
+    return rows
+      .map((r) => ({ entityId: r.entity_id, score: Number(r.score), metadata: r.metadata }))
+      .filter((hit) => query.threshold === undefined || hit.score >= query.threshold)
+      .sort((x, y) => y.score - x.score);
+  }
+
+  /** `hnsw.ef_search` for a search of `limit` rows: the configured floor, twice the limit, at most pgvector's maximum. */
+  private efSearchFor(limit: number): number {
+    return Math.min(MAX_EF_SEARCH, Math.max(this.settings.efSearch, 2 * limit));
   }
 
   async count(entityType?: string): Promise<number> {
@@ -181,4 +225,18 @@ export class PgVectorStore implements VectorStore {
 
 function quoteLiteral(value: string): string {
   return `'${value.replace(/'/g, "''")}'`;
+}
+
+type SearchRow = { entity_id: string; score: number | string; metadata: Record<string, unknown> };
+
+/** `m` and `ef_construction` of an HNSW index from its definition (`… WITH (m='16', ef_construction='64') WHERE …`). */
+function buildParameters(indexdef: string): { m: number; efConstruction: number } {
+  // Only the WITH clause, before the predicate: the model name in the predicate could contain anything.
+  const withClause = /\sWITH \(([^)]*)\)/.exec(indexdef.split(' WHERE ')[0])?.[1] ?? '';
+  const m = /\bm\s*=\s*'?(\d+)/.exec(withClause);
+  const ef = /\bef_construction\s*=\s*'?(\d+)/.exec(withClause);
+  return {
+    m: m ? Number(m[1]) : PGVECTOR_DEFAULT_BUILD.m,
+    efConstruction: ef ? Number(ef[1]) : PGVECTOR_DEFAULT_BUILD.efConstruction,
+  };
 }
