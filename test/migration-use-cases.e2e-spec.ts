@@ -5,6 +5,7 @@ import {
   ActiveMigrationExistsError,
   DataMigrationService,
   InvalidMigrationRequestError,
+  MigrationAuditAction,
   MigrationRunnerService,
   InvalidMigrationStateError,
   MigrationJobNotFoundError,
@@ -269,14 +270,14 @@ describeEachEngine('Migration estimate, failures and retry', ({ getUrl }) => {
     expect(await countOf(ctx.dataSource, `SELECT count(*)::int AS n FROM ai_indexing_queue`)).toBe(0);
   });
 
-  it('after a provider outage, failed entities are listed with the reason and retry-failed completes the job', async () => {
-    server.failNext(1000, { status: 500 });
+  it('after a permanent provider error (401), failed entities are listed with the reason and retry-failed completes the job', async () => {
+    server.failNext(1000, { status: 401 });
     const job = await migrations.startMigration({ entityType: 'product', batchSize: 100 });
     const failedRun = await finish(job.id);
     expect(failedRun).toMatchObject({ status: MigrationStatus.COMPLETED, progress: { total: 300, processed: 0, failed: 300 } });
     const failures = await migrations.getFailures(job.id);
     expect(failures).toHaveLength(300);
-    expect(failures[0]).toMatchObject({ attempts: 2, error: expect.stringContaining('HTTP 500') });
+    expect(failures[0]).toMatchObject({ attempts: 2, error: expect.stringContaining('HTTP 401') });
 
     server.reset();
     expect(await migrations.retryFailed(job.id)).toBe(300);
@@ -308,7 +309,8 @@ describeEachEngine('Migration rate limit and quota', ({ getUrl }) => {
         liveIndexing: false,
         // 20 items per provider request, so a 100-item job needs 5 requests.
         worker: { batchSize: 20 },
-        rateLimit: { quotaBackoffMs: 500 },
+        // A minute, as in production: a resumed job must not wait for it.
+        rateLimit: { quotaBackoffMs: 60_000 },
       },
     });
     migrations = ctx.app.get(DataMigrationService);
@@ -339,7 +341,7 @@ describeEachEngine('Migration rate limit and quota', ({ getUrl }) => {
     await expect(migrations.updateRateLimit(job.id, 0)).rejects.toThrow(/"rateLimit" is 0/);
   });
 
-  it('pauses the job with the reason when the provider quota is exhausted; resume completes it', async () => {
+  it('pauses the job with the reason when the provider quota is exhausted; resume tries the provider at once and completes it', async () => {
     server.reset();
     server.failNext(1, { status: 429, body: INSUFFICIENT_QUOTA_BODY });
     const job = await migrations.startMigration({ entityType: 'product', rateLimit: 100_000, reindexExisting: true, batchSize: 100 });
@@ -347,8 +349,49 @@ describeEachEngine('Migration rate limit and quota', ({ getUrl }) => {
     const paused = await migrations.getProgress(job.id);
     expect(paused.errorMessage).toMatch(/quota is exhausted/);
     expect(paused.progress.failed).toBe(0);
+    // Paused: nothing reaches the provider (the quota back-off of a minute holds it anyway).
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const before = server.embeddingRequests.length;
+    const resumedAt = Date.now();
     await migrations.resumeMigration(job.id);
-    // The core holds quota-blocked work back for quotaBackoffMs; a resumed job re-spaces its items from now.
+    // Resuming says the quota is back: the back-off is lifted and the re-spaced items are runnable at once.
+    await waitUntil('a provider request after the resume', () => server.embeddingRequests.length > before, 5_000, 10);
+    expect(Date.now() - resumedAt).toBeLessThan(2_000);
+    const done = await finish(job.id, 30_000);
+    expect(done).toMatchObject({ status: MigrationStatus.COMPLETED, progress: { processed: 100, failed: 0 }, errorMessage: null });
+  });
+
+  it('pauses a running job when the provider has been unavailable too long, holds its items, and resume completes it', async () => {
+    server.reset();
+    // One request a minute: the first 20 items go at once, the rest wait, so the job is still running below.
+    const job = await migrations.startMigration({ entityType: 'product', rateLimit: 1, reindexExisting: true, batchSize: 100 });
+    await waitUntil('the first request answered', () => server.embeddingRequests.some((r) => r.status === 200), 10_000);
+    expect((await migrations.getProgress(job.id)).status).toBe(MigrationStatus.RUNNING);
+    const outage = new Error('HTTP 503 from the embedding server for 2 minutes');
+    // Owners that are not jobs (live work, another library's tag, a job that does not exist) are ignored.
+    await ctx.hooks.emitProviderUnavailable([job.id, null, 'another-owner', '00000000-0000-4000-8000-000000000000'], outage);
+
+    const paused = await migrations.getProgress(job.id);
+    expect(paused.status).toBe(MigrationStatus.PAUSED);
+    expect(paused.errorMessage).toBe(`Paused because the embedding provider has been unavailable: ${outage.message}`);
+    const audit = await migrations.getAuditLog(job.id);
+    expect(audit[audit.length - 1]).toMatchObject({ action: MigrationAuditAction.PAUSE, actor: 'system', fromStatus: 'RUNNING', toStatus: 'PAUSED' });
+    const runnable = () =>
+      countOf(ctx.dataSource, `SELECT count(*)::int AS n FROM ai_indexing_queue WHERE owner = $1 AND status = 'PENDING' AND run_after <> 'infinity'`, [job.id]);
+    expect(await runnable()).toBe(0);
+    // Items of a batch that was in flight come back with the provider's back-off; a second report while the
+    // job is paused holds them back too, instead of letting them run while it stays paused.
+    await ctx.dataSource.query(
+      `UPDATE ai_indexing_queue SET run_after = now() + interval '1 second' WHERE id = (SELECT min(id) FROM ai_indexing_queue WHERE owner = $1 AND status = 'PENDING')`,
+      [job.id],
+    );
+    expect(await runnable()).toBe(1);
+    await ctx.hooks.emitProviderUnavailable([job.id], outage);
+    expect(await runnable()).toBe(0);
+    expect((await migrations.getAuditLog(job.id)).length).toBe(audit.length);
+
+    await migrations.updateRateLimit(job.id, 100_000);
+    await migrations.resumeMigration(job.id);
     const done = await finish(job.id, 30_000);
     expect(done).toMatchObject({ status: MigrationStatus.COMPLETED, progress: { processed: 100, failed: 0 }, errorMessage: null });
   });

@@ -112,7 +112,7 @@ describe.each(engines().map((engine) => [engine] as [Engine]))('seed and db CLI 
   it('db:status lists every migration as pending on a new database', async () => {
     const stdout = expectSuccess(await runCli('db', ['status'], target.env));
 
-    expect(stdout).toContain('5 migrations, 0 applied, 5 pending.');
+    expect(stdout).toContain('6 migrations, 0 applied, 6 pending.');
     expect(stdout).toMatch(/pending\s+AiCoreInit1732100000000/);
     expect(stdout).toMatch(/pending\s+AiMigrationJobs1732100000500/);
     expect(stdout).toMatch(/pending\s+AiMigrationAuditLog1732100000600/);
@@ -122,7 +122,7 @@ describe.each(engines().map((engine) => [engine] as [Engine]))('seed and db CLI 
 
   it('db:migrate runs the pending migrations, and db:status then shows them applied', async () => {
     const migrated = expectSuccess(await runCli('db', ['migrate'], target.env));
-    expect(migrated).toContain('Ran 5 migrations:');
+    expect(migrated).toContain('Ran 6 migrations:');
     expect(migrated).toContain('AiCoreInit1732100000000');
     expect(migrated).toContain('AiMigrationJobs1732100000500');
     expect(migrated).toContain('AiMigrationAuditLog1732100000600');
@@ -130,12 +130,13 @@ describe.each(engines().map((engine) => [engine] as [Engine]))('seed and db CLI 
     expect(migrated).toContain('CreateProducts1732100001000');
 
     const stdout = expectSuccess(await runCli('db', ['status'], target.env));
-    expect(stdout).toContain('5 migrations, 5 applied, 0 pending.');
+    expect(stdout).toContain('6 migrations, 6 applied, 0 pending.');
     expect(stdout).toMatch(/applied #1\s+AiCoreInit1732100000000\s+recorded timestamp 1732100000000/);
     expect(stdout).toMatch(/applied #2\s+AiMigrationJobs1732100000500/);
     expect(stdout).toMatch(/applied #3\s+AiMigrationAuditLog1732100000600/);
     expect(stdout).toMatch(/applied #4\s+AiIndexingQueueOwnerLookups1732100000700/);
-    expect(stdout).toMatch(/applied #5\s+CreateProducts1732100001000/);
+    expect(stdout).toMatch(/applied #5\s+AiMigrationJobsScanned1732100000800/);
+    expect(stdout).toMatch(/applied #6\s+CreateProducts1732100001000/);
   });
 
   it('seed inserts exactly the requested products, and running it again inserts none, without indexing any', async () => {
@@ -172,14 +173,27 @@ describe.each(engines().map((engine) => [engine] as [Engine]))('seed and db CLI 
 
   it('db:revert undoes the last migration and names it; the queue index migration reverts to the previous indexes', async () => {
     const stdout = expectSuccess(await runCli('db', ['revert'], target.env));
-    expect(stdout).toContain('Reverted CreateProducts1732100001000 (applied #5). 4 migrations still applied.');
+    expect(stdout).toContain('Reverted CreateProducts1732100001000 (applied #6). 5 migrations still applied.');
 
     const after = await target.withClient(async (client) => ({
       products: (await client.query<{ t: string | null }>(`SELECT to_regclass('products')::text AS t`)).rows[0].t,
       applied: (await client.query<{ name: string }>(`SELECT name FROM migrations ORDER BY id`)).rows.map((row) => row.name),
     }));
     expect(after.products).toBeNull();
-    expect(after.applied).toEqual(['AiCoreInit1732100000000', 'AiMigrationJobs1732100000500', 'AiMigrationAuditLog1732100000600', 'AiIndexingQueueOwnerLookups1732100000700']);
+    expect(after.applied).toEqual([
+      'AiCoreInit1732100000000',
+      'AiMigrationJobs1732100000500',
+      'AiMigrationAuditLog1732100000600',
+      'AiIndexingQueueOwnerLookups1732100000700',
+      'AiMigrationJobsScanned1732100000800',
+    ]);
+    const scanned = expectSuccess(await runCli('db', ['revert'], target.env));
+    expect(scanned).toContain('Reverted AiMigrationJobsScanned1732100000800 (applied #5). 4 migrations still applied.');
+    expect(
+      await target.withClient(async (client) =>
+        (await client.query(`SELECT 1 FROM information_schema.columns WHERE table_name = 'ai_migration_jobs' AND column_name = 'scanned_entities'`)).rowCount,
+      ),
+    ).toBe(0);
 
     const queueIndexes = (client: Client) =>
       client

@@ -2,9 +2,10 @@ import { MigrationAuditEntry } from '../audit/migration-audit-entry.entity';
 import { MigrationJob } from '../job/migration-job.entity';
 import { AiMigrationJobs1732100000500 } from './1732100000500-ai-migration-jobs';
 import { AiMigrationAuditLog1732100000600 } from './1732100000600-ai-migration-audit-log';
+import { AiMigrationJobsScanned1732100000800 } from './1732100000800-ai-migration-jobs-scanned';
 
 /** TypeORM entities of the migration module; add them to your DataSource's `entities`. */
 export const AI_MIGRATION_ENTITIES = [MigrationJob, MigrationAuditEntry];
 
 /** Versioned migrations of the migration module, after AI_CORE_MIGRATIONS in your DataSource's `migrations`. */
-export const AI_MIGRATION_MIGRATIONS = [AiMigrationJobs1732100000500, AiMigrationAuditLog1732100000600];
+export const AI_MIGRATION_MIGRATIONS = [AiMigrationJobs1732100000500, AiMigrationAuditLog1732100000600, AiMigrationJobsScanned1732100000800];

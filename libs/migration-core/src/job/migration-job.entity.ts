@@ -23,6 +23,13 @@ export class MigrationJob {
   @Column({ type: 'varchar', length: 20 })
   status: MigrationStatus;
 
+  /**
+   * Entities the job covers: the rows matching its filters when it started, raised to the rows its
+   * producer has read when that is more (rows created during the job whose keys lie past the checkpoint
+   * are read and covered too), and set to exactly processed + skipped + failed when the job completes (rows
+   * deleted before the producer reached them are then no longer counted). processed + skipped + failed
+   * never exceeds it.
+   */
   @Column({ name: 'total_entities', ...bigint })
   totalEntities: number;
 
@@ -30,7 +37,10 @@ export class MigrationJob {
   @Column({ name: 'processed_entities', ...bigint })
   processedEntities: number;
 
-  /** Entities already indexed with the current content (no provider call). */
+  /**
+   * Entities already indexed with the current content (no provider call): skipped by the producer, or found
+   * unchanged by a worker.
+   */
   @Column({ name: 'skipped_entities', ...bigint })
   skippedEntities: number;
 
@@ -41,6 +51,10 @@ export class MigrationJob {
   /** Entities handed to the indexing queue. */
   @Column({ name: 'enqueued_entities', ...bigint })
   enqueuedEntities: number;
+
+  /** Rows the producer has read (enqueued or skipped by it); `totalEntities` is at least this. */
+  @Column({ name: 'scanned_entities', ...bigint })
+  scannedEntities: number;
 
   /** Primary key of the last row read (keyset checkpoint); null before the first page. */
   @Column({ type: 'varchar', length: 255, nullable: true })

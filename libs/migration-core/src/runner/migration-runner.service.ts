@@ -14,6 +14,7 @@ import {
   IndexingPriority,
   IndexingQueueService,
   isPendingTwinConflict,
+  LiveWorkGate,
   type IndexingOutcome,
 } from '@ai-infrastructure/core';
 import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
@@ -23,7 +24,8 @@ import { MIGRATION_RESOLVED_OPTIONS } from '../migration.constants';
 import type { ResolvedMigrationOptions } from '../migration-options.resolver';
 import { EntityRepositoryRegistry } from '../registry/entity-repository.registry';
 import { DataMigrationService, toPageFilters } from '../service/data-migration.service';
-import { InvalidMigrationStateError } from '../migration.errors';
+import { InvalidMigrationStateError, MigrationJobNotFoundError } from '../migration.errors';
+import { MigrationStatus } from '../job/migration-status.enum';
 import { itemsPerRequest, secondsFor } from './job-pacing';
 import type { MigrationPageEvent } from './migration-page-event.interface';
 import { MigrationWakeup } from './migration-wakeup';
@@ -44,11 +46,17 @@ const PAGE_FENCE = `id = $1 AND status = 'RUNNING' AND lease_owner = $2 AND NOT 
  * runnable when the job's rate budget allows (see job-pacing.ts): one request's worth of items at a time,
  * spaced by the job's rate, read under the job row's lock, so a rethrottle committed before the statement
  * applies to this page.
+ * The page's rows are counted as scanned, and the total is raised to the scanned rows when they are more
+ * (rows created during the job past the checkpoint), in the statement that enqueues them: every item a
+ * worker can count is covered by the total before it can be claimed, so processed + skipped + failed never
+ * exceeds the total.
  * Parameters: $1 job, $2 instance, $3 checkpoint read from, $4 new checkpoint, $5 skipped, $6 enqueued,
  * $7 lease ms, $8 items per request, $9 default rate limit.
  */
 const MOVE_CHECKPOINT = `UPDATE ai_migration_jobs
     SET checkpoint = $4, skipped_entities = skipped_entities + $5, enqueued_entities = enqueued_entities + $6,
+        scanned_entities = scanned_entities + $5 + $6,
+        total_entities = greatest(total_entities, scanned_entities + $5 + $6),
         lease_expires_at = now() + make_interval(secs => $7::float8 / 1000), last_updated_at = now(),
         next_release_at = greatest(coalesce(next_release_at, now()), now())
           + make_interval(secs => $6::float8 / $8::float8 * 60 / coalesce(rate_limit, $9::int))
@@ -80,6 +88,7 @@ interface LeasedJob {
  *   job id and saves the checkpoint and counters, so a crash neither skips nor duplicates a page and
  *   pause/cancel stop it at once;
  * - counts processed/skipped/failed from the workers' outcomes in the workers' own transactions;
+ * - pauses the jobs whose items meet an exhausted quota or a lasting provider outage (core hooks);
  * - completes a job when its producer is done and none of its items is pending or in flight.
  */
 @Injectable()
@@ -106,15 +115,22 @@ export class MigrationRunnerService implements OnApplicationBootstrap, BeforeApp
     private readonly migrations: DataMigrationService,
     @Inject(EMBEDDING_PROVIDER) private readonly provider: EmbeddingProvider,
     @Inject(AI_CORE_RESOLVED_OPTIONS) private readonly coreOptions: ResolvedAiCoreOptions,
+    private readonly liveWork: LiveWorkGate,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
     this.registry.build();
     const stopCounting = this.hooks.onOutcomes((manager, outcomes) => this.count(manager, outcomes));
-    const stopQuota = this.hooks.onQuotaExceeded((owners, error) => this.pauseOnQuota(owners, error));
+    const stopQuota = this.hooks.onQuotaExceeded((owners, error) =>
+      this.pauseJobs(owners, error, `the embedding provider's quota is exhausted`, 'Resume it once the quota is restored.'),
+    );
+    const stopOutage = this.hooks.onProviderUnavailable((owners, error) =>
+      this.pauseJobs(owners, error, 'the embedding provider has been unavailable', 'Resume it once the provider answers again.'),
+    );
     this.unsubscribe = () => {
       stopCounting();
       stopQuota();
+      stopOutage();
     };
     if (this.options.enabled) this.start();
   }
@@ -245,6 +261,8 @@ export class MigrationRunnerService implements OnApplicationBootstrap, BeforeApp
     // Back-pressure: keep only a few pages per job in the queue, so a 10M-row job does not enqueue 10M items.
     if (leased.waiting >= MAX_PAGES_IN_FLIGHT * leased.batchSize) return false;
     const startedAt = performance.now();
+    // Live indexing takes the database first (LiveWorkGate): the page's read and write wait their turn.
+    await this.liveWork.backfillTurn();
     // The page is read, hashed and decided before it is written, so the write holds the job row (and, on
     // the embedded database, the single session every connection shares) only for the writes. Its fence
     // re-checks the checkpoint under the row lock: if another producer moved it meanwhile (a takeover),
@@ -258,6 +276,7 @@ export class MigrationRunnerService implements OnApplicationBootstrap, BeforeApp
     // the row without calling the provider.
     const toEnqueue = rows.filter((r) => leased.reindexExisting || r.storedHash !== r.hash || (r.storedHash !== null && r.metadataChanged));
     const perRequest = itemsPerRequest(this.provider, this.coreOptions);
+    await this.liveWork.backfillTurn();
     let produced: boolean;
     if (rows.length > 0 && !this.coalescingJobs.has(leased.id)) {
       // A page past the checkpoint holds entities this job has not queued yet, so its items are inserted
@@ -381,7 +400,11 @@ export class MigrationRunnerService implements OnApplicationBootstrap, BeforeApp
     }
   }
 
-  /** RUNNING jobs whose producer is done and that have no pending or in-flight item become COMPLETED. */
+  /**
+   * RUNNING jobs whose producer is done and that have no pending or in-flight item become COMPLETED. Their
+   * total becomes what they covered, processed + skipped + failed: every row the producer read has its
+   * outcome by then, and rows deleted before the producer reached them no longer count.
+   */
   private async completeFinishedJobs(): Promise<void> {
     // Runs every round: a plain read first, so the common case (no job has read its last page) costs one
     // statement and no transaction.
@@ -399,7 +422,8 @@ export class MigrationRunnerService implements OnApplicationBootstrap, BeforeApp
       await manager.query(
         `UPDATE ai_migration_jobs j
             SET status = 'COMPLETED', completed_at = now(), last_updated_at = now(), version = version + 1,
-                lease_owner = NULL, lease_expires_at = NULL
+                lease_owner = NULL, lease_expires_at = NULL,
+                total_entities = processed_entities + skipped_entities + failed_entities
           WHERE j.id = ANY($1::uuid[]) AND j.status = 'RUNNING'
             AND NOT EXISTS (SELECT 1 FROM ai_indexing_queue q WHERE coalesce(q.owner, '') = j.id::text AND q.status = 'PENDING')
             AND NOT EXISTS (SELECT 1 FROM ai_indexing_queue q WHERE q.status = 'ACTIVE' AND q.owner = j.id::text)`,
@@ -408,23 +432,44 @@ export class MigrationRunnerService implements OnApplicationBootstrap, BeforeApp
     });
   }
 
-  /** An exhausted provider quota pauses the jobs whose items hit it, with the reason in error_message. */
-  private async pauseOnQuota(owners: Array<string | null>, error: Error): Promise<void> {
-    for (const owner of owners) {
+  /**
+   * Pauses the jobs whose items met a provider problem (exhausted quota, outage), as the `system` actor with
+   * `Paused because <cause>: <error.message>` in error_message. A job that is already PAUSED gets its
+   * pending items held back again: items of a batch that was in flight when it was paused come back with
+   * the provider's back-off as their run_after, and must not run while the job stays paused.
+   */
+  private async pauseJobs(owners: Array<string | null>, error: Error, cause: string, advice: string): Promise<void> {
+    for (const owner of new Set(owners)) {
       if (!isUuid(owner)) continue;
       try {
-        await this.migrations.pauseMigration(owner, {
-          actor: 'system',
-          reason: `Paused because the embedding provider's quota is exhausted: ${error.message}`,
-        });
-        this.logger.warn(`Migration job ${owner} paused: the embedding provider's quota is exhausted. Resume it once the quota is restored.`);
+        await this.migrations.pauseMigration(owner, { actor: 'system', reason: `Paused because ${cause}: ${error.message}` });
+        this.logger.warn(`Migration job ${owner} paused: ${cause}. ${advice}`);
       } catch (e) {
+        // Another library's owner, or a job deleted meanwhile.
+        if (e instanceof MigrationJobNotFoundError) continue;
         if (!(e instanceof InvalidMigrationStateError)) throw e;
+        await this.holdItemsIfPaused(owner);
       }
     }
   }
 
-  /** Counts the workers' outcomes into their jobs, inside the workers' completion transactions. */
+  /** Holds back the pending items of a job that is PAUSED, under its row lock (so a concurrent resume wins or waits). */
+  private async holdItemsIfPaused(jobId: string): Promise<void> {
+    await this.dataSource.transaction(async (manager) => {
+      const [job] = returnedRows<{ status: string }>(await manager.query(`SELECT status FROM ai_migration_jobs WHERE id = $1 FOR UPDATE`, [jobId]));
+      if (job?.status !== MigrationStatus.PAUSED) return;
+      await manager.query(
+        `UPDATE ai_indexing_queue SET run_after = 'infinity' WHERE coalesce(owner, '') = $1 AND status = 'PENDING' AND run_after <> 'infinity'`,
+        [jobId],
+      );
+    });
+  }
+
+  /**
+   * Counts the workers' outcomes into their jobs, inside the workers' completion transactions. Every item
+   * the producer enqueued is already in the total; an item of the job queued some other way (by hand, with
+   * the job as owner) raises the total too, so processed + skipped + failed never exceeds it.
+   */
   private async count(manager: EntityManager, outcomes: IndexingOutcome[]): Promise<void> {
     const perJob = new Map<string, { processed: number; skipped: number; failed: number }>();
     for (const outcome of outcomes) {
@@ -435,11 +480,14 @@ export class MigrationRunnerService implements OnApplicationBootstrap, BeforeApp
       else counts.failed++;
       perJob.set(outcome.owner, counts);
     }
-    for (const [jobId, c] of perJob) {
+    // Job rows in one order in every transaction: two workers whose batches hold items of the same two jobs
+    // in opposite orders would otherwise lock the rows crosswise and deadlock (seen with concurrent jobs).
+    for (const [jobId, c] of [...perJob].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
       await manager.query(
         `UPDATE ai_migration_jobs
             SET processed_entities = processed_entities + $2, skipped_entities = skipped_entities + $3,
-                failed_entities = failed_entities + $4, last_updated_at = now()
+                failed_entities = failed_entities + $4, last_updated_at = now(),
+                total_entities = greatest(total_entities, processed_entities + skipped_entities + failed_entities + $2 + $3 + $4)
           WHERE id = $1`,
         [jobId, c.processed, c.skipped, c.failed],
       );

@@ -4,6 +4,7 @@ import {
   AiEntityRegistry,
   describeEntityIdKind,
   EMBEDDING_PROVIDER,
+  EmbeddingService,
   EntityPageReader,
   IndexingQueueService,
   isUuid,
@@ -59,6 +60,7 @@ export class DataMigrationService {
     @Inject(EMBEDDING_PROVIDER) private readonly provider: EmbeddingProvider,
     @Inject(AI_CORE_RESOLVED_OPTIONS) private readonly coreOptions: ResolvedAiCoreOptions,
     private readonly entities: AiEntityRegistry,
+    private readonly embedding: EmbeddingService,
   ) {}
 
   /**
@@ -278,13 +280,22 @@ export class DataMigrationService {
     });
   }
 
-  /** PAUSED → RUNNING: held items are released at the job's rate and the producer continues from its checkpoint. */
+  /**
+   * PAUSED → RUNNING: held items are released at the job's rate from now (the first request's worth at
+   * once) and the producer continues from its checkpoint. Resuming says the provider is usable again (a
+   * job paused for an exhausted quota or an outage): this instance's provider back-off is lifted, so the
+   * next request is sent at once and backs off again only if the provider still refuses it.
+   */
   async resumeMigration(jobId: string, options: MigrationActionOptions = {}): Promise<MigrationJob> {
-    return this.transition(jobId, MigrationAuditAction.RESUME, options, [MigrationStatus.PAUSED], MigrationStatus.RUNNING, async (manager) => {
+    const resumed = await this.transition(jobId, MigrationAuditAction.RESUME, options, [MigrationStatus.PAUSED], MigrationStatus.RUNNING, async (manager) => {
       const job = await this.getJob(jobId, manager);
       await manager.query(`UPDATE ai_migration_jobs SET error_message = NULL WHERE id = $1`, [jobId]);
       await repacePendingItems(manager, jobId, job.rateLimit ?? this.options.defaultRateLimit, itemsPerRequest(this.provider, this.coreOptions));
     });
+    // Committed: the items are runnable; wake this instance's idle workers instead of waiting for their poll.
+    this.embedding.clearBackOff();
+    this.queue.notifyWorkers();
+    return resumed;
   }
 
   /**

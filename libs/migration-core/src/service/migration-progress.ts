@@ -11,7 +11,15 @@ export function isoDuration(totalSeconds: number): string {
   return `PT${h ? `${h}H` : ''}${m ? `${m}M` : ''}${s || (!h && !m) ? `${s}S` : ''}`;
 }
 
-/** The progress view of a job row at `now`. */
+/**
+ * The progress view of a job row at `now`.
+ *
+ * `total` is what the job covers (see MigrationJob.totalEntities): the rows matching its filters at the
+ * start, raised to the rows its producer has read, and exactly processed + skipped + failed once
+ * COMPLETED. The runner keeps processed + skipped + failed ≤ total; `percentComplete` is their ratio,
+ * rounded down to one decimal (so 100 only when everything counted is done) and never above 100, and the
+ * remaining time is (total − done) at the rate since the start.
+ */
 export function toProgress(job: MigrationJob, now = new Date()): MigrationProgress {
   const done = job.processedEntities + job.skippedEntities + job.failedEntities;
   const total = job.totalEntities;
@@ -20,8 +28,8 @@ export function toProgress(job: MigrationJob, now = new Date()): MigrationProgre
   const end = finished && job.completedAt ? job.completedAt : now;
   const elapsed = job.startedAt ? (end.getTime() - job.startedAt.getTime()) / 1000 : 0;
   const throughput = elapsed > 0 ? done / elapsed : 0;
-  const eta =
-    job.status === MigrationStatus.RUNNING && throughput > 0 && total > done ? isoDuration((total - done) / throughput) : finished ? 'PT0S' : null;
+  const remaining = Math.max(0, total - done);
+  const eta = job.status === MigrationStatus.RUNNING && throughput > 0 && remaining > 0 ? isoDuration(remaining / throughput) : finished ? 'PT0S' : null;
   return {
     jobId: job.id,
     status: job.status,
@@ -29,7 +37,7 @@ export function toProgress(job: MigrationJob, now = new Date()): MigrationProgre
       total,
       processed: job.processedEntities,
       failed: job.failedEntities,
-      percentComplete: total > 0 ? Math.min(100, Math.round((done / total) * 1000) / 10) : finished ? 100 : 0,
+      percentComplete: percentOf(done, total, finished),
       estimatedTimeRemaining: job.status === MigrationStatus.PAUSED ? null : eta,
     },
     skipped: job.skippedEntities,
@@ -39,4 +47,11 @@ export function toProgress(job: MigrationJob, now = new Date()): MigrationProgre
     completedAt: job.completedAt,
     errorMessage: job.errorMessage,
   };
+}
+
+/** done / total in percent, one decimal rounded down, within 0..100; a finished job with nothing to do is 100. */
+function percentOf(done: number, total: number, finished: boolean): number {
+  if (total <= 0) return finished ? 100 : 0;
+  // done × 1000 is an exact integer, so a whole ratio such as 57 / 100 floors to 57, not 56.9.
+  return Math.min(100, Math.max(0, Math.floor((done * 1000) / total) / 10));
 }

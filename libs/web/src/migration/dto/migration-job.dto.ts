@@ -13,7 +13,12 @@ export class MigrationJobDto {
   @ApiProperty({ enum: MigrationStatus, example: MigrationStatus.RUNNING })
   status: MigrationStatus;
 
-  @ApiProperty({ description: 'Rows matching the filters when the job started.', example: 100000 })
+  @ApiProperty({
+    description:
+      'Rows the job covers: those matching the filters when it started, raised to the rows its producer read when more ' +
+      '(rows created during the job past its checkpoint); when the job completes, exactly processed + skipped + failed.',
+    example: 100000,
+  })
   totalEntities: number;
 
   @ApiProperty({ description: 'Entities whose vectors this job stored.', example: 25000 })

@@ -12,7 +12,7 @@ export class MigrationProgressCountsDto {
   @ApiProperty({ example: 0 })
   failed: number;
 
-  @ApiProperty({ description: '(processed + skipped + failed) / total × 100, one decimal.', example: 25 })
+  @ApiProperty({ description: '(processed + skipped + failed) / total × 100, rounded down to one decimal, at most 100 (100 only when every row is done).', example: 25 })
   percentComplete: number;
 
   @ApiProperty({ type: String, nullable: true, description: 'ISO-8601 duration from a smoothed rate; null while paused or finished.', example: 'PT45M' })
