@@ -49,6 +49,7 @@ describeEachEngine('Indexing failures with the openai provider', ({ getUrl }) =>
     overlongInput,
     liveIndexing: false,
     queue: { maxRetries: 2, backoffBaseMs: 0 },
+    providerRetry: { backoffBaseMs: 10, backoffMaxMs: 50, outagePauseMs: 300 },
   });
   const serverStatuses = () => server.embeddingRequests.map((r) => r.status);
 
@@ -83,9 +84,35 @@ describeEachEngine('Indexing failures with the openai provider', ({ getUrl }) =>
       outcomes = [];
     });
 
-    it('dead-letters an item after maxRetries server errors with the reason, and a retry indexes it once the server is healthy', async () => {
-      const message = 'Fake upstream exploded (injected for the dead-letter test)';
-      server.failNext(1_000, { status: 500, body: { error: { message, type: 'server_error', param: null, code: null } } });
+    it('never uses an attempt on server errors: after outagePauseMs of nothing but 500s the item is re-queued (not dead), the owner reported, and indexed once the server is healthy', async () => {
+      const message = 'Fake upstream exploded (injected for the outage test)';
+      server.failNext(100_000, { status: 500, body: { error: { message, type: 'server_error', param: null, code: null } } });
+      const reports: Array<{ owners: Array<string | null>; error: Error }> = [];
+      const off = ctx.hooks.onProviderUnavailable((owners, error) => void reports.push({ owners, error }));
+      try {
+        const [id] = await insertProducts(ctx.dataSource, [SHORT]);
+        await ctx.queue.enqueue({ entityType: 'product', entityId: id, owner: 'job-7', maxRetries: 1 });
+        await waitUntil('the outage is reported', () => reports.length > 0);
+        expect(reports[0].owners).toEqual(['job-7']);
+        expect(reports[0].error.name).toBe('EmbeddingProviderUnavailableError');
+        expect(reports[0].error.message).toContain(message);
+        // Many 500s, and still not dead: transient errors use no attempt (maxRetries is 1).
+        expect(serverStatuses().length).toBeGreaterThan(1);
+        expect(await ctx.queue.deadLetters()).toEqual([]);
+
+        server.reset();
+        await waitForQueueSettled(ctx.dataSource);
+        expect([...(await ctx.vectorStore.existsByIds('product', [id]))]).toEqual([id]);
+        expect(await countOf(ctx.dataSource, `SELECT count(*)::int AS n FROM ai_indexing_queue`)).toBe(0);
+        expect(outcomes.map((o) => [o.entityId, o.result])).toEqual([[id, 'indexed']]);
+      } finally {
+        off();
+      }
+    });
+
+    it('dead-letters an item after maxRetries permanent errors (401) with the reason, and a retry indexes it once the provider is fixed', async () => {
+      const message = 'Incorrect API key (injected for the dead-letter test)';
+      server.failNext(1_000, { status: 401, body: { error: { message, type: 'invalid_request_error', param: null, code: 'invalid_api_key' } } });
       const [id] = await insertProducts(ctx.dataSource, [SHORT]);
       await ctx.queue.enqueue({ entityType: 'product', entityId: id, owner: 'job-7' });
       await waitForQueueSettled(ctx.dataSource);
@@ -93,8 +120,8 @@ describeEachEngine('Indexing failures with the openai provider', ({ getUrl }) =>
       const [row] = await ctx.dataSource.query(`SELECT status, attempts, last_error, lease_token FROM ai_indexing_queue`);
       expect(row).toMatchObject({ status: 'DEAD', attempts: 2, lease_token: null });
       expect(row.last_error).toContain(message);
-      expect(row.last_error).toContain('HTTP 500');
-      expect(serverStatuses()).toEqual([500, 500]);
+      expect(row.last_error).toContain('HTTP 401');
+      expect(serverStatuses()).toEqual([401, 401]);
       expect(outcomes).toEqual([
         { itemId: expect.any(String), entityType: 'product', entityId: id, owner: 'job-7', result: 'dead', error: expect.stringContaining(message) },
       ]);
@@ -222,8 +249,9 @@ describeEachEngine('Indexing failures with the openai provider', ({ getUrl }) =>
       expect(await ctx.queue.deadLetters()).toEqual([]);
     });
 
-    it('answers a search whose query the provider rate-limits with 503 and the reason, not a 500', async () => {
-      server.failNext(1, { status: 429, headers: { 'retry-after-ms': '20' } });
+    it('answers a search whose query the provider rate-limits beyond its retry budget with 503 and the reason, not a 500', async () => {
+      // A search retries for 3 s at most; a Retry-After beyond that is answered at once.
+      server.failNext(1, { status: 429, headers: { 'retry-after-ms': '3500' } });
       const res = await request(ctx.app.getHttpServer())
         .get('/api/ai/search')
         .query({ entityType: 'product', q: 'anything' })

@@ -228,8 +228,8 @@ describeEachEngine('Migration REST API', ({ getUrl }) => {
     expect(await countOf(ctx.dataSource, `SELECT count(*)::int AS n FROM ai_migration_jobs`)).toBe(jobsBefore);
   });
 
-  it('GET /failures lists entities failed by a provider outage; POST /retry-failed re-runs them to COMPLETED', async () => {
-    server.failNext(1000, { status: 500 });
+  it('GET /failures lists entities failed by a provider that refuses the key (a permanent error); POST /retry-failed re-runs them to COMPLETED', async () => {
+    server.failNext(1000, { status: 401 });
     const job = (await request(http).post(`${BASE}/start`).set(AS_ADMIN).send({ entityType: 'product', reindexExisting: true, filters: { ids: [] } }).expect(400)).body;
     expect(job.details).toEqual([expect.objectContaining({ field: 'filters.ids', rule: 'arrayMinSize' })]);
 
@@ -239,7 +239,7 @@ describeEachEngine('Migration REST API', ({ getUrl }) => {
     expect(failedRun).toMatchObject({ status: 'COMPLETED', progress: { total: 20, processed: 0, failed: 20 } });
     const failures = (await request(http).get(`${BASE}/jobs/${started.id}/failures`).set(AS_VIEWER).expect(200)).body;
     expect(failures).toHaveLength(20);
-    expect(failures[0]).toMatchObject({ entityId: expect.any(String), attempts: 2, error: expect.stringContaining('HTTP 500'), lastAttemptAt: expect.any(String) });
+    expect(failures[0]).toMatchObject({ entityId: expect.any(String), attempts: 2, error: expect.stringContaining('HTTP 401'), lastAttemptAt: expect.any(String) });
 
     server.reset();
     const viewerRetry = await request(http).post(`${BASE}/jobs/${started.id}/retry-failed`).set(AS_VIEWER).send({}).expect(403);
@@ -279,7 +279,7 @@ describeEachEngine('Migration REST API', ({ getUrl }) => {
   it('concurrent retry-failed of a COMPLETED job and a start for its entity type: exactly one wins, the other is a 409, never a 500', async () => {
     const ids = (await ctx.dataSource.query(`SELECT id FROM products ORDER BY id LIMIT 5`)).map((r: { id: string }) => r.id);
     for (let round = 0; round < 3; round++) {
-      server.failNext(1000, { status: 500 });
+      server.failNext(1000, { status: 401 });
       const failed = (await request(http).post(`${BASE}/start`).set(AS_ADMIN).send({ entityType: 'product', reindexExisting: true, filters: { ids } }).expect(201)).body;
       expect(await finish(failed.id)).toMatchObject({ status: 'COMPLETED', progress: { failed: 5 } });
       server.reset();

@@ -30,6 +30,8 @@ export interface FakeOpenAiServerOptions {
   dimensions?: number;
   /** Latency added before every answer, in ms. Default 0. */
   delayMs?: number;
+  /** Latency added per input of an embeddings request, in ms (a large batch takes longer). Default 0. */
+  delayPerInputMs?: number;
   /** Known model ids; others get 404 `model_not_found`. Default {@link FAKE_OPENAI_MODELS}. */
   models?: readonly string[];
   /** Most inputs per request before a 400, like OpenAI. Default 2048. */
@@ -42,11 +44,52 @@ export interface FakeOpenAiServerOptions {
 
 /** A canned answer for {@link FakeOpenAiServer.failNext}. */
 export interface FakeFailure {
+  /** HTTP status; with `hang`, the status recorded for the request (never sent). */
   status: number;
+  /** Never answer: the connection stays open until the client gives up or the server closes. */
+  hang?: boolean;
   /** JSON body; a default OpenAI-style error body for `status` when absent. */
   body?: unknown;
   /** Extra response headers, e.g. `{ 'retry-after-ms': '250' }`. */
   headers?: Record<string, string>;
+}
+
+/**
+ * A random fault mix for {@link FakeOpenAiServer.injectFaults}, drawn from a seeded generator so a run
+ * can be repeated. Faults apply to embedding requests after authentication, before the input checks.
+ */
+export interface FakeFaultMix {
+  /** Share (0..1) of requests answered with HTTP 500. */
+  errorRate?: number;
+  /** Share (0..1) of requests never answered (they hang until the client's timeout). */
+  hangRate?: number;
+  /** Every `everyMs`, for `forMs`, every request gets 429 with a `retry-after-ms` to the window's end. */
+  rateLimitWindow?: { everyMs: number; forMs: number };
+  /** A request with an input containing any of these strings is answered 400, always. */
+  poisoned?: string[];
+  /** Seed of the generator. Default 1. */
+  seed?: number;
+}
+
+/** What {@link FakeOpenAiServer.faultStats} counts since the faults were injected. */
+export interface FakeFaultStats {
+  /** Embedding requests received, and inputs in them. */
+  requests: number;
+  inputs: number;
+  /** Requests (and their inputs) answered 500 or hung at random. */
+  errors: number;
+  errorInputs: number;
+  hangs: number;
+  hangInputs: number;
+  /** Requests (and inputs) answered 429 in a rate-limit window. */
+  rateLimited: number;
+  rateLimitedInputs: number;
+  /** Requests (and inputs) answered 400 for a poisoned input. */
+  poisoned: number;
+  poisonedInputs: number;
+  /** Inputs embedded (answered 200), and how many of those had been embedded before. */
+  embeddedInputs: number;
+  duplicateInputs: number;
 }
 
 /** Limits {@link FakeOpenAiServer.enforce} applies as token buckets refilling per minute, like OpenAI. */
@@ -88,10 +131,16 @@ export interface FakeOpenAiServer {
   dimensions: number;
   /** Latency added before every answer, in ms; may be changed at any time. */
   delayMs: number;
+  /** Latency added per embedding input, in ms; may be changed at any time. */
+  delayPerInputMs: number;
   /** List embeddings in reverse order (each keeps its correct `index`), to prove clients sort by `index`. */
   reverseData: boolean;
   /** Answers the next `n` embedding requests (after authentication) with `failure` instead of serving them. */
   failNext(n: number, failure: FakeFailure): void;
+  /** Injects a random fault mix into embedding requests from now on (`null` removes it) and resets {@link faultStats}. */
+  injectFaults(mix: FakeFaultMix | null): void;
+  /** Counts of the injected faults and of what was embedded since {@link injectFaults}. */
+  readonly faultStats: FakeFaultStats;
   /** Enforces rate limits on embedding requests from now on (429 with retry-after when exceeded); `null` lifts them. */
   enforce(limits: FakeRateLimits | null): void;
   /** Clears recorded requests and restores every runtime control to the start options. */
@@ -224,6 +273,7 @@ class FakeServer implements FakeOpenAiServer {
   url = '';
   dimensions: number;
   delayMs: number;
+  delayPerInputMs: number;
   reverseData = false;
   private readonly models: readonly string[];
   private readonly maxInputs: number;
@@ -233,12 +283,18 @@ class FakeServer implements FakeOpenAiServer {
   private requestBucket: MinuteBucket | undefined;
   private tokenBucket: MinuteBucket | undefined;
   private readonly timers = new Set<NodeJS.Timeout>();
+  private faultMix: FakeFaultMix | null = null;
+  private faultStarted = 0;
+  private random: () => number = Math.random;
+  private embeddedTexts = new Set<string>();
+  faultStats: FakeFaultStats = emptyFaultStats();
   private readonly http = createServer((req, res) => void this.handle(req, res));
 
   constructor(private readonly options: FakeOpenAiServerOptions) {
     this.apiKey = options.apiKey ?? FAKE_OPENAI_API_KEY;
     this.dimensions = options.dimensions ?? DEFAULT_DIMENSIONS;
     this.delayMs = options.delayMs ?? 0;
+    this.delayPerInputMs = options.delayPerInputMs ?? 0;
     this.models = options.models ?? FAKE_OPENAI_MODELS;
     this.maxInputs = options.maxInputsPerRequest ?? 2048;
     this.maxTokensPerRequest = options.maxTokensPerRequest ?? 300_000;
@@ -264,6 +320,14 @@ class FakeServer implements FakeOpenAiServer {
     for (let i = 0; i < n; i++) this.failures.push(failure);
   }
 
+  injectFaults(mix: FakeFaultMix | null): void {
+    this.faultMix = mix;
+    this.faultStarted = Date.now();
+    this.random = seededRandom(mix?.seed ?? 1);
+    this.embeddedTexts = new Set();
+    this.faultStats = emptyFaultStats();
+  }
+
   enforce(limits: FakeRateLimits | null): void {
     const now = Date.now();
     this.requestBucket = limits?.rpm ? new MinuteBucket(limits.rpm, now) : undefined;
@@ -275,8 +339,10 @@ class FakeServer implements FakeOpenAiServer {
     this.failures.length = 0;
     this.dimensions = this.options.dimensions ?? DEFAULT_DIMENSIONS;
     this.delayMs = this.options.delayMs ?? 0;
+    this.delayPerInputMs = this.options.delayPerInputMs ?? 0;
     this.reverseData = false;
     this.enforce(null);
+    this.injectFaults(null);
   }
 
   close(): Promise<void> {
@@ -300,6 +366,11 @@ class FakeServer implements FakeOpenAiServer {
       const raw = await readBody(req);
       ({ status, body, headers } = { status: 200, headers: {}, ...this.route(req, path, raw, record) });
     } catch (error) {
+      if (error instanceof Hang) {
+        // Never answered; closeAllConnections() at close() ends it, or the client gives up first.
+        record.status = error.status;
+        return;
+      }
       ({ status, body, headers } =
         error instanceof HttpError
           ? error
@@ -318,11 +389,12 @@ class FakeServer implements FakeOpenAiServer {
       });
       res.end(payload);
     };
-    if (this.delayMs > 0) {
+    const delay = this.delayMs + this.delayPerInputMs * (record.inputs?.length ?? 0);
+    if (delay > 0) {
       const timer = setTimeout(() => {
         this.timers.delete(timer);
         send();
-      }, this.delayMs);
+      }, delay);
       this.timers.add(timer);
     } else {
       send();
@@ -376,9 +448,11 @@ class FakeServer implements FakeOpenAiServer {
     record.dimensions = typeof dimensions === 'number' ? dimensions : undefined;
 
     const failure = this.failures.shift();
+    if (failure?.hang) throw new Hang(failure.status);
     if (failure) {
       throw new HttpError(failure.status, failure.body ?? defaultFailureBody(failure.status), failure.headers);
     }
+    if (this.faultMix && record.inputs) this.applyFaults(this.faultMix, record.inputs);
 
     if (typeof model !== 'string' || model === '') throw badRequest('You must provide a model parameter.', 'model');
     if (input === undefined) throw badRequest("'input' is a required property.", 'input');
@@ -423,7 +497,47 @@ class FakeServer implements FakeOpenAiServer {
       };
     });
     if (this.reverseData) data.reverse();
+    if (this.faultMix) {
+      this.faultStats.embeddedInputs += inputs.length;
+      for (const text of inputs) {
+        if (this.embeddedTexts.has(text)) this.faultStats.duplicateInputs++;
+        else this.embeddedTexts.add(text);
+      }
+    }
     return { body: { object: 'list', data, model, usage: { prompt_tokens: total, total_tokens: total } } };
+  }
+
+  /** Draws this request's fault from the mix (throws the answer), counting it. */
+  private applyFaults(mix: FakeFaultMix, inputs: string[]): void {
+    const stats = this.faultStats;
+    stats.requests++;
+    stats.inputs += inputs.length;
+    const window = mix.rateLimitWindow;
+    if (window) {
+      const phase = (Date.now() - this.faultStarted) % window.everyMs;
+      if (phase >= window.everyMs - window.forMs) {
+        stats.rateLimited++;
+        stats.rateLimitedInputs += inputs.length;
+        throw rateLimited('Rate limit reached for requests (injected window).', window.everyMs - phase);
+      }
+    }
+    const draw = this.random();
+    if (draw < (mix.errorRate ?? 0)) {
+      stats.errors++;
+      stats.errorInputs += inputs.length;
+      throw new HttpError(500, defaultFailureBody(500));
+    }
+    if (draw < (mix.errorRate ?? 0) + (mix.hangRate ?? 0)) {
+      stats.hangs++;
+      stats.hangInputs += inputs.length;
+      throw new Hang(504);
+    }
+    const poisoned = mix.poisoned?.find((p) => inputs.some((text) => text.includes(p)));
+    if (poisoned !== undefined) {
+      stats.poisoned++;
+      stats.poisonedInputs += inputs.length;
+      throw badRequest(`Invalid input: the content of one input was rejected by the safety system.`, 'input');
+    }
   }
 
   /** Applies {@link enforce}d limits; a rejected request consumes nothing. */
@@ -460,6 +574,30 @@ class FakeServer implements FakeOpenAiServer {
       'x-ratelimit-reset-tokens': formatDuration(tokens ? tokens.resetMs(now) : 1),
     };
   }
+}
+
+/** Thrown by a route to leave the request unanswered. */
+class Hang {
+  constructor(readonly status: number) {}
+}
+
+function emptyFaultStats(): FakeFaultStats {
+  return {
+    requests: 0, inputs: 0, errors: 0, errorInputs: 0, hangs: 0, hangInputs: 0, rateLimited: 0, rateLimitedInputs: 0,
+    poisoned: 0, poisonedInputs: 0, embeddedInputs: 0, duplicateInputs: 0,
+  };
+}
+
+/** mulberry32: a small seeded generator, so a fault mix repeats from run to run. */
+function seededRandom(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
 }
 
 function readBody(req: IncomingMessage): Promise<string> {

@@ -48,6 +48,7 @@ export function sampleCoreOptions(env: NodeJS.ProcessEnv = process.env): AiCoreM
           model: env.AI_EMBEDDING_MODEL ?? 'text-embedding-3-small',
           dimensions: int(env, 'AI_EMBEDDING_DIMENSIONS') ?? 1536,
           sendDimensions: bool(env, 'AI_EMBEDDING_SEND_DIMENSIONS'),
+          timeoutMs: int(env, 'OPENAI_TIMEOUT_MS'),
         }
       : provider === 'hashing'
         ? { provider: 'hashing', dimensions: int(env, 'AI_EMBEDDING_DIMENSIONS') }
@@ -56,11 +57,13 @@ export function sampleCoreOptions(env: NodeJS.ProcessEnv = process.env): AiCoreM
     entityConfigPath: env.AI_ENTITY_CONFIG ?? 'apps/sample/ai-entity-config.yml',
     embedding,
     rateLimit: { requestsPerMinute: int(env, 'AI_RATE_LIMIT_RPM'), tokensPerMinute: int(env, 'AI_RATE_LIMIT_TPM') },
+    providerRetry: { outagePauseMs: int(env, 'AI_PROVIDER_OUTAGE_PAUSE_MS') },
     worker: {
       enabled: bool(env, 'AI_WORKERS_ENABLED'),
       concurrency: int(env, 'AI_WORKER_CONCURRENCY'),
       batchSize: int(env, 'AI_WORKER_BATCH_SIZE'),
       pollIntervalMs: int(env, 'AI_WORKER_POLL_MS'),
+      liveConcurrency: int(env, 'AI_WORKER_LIVE_CONCURRENCY'),
     },
     liveIndexing: bool(env, 'AI_LIVE_INDEXING'),
   };

@@ -25,6 +25,7 @@ import { IndexingWakeup } from './queue/indexing-wakeup';
 import { AiSearchService } from './search/ai-search.service';
 import { PgVectorStore } from './vector-store/pgvector.store';
 import { IndexingWorkerService } from './worker/indexing-worker.service';
+import { LiveWorkGate } from './worker/live-work.gate';
 
 async function createEmbeddingProvider(options: ResolvedAiCoreOptions, moduleRef: ModuleRef): Promise<EmbeddingProvider> {
   const embedding = options.embedding;
@@ -57,7 +58,12 @@ const providers: Provider[] = [
   {
     provide: EmbeddingService,
     useFactory: (provider: EmbeddingProvider, limiter: ProviderRateLimiter, options: ResolvedAiCoreOptions) =>
-      new EmbeddingService(provider, limiter, { overlongInput: options.overlongInput, quotaBackoffMs: options.rateLimit.quotaBackoffMs }),
+      new EmbeddingService(provider, limiter, {
+        overlongInput: options.overlongInput,
+        quotaBackoffMs: options.rateLimit.quotaBackoffMs,
+        retry: options.providerRetry,
+        requestTimeoutMs: options.embedding.provider === 'openai' ? (options.embedding.timeoutMs ?? 30_000) : undefined,
+      }),
     inject: [EMBEDDING_PROVIDER, ProviderRateLimiter, AI_CORE_RESOLVED_OPTIONS],
   },
   PgVectorStore,
@@ -69,6 +75,7 @@ const providers: Provider[] = [
   IndexingHooks,
   IndexingQueueService,
   IndexingWorkerService,
+  LiveWorkGate,
   AiSearchService,
   AiCoreBootstrap,
 ];
@@ -85,6 +92,7 @@ const exported = [
   IndexingHooks,
   IndexingQueueService,
   IndexingWorkerService,
+  LiveWorkGate,
   AiSearchService,
 ];
 

@@ -21,7 +21,11 @@ export interface OpenAiEmbeddingOptions {
   dimensions: number;
   /** Send `dimensions` in the request (text-embedding-3-* support it; many local servers reject it). Default false. */
   sendDimensions?: boolean;
-  /** Per-request timeout in ms. Default 60,000. */
+  /**
+   * Longest time one request may take, in ms. Default 30,000 (OpenAI answers a full 2048-input request in
+   * a few seconds). Below this cap the timeout adapts: 4 times the slowest of the last 32 answers, at least
+   * 5 s, so a hung request is given up after seconds; a request that timed out gets twice as long next time.
+   */
   timeoutMs?: number;
   /** Most inputs per request. Default 2048 (OpenAI's cap). */
   maxInputsPerRequest?: number;
@@ -58,9 +62,17 @@ export interface WorkerOptions {
   /** Parallel batch loops in this instance. Default 2. */
   concurrency?: number;
   /**
-   * Share (0..1) of the loops kept for live (HIGH priority) work: they never claim backfill items, so live
-   * writes are indexed promptly even while a large backfill runs. Default 0 (every loop takes HIGH first,
-   * then anything); 1 makes an instance serve live traffic only.
+   * Extra loops, beside `concurrency`, that claim only live (HIGH priority) items, in batches of
+   * `liveBatchSize`. While they run, the `concurrency` loops take backfill items only (and live items
+   * when there is no backfill work), so a live write never waits behind a 1000-item backfill batch.
+   * Default 1; 0 turns the reservation off (every loop then takes HIGH first, then anything).
+   */
+  liveConcurrency?: number;
+  /** Items per batch of the live loops. Default 100. */
+  liveBatchSize?: number;
+  /**
+   * Share (0..1) of the `concurrency` loops that also claim only live (HIGH priority) work. Default 0;
+   * 1 makes an instance serve live traffic only. `liveConcurrency` is the usual way to reserve capacity.
    */
   liveShare?: number;
   /** Queue items claimed per batch. Default 1000 (larger batches amortise the per-batch statements; measured on PGlite: 0.28 of the insert ceiling at 500, 0.42 at 1000). */
@@ -84,6 +96,21 @@ export interface QueueOptions {
 }
 
 /**
+ * How transient provider failures (5xx, timeouts, connection resets, 429) are retried. They never use up
+ * an item's attempts: a worker retries the request in-process with backoff for as long as the provider
+ * answers other requests. When it has answered nothing but transient failures for `outagePauseMs`, the
+ * items go back to the queue and backfill jobs pause with the reason (resume once the provider is back).
+ */
+export interface ProviderRetryOptions {
+  /** First retry delay in ms (doubles per consecutive failure, with jitter). Default 500. */
+  backoffBaseMs?: number;
+  /** Largest retry delay in ms. Default 30,000. */
+  backoffMaxMs?: number;
+  /** Time in ms with nothing but transient failures after which the provider counts as down. Default 300,000. */
+  outagePauseMs?: number;
+}
+
+/**
  * Options of {@link AiCoreModule}.
  *
  * @example
@@ -104,9 +131,59 @@ export interface AiCoreModuleOptions {
   rateLimit?: RateLimitOptions;
   worker?: WorkerOptions;
   queue?: QueueOptions;
+  /** Retries of transient provider failures and the outage time after which backfills pause. */
+  providerRetry?: ProviderRetryOptions;
   /** Enqueue indexing work when `@AICapable` entities are written through TypeORM. Default true. */
   liveIndexing?: boolean;
+  /** Vector search on PostgreSQL: the HNSW index's query and build parameters. */
+  search?: SearchOptions;
 }
 
 /** Extra `imports` for `forRootAsync`. */
 export type AiCoreModuleImports = ModuleMetadata['imports'];
+
+/**
+ * Vector search on PostgreSQL (PGlite always scans exactly). The defaults come from `npm run bench:search`
+ * at 100,000 products (docs/performance.md, "Search recall").
+ */
+export interface SearchOptions {
+  /**
+   * Least `hnsw.ef_search`: how many candidates the HNSW graph walk keeps. A search uses the larger of this
+   * and twice its `limit`, at most 1000 (pgvector's maximum). More candidates find more of the true nearest
+   * neighbours and cost latency: at 100K products 400 found 0.96–1.00 of the true top 10 for whole product
+   * names and phrases where pgvector's default of 40 found 0.77–0.89, at about twice the latency. Default 400.
+   */
+  efSearch?: number;
+  /**
+   * `hnsw.max_scan_tuples`: most index tuples a filtered search visits while it looks for `limit` rows that
+   * pass the filters. When it stops with fewer, the search is repeated as an exact scan. Lower values give
+   * up sooner on filters that exclude the query's neighbourhood (2000 halved their p95 at 100K) but send
+   * selective filters to the exact scan, whose cost grows with the table. Default 20,000 (pgvector's).
+   */
+  maxScanTuples?: number;
+  /**
+   * When the best hit the index finds scores (cosine similarity) below this, the search is repeated as an
+   * exact scan of the entity type's rows: the graph walk did not reach the query's neighbourhood, which a
+   * larger ef_search does not fix for an out-of-distribution query (a word only one product has). The exact
+   * scan costs time in proportion to the rows (about 0.1 s per 100K rows on the benchmark machine), so only
+   * such queries pay it, and an unnecessary one costs time, never recall. Default 0.5 with the `hashing`
+   * provider (at 100K products the index's best hit for a one-word query scored 0.11–0.31, whole names and
+   * phrases 0.69 or more); null (never) with other providers, whose similarity scale differs: choose it from
+   * the scores your good queries get. null turns it off.
+   */
+  exactScanBelowScore?: number | null;
+  /** Build parameters of the HNSW index; an index built with others is rebuilt at the next startup. */
+  hnsw?: HnswBuildOptions;
+}
+
+/** Build parameters of the HNSW index (pgvector's `WITH (m = …, ef_construction = …)`). */
+export interface HnswBuildOptions {
+  /** Links per node in the graph. Default 16 (pgvector's default). */
+  m?: number;
+  /**
+   * Candidates kept while the graph is built; at least `2 × m`. Default 64 (pgvector's default). Larger values
+   * build a better graph (128 with ef_search 100 matched ef_search 400 on 64 at 100K) but slow down the build
+   * and every vector write (128: a third fewer writes per second), and changing it rebuilds the index.
+   */
+  efConstruction?: number;
+}

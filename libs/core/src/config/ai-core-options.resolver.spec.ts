@@ -9,8 +9,12 @@ describe('resolveAiCoreOptions', () => {
       embedding: { provider: 'hashing' },
       overlongInput: 'truncate',
       rateLimit: { requestsPerMinute: 0, tokensPerMinute: 0, quotaBackoffMs: 60_000 },
-      worker: { enabled: true, concurrency: 2, liveShare: 0, batchSize: 1000, pollIntervalMs: 500, leaseMs: 60_000, sweepIntervalMs: 15_000 },
+      worker: {
+        enabled: true, concurrency: 2, liveConcurrency: 1, liveBatchSize: 100, liveShare: 0, batchSize: 1000,
+        pollIntervalMs: 500, leaseMs: 60_000, sweepIntervalMs: 15_000,
+      },
       queue: { maxRetries: 5, backoffBaseMs: 1_000, backoffMaxMs: 300_000 },
+      providerRetry: { backoffBaseMs: 500, backoffMaxMs: 30_000, outagePauseMs: 300_000 },
       liveIndexing: true,
     });
   });
@@ -20,6 +24,10 @@ describe('resolveAiCoreOptions', () => {
     [{ worker: { concurrency: 2.5 } }, /"worker.concurrency" is 2.5/],
     [{ worker: { enabled: 'yes' } }, /"worker.enabled" is "yes"; it must be true or false/],
     [{ worker: { liveShare: 1.5 } }, /"worker.liveShare" is 1.5; it must be a number from 0 to 1/],
+    [{ worker: { liveConcurrency: 17 } }, /"worker.liveConcurrency" is 17; it must be an integer from 0 to 16/],
+    [{ worker: { liveBatchSize: 0 } }, /"worker.liveBatchSize" is 0/],
+    [{ providerRetry: { outagePauseMs: -1 } }, /"providerRetry.outagePauseMs" is -1/],
+    [{ embedding: { provider: 'openai', apiKey: 'k', model: 'm', dimensions: 8, timeoutMs: 50 } }, /"embedding.timeoutMs" is 50; it must be an integer from 100 to 600000 \(default 30000\)/],
     [{ queue: { maxRetries: -1 } }, /"queue.maxRetries" is -1/],
     [{ rateLimit: { requestsPerMinute: -5 } }, /"rateLimit.requestsPerMinute" is -5/],
     [{ overlongInput: 'drop' }, /"overlongInput" is "drop"; use "truncate" or "fail"/],
@@ -30,6 +38,48 @@ describe('resolveAiCoreOptions', () => {
     [{ embedding: { provider: 'openai', apiKey: 'k', model: 'm', dimensions: 8, baseURL: 'not a url' } }, /"embedding.baseURL" is "not a url", which is not a URL/],
     [{ embedding: { provider: 'custom' } }, /needs exactly one of "useClass" or "useFactory"/],
     [{ entityConfigPath: '' }, /"entityConfigPath" must be a non-empty path/],
+  ])('rejects %j with a message naming the key', (options, message) => {
+    expect(() => resolveAiCoreOptions(options as never)).toThrow(AiCoreConfigurationError);
+    expect(() => resolveAiCoreOptions(options as never)).toThrow(message);
+  });
+});
+
+describe('resolveAiCoreOptions: search', () => {
+  it('defaults to ef_search 400, pgvector’s max_scan_tuples and build parameters, and an exact scan below 0.5 with the hashing provider', () => {
+    expect(resolveAiCoreOptions({}).search).toEqual({
+      efSearch: 400,
+      maxScanTuples: 20_000,
+      exactScanBelowScore: 0.5,
+      hnsw: { m: 16, efConstruction: 64 },
+    });
+  });
+
+  it('repeats no search as an exact scan by default with other providers, whose similarity scale differs', () => {
+    const openai = resolveAiCoreOptions({ embedding: { provider: 'openai', apiKey: 'k', model: 'm', dimensions: 8 } });
+    expect(openai.search.exactScanBelowScore).toBeNull();
+    const custom = resolveAiCoreOptions({ embedding: { provider: 'custom', useFactory: () => ({}) as never } });
+    expect(custom.search.exactScanBelowScore).toBeNull();
+  });
+
+  it('keeps what is set, null turning the exact scan off', () => {
+    const resolved = resolveAiCoreOptions({
+      search: { efSearch: 100, maxScanTuples: 5_000, exactScanBelowScore: null, hnsw: { m: 24, efConstruction: 128 } },
+    });
+    expect(resolved.search).toEqual({ efSearch: 100, maxScanTuples: 5_000, exactScanBelowScore: null, hnsw: { m: 24, efConstruction: 128 } });
+    expect(resolveAiCoreOptions({ embedding: { provider: 'openai', apiKey: 'k', model: 'm', dimensions: 8 }, search: { exactScanBelowScore: 0.3 } }).search.exactScanBelowScore).toBe(0.3);
+  });
+
+  it.each([
+    [{ search: 5 }, /"search" is 5; it must be an object/],
+    [{ search: { hnsw: [] } }, /"search.hnsw" is \[\]; it must be an object/],
+    [{ search: { efSearch: 0 } }, /"search.efSearch" is 0; it must be an integer from 1 to 1000 \(default 400\)/],
+    [{ search: { efSearch: 1001 } }, /"search.efSearch" is 1001/],
+    [{ search: { maxScanTuples: 0 } }, /"search.maxScanTuples" is 0/],
+    [{ search: { exactScanBelowScore: 1.5 } }, /"search.exactScanBelowScore" is 1.5; it must be a cosine similarity from -1 to 1, or null/],
+    [{ search: { exactScanBelowScore: 'high' } }, /"search.exactScanBelowScore" is "high"/],
+    [{ search: { hnsw: { m: 1 } } }, /"search.hnsw.m" is 1; it must be an integer from 2 to 100/],
+    [{ search: { hnsw: { efConstruction: 1001 } } }, /"search.hnsw.efConstruction" is 1001/],
+    [{ search: { hnsw: { m: 48 } } }, /"search.hnsw.efConstruction" is 64, less than twice "search.hnsw.m" \(48\); .* use at least 96/],
   ])('rejects %j with a message naming the key', (options, message) => {
     expect(() => resolveAiCoreOptions(options as never)).toThrow(AiCoreConfigurationError);
     expect(() => resolveAiCoreOptions(options as never)).toThrow(message);

@@ -1,4 +1,4 @@
-import type { AiCoreModuleOptions, EmbeddingOptions } from './ai-core-options.interface';
+import type { AiCoreModuleOptions, EmbeddingOptions, SearchOptions } from './ai-core-options.interface';
 import { AiCoreConfigurationError } from './ai-core.errors';
 
 /** AiCoreModule options with every default filled in. */
@@ -10,6 +10,8 @@ export interface ResolvedAiCoreOptions {
   worker: {
     enabled: boolean;
     concurrency: number;
+    liveConcurrency: number;
+    liveBatchSize: number;
     liveShare: number;
     batchSize: number;
     pollIntervalMs: number;
@@ -17,7 +19,9 @@ export interface ResolvedAiCoreOptions {
     sweepIntervalMs: number;
   };
   queue: { maxRetries: number; backoffBaseMs: number; backoffMaxMs: number };
+  providerRetry: { backoffBaseMs: number; backoffMaxMs: number; outagePauseMs: number };
   liveIndexing: boolean;
+  search: ResolvedSearchOptions;
 }
 
 type Bounds = { min: number; max: number };
@@ -84,7 +88,7 @@ function validateEmbedding(embedding: EmbeddingOptions): EmbeddingOptions {
           );
         }
       }
-      integer('embedding.timeoutMs', o.timeoutMs, 60_000, { min: 100, max: 600_000 });
+      integer('embedding.timeoutMs', o.timeoutMs, 30_000, { min: 100, max: 600_000 });
       integer('embedding.maxInputsPerRequest', o.maxInputsPerRequest, 2048, { min: 1, max: 2048 });
       integer('embedding.maxTokensPerRequest', o.maxTokensPerRequest, 300_000, { min: 1, max: 10_000_000 });
       integer('embedding.maxTokensPerInput', o.maxTokensPerInput, 8191, { min: 1, max: 1_000_000 });
@@ -121,6 +125,7 @@ export function resolveAiCoreOptions(options: AiCoreModuleOptions = {}): Resolve
   const worker = options.worker ?? {};
   const queue = options.queue ?? {};
   const rateLimit = options.rateLimit ?? {};
+  const providerRetry = options.providerRetry ?? {};
   const leaseMs = integer('worker.leaseMs', worker.leaseMs, 60_000, { min: 1_000, max: 3_600_000 });
   const resolved: ResolvedAiCoreOptions = {
     entityConfigPath: options.entityConfigPath ?? 'ai-entity-config.yml',
@@ -134,6 +139,8 @@ export function resolveAiCoreOptions(options: AiCoreModuleOptions = {}): Resolve
     worker: {
       enabled: boolean('worker.enabled', worker.enabled, true),
       concurrency: integer('worker.concurrency', worker.concurrency, 2, { min: 1, max: 64 }),
+      liveConcurrency: integer('worker.liveConcurrency', worker.liveConcurrency, 1, { min: 0, max: 16 }),
+      liveBatchSize: integer('worker.liveBatchSize', worker.liveBatchSize, 100, { min: 1, max: 5_000 }),
       liveShare: share(worker.liveShare),
       batchSize: integer('worker.batchSize', worker.batchSize, 1000, { min: 1, max: 5_000 }),
       pollIntervalMs: integer('worker.pollIntervalMs', worker.pollIntervalMs, 500, { min: 10, max: 60_000 }),
@@ -145,7 +152,65 @@ export function resolveAiCoreOptions(options: AiCoreModuleOptions = {}): Resolve
       backoffBaseMs: integer('queue.backoffBaseMs', queue.backoffBaseMs, 1_000, { min: 0, max: 3_600_000 }),
       backoffMaxMs: integer('queue.backoffMaxMs', queue.backoffMaxMs, 300_000, { min: 0, max: 86_400_000 }),
     },
+    providerRetry: {
+      backoffBaseMs: integer('providerRetry.backoffBaseMs', providerRetry.backoffBaseMs, 500, { min: 0, max: 3_600_000 }),
+      backoffMaxMs: integer('providerRetry.backoffMaxMs', providerRetry.backoffMaxMs, 30_000, { min: 0, max: 3_600_000 }),
+      outagePauseMs: integer('providerRetry.outagePauseMs', providerRetry.outagePauseMs, 300_000, { min: 0, max: 86_400_000 }),
+    },
     liveIndexing: boolean('liveIndexing', options.liveIndexing, true),
+    search: resolveSearch(options.search, (options.embedding ?? { provider: 'hashing' }).provider),
   };
   return resolved;
+}
+
+/** {@link SearchOptions} with every default filled in. */
+export interface ResolvedSearchOptions {
+  efSearch: number;
+  maxScanTuples: number;
+  /** null: never repeat a search as an exact scan because of a low best score. */
+  exactScanBelowScore: number | null;
+  hnsw: { m: number; efConstruction: number };
+}
+
+/**
+ * Defaults measured by `npm run bench:search` at 100K products (docs/performance.md, "Search recall").
+ * The exact-scan floor is a cosine similarity, so its default depends on the provider's scale: only the
+ * local `hashing` provider's is known here (a one-word query is out of distribution for it).
+ */
+const SEARCH_DEFAULTS = { efSearch: 400, maxScanTuples: 20_000, hashingExactScanBelowScore: 0.5, m: 16, efConstruction: 64 };
+
+/** pgvector's limits: `hnsw.ef_search` 1..1000, `m` 2..100, `ef_construction` 4..1000 and at least 2 × m. */
+function resolveSearch(search: unknown, provider: unknown): ResolvedSearchOptions {
+  const options = object('search', search) as SearchOptions;
+  const hnsw = object('search.hnsw', options.hnsw) as NonNullable<SearchOptions['hnsw']>;
+  const m = integer('search.hnsw.m', hnsw.m, SEARCH_DEFAULTS.m, { min: 2, max: 100 });
+  const efConstruction = integer('search.hnsw.efConstruction', hnsw.efConstruction, SEARCH_DEFAULTS.efConstruction, { min: 4, max: 1000 });
+  if (efConstruction < 2 * m) {
+    throw new AiCoreConfigurationError(
+      `AiCoreModule option "search.hnsw.efConstruction" is ${efConstruction}, less than twice "search.hnsw.m" (${m}); ` +
+        `pgvector requires ef_construction >= 2 × m, so use at least ${2 * m} or a smaller m.`,
+    );
+  }
+  const floorDefault = provider === 'hashing' ? SEARCH_DEFAULTS.hashingExactScanBelowScore : null;
+  const floor = options.exactScanBelowScore;
+  if (floor !== undefined && floor !== null && !(typeof floor === 'number' && floor >= -1 && floor <= 1)) {
+    throw new AiCoreConfigurationError(
+      `AiCoreModule option "search.exactScanBelowScore" is ${JSON.stringify(floor)}; it must be a cosine similarity from -1 to 1, ` +
+        `or null to never repeat a search as an exact scan (default ${floorDefault} with the ${JSON.stringify(provider)} provider).`,
+    );
+  }
+  return {
+    efSearch: integer('search.efSearch', options.efSearch, SEARCH_DEFAULTS.efSearch, { min: 1, max: 1000 }),
+    maxScanTuples: integer('search.maxScanTuples', options.maxScanTuples, SEARCH_DEFAULTS.maxScanTuples, { min: 1, max: 2_147_483_647 }),
+    exactScanBelowScore: floor === undefined ? floorDefault : floor,
+    hnsw: { m, efConstruction },
+  };
+}
+
+function object(key: string, value: unknown): Record<string, unknown> {
+  if (value === undefined) return {};
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new AiCoreConfigurationError(`AiCoreModule option "${key}" is ${JSON.stringify(value)}; it must be an object (or left out for the defaults).`);
+  }
+  return value as Record<string, unknown>;
 }

@@ -45,3 +45,23 @@ export class EmbeddingProviderError extends Error {
     this.name = 'EmbeddingProviderError';
   }
 }
+
+/**
+ * The provider has answered nothing but transient failures (5xx, timeouts, resets) for longer than the
+ * configured outage time (`providerRetry.outagePauseMs`). The work stays queued without using an attempt;
+ * backfill jobs pause on this error with it as their reason.
+ */
+export class EmbeddingProviderUnavailableError extends Error {
+  constructor(
+    readonly provider: string,
+    readonly failingSinceMs: number,
+    readonly lastError: Error,
+  ) {
+    super(
+      `Embedding provider "${provider}" has failed every request for ${Math.round((Date.now() - failingSinceMs) / 1000)} s ` +
+        `(since ${new Date(failingSinceMs).toISOString()}); last error: ${lastError.message} ` +
+        'The work stays queued and is retried; check the provider, then resume paused jobs.',
+    );
+    this.name = 'EmbeddingProviderUnavailableError';
+  }
+}

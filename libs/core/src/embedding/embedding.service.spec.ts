@@ -15,6 +15,7 @@ import { estimateTokens } from './token-estimate';
 /** The vector of an outcome, failing the test with the outcome's error otherwise. */
 function vectorOf(outcome: EmbedOutcome): Float32Array {
   if ('error' in outcome) throw new Error(`Expected a vector but got the error: ${outcome.error}`);
+  if ('retry' in outcome) throw new Error(`Expected a vector but got a deferral (${outcome.reason}): ${outcome.retry}`);
   return outcome.vector;
 }
 
@@ -193,36 +194,87 @@ describe('EmbeddingService (real provider, limiter and fake OpenAI server)', () 
       results.forEach((outcomes, caller) => outcomes.forEach((o, i) => expectVectorFor(o, batches[caller][i])));
     });
 
-    it('a limiter set above the provider rpm gets a 429, so the zero-429 results above are meaningful', async () => {
-      server.enforce({ rpm: 600 });
+    it('a limiter set above the provider rpm gets a 429; with no retry budget the rest is deferred, the answers kept', async () => {
+      server.enforce({ rpm: 60 });
       const service = serviceFor({ maxInputsPerRequest: 1 }, new ProviderRateLimiter({ requestsPerMinute: 1200 }));
-      const texts = Array.from({ length: 700 }, (_, i) => `item ${i}`);
+      const texts = Array.from({ length: 100 }, (_, i) => `item ${i}`);
 
-      await expect(service.embedTexts(texts)).rejects.toBeInstanceOf(EmbeddingRateLimitError);
-      // The whole call stops at the first 429: the caller reschedules the batch.
+      const outcomes = await service.embedTexts(texts, undefined, { retryBudgetMs: 0 });
+      // The call stops at the first 429: what was answered is kept, the rest is deferred for the caller.
       expect(server.embeddingRequests.filter((r) => r.status === 429)).toHaveLength(1);
-      expect(server.embeddingRequests.length).toBeGreaterThan(600);
-      expect(server.embeddingRequests.length).toBeLessThan(700);
+      const answered = server.embeddingRequests.filter((r) => r.status === 200).length;
+      expect(answered).toBeGreaterThanOrEqual(60);
+      expect(answered).toBeLessThan(100);
+      outcomes.slice(0, answered).forEach((o, i) => expectVectorFor(o, texts[i]));
+      for (const o of outcomes.slice(answered)) expect(o).toMatchObject({ reason: 'rate-limit', consumesAttempt: false });
     });
 
-    it('on an injected 429, backs off for retry-after-ms before the next request goes out', async () => {
+    it('on an injected 429, waits retry-after-ms and sends the request again in the same call', async () => {
       const limiter = new ProviderRateLimiter({});
       const service = serviceFor({}, limiter);
       server.failNext(1, { status: 429, headers: { 'retry-after-ms': '400' } });
 
-      await expect(service.embedTexts(['x'])).rejects.toBeInstanceOf(EmbeddingRateLimitError);
-      // The caller reschedules the batch; the limiter holds it until the provider's delay has passed.
       const outcomes = await service.embedTexts(['x']);
       expectVectorFor(outcomes[0], 'x');
       const [failed, retried] = server.embeddingRequests;
+      expect(failed.status).toBe(429);
       expect(retried.time - failed.time).toBeGreaterThanOrEqual(390);
     });
 
-    it('rethrows other provider errors unchanged', async () => {
-      server.failNext(1, { status: 500 });
-      const error = await serviceFor().embedTexts(['x']).catch((e: unknown) => e);
-      expect(error).toBeInstanceOf(EmbeddingProviderError);
-      expect(error).toMatchObject({ retryable: true, status: 500 });
+    it('retries a transient 500 in-process and keeps the vectors of the requests already answered', async () => {
+      const service = new EmbeddingService(providerFor(server, { maxInputsPerRequest: 2 }), new ProviderRateLimiter({}), {
+        overlongInput: 'fail',
+        retry: { backoffBaseMs: 10 },
+      });
+      const texts = ['a', 'b', 'c', 'd', 'e', 'f'];
+      // The first request is answered; the second fails twice before it is answered.
+      const first = service.embedTexts(texts);
+      await new Promise((r) => setImmediate(r));
+      server.failNext(2, { status: 500 });
+      const outcomes = await first;
+      outcomes.forEach((o, i) => expectVectorFor(o, texts[i]));
+      const sent = server.embeddingRequests.flatMap((r) => (r.status === 200 ? r.inputs ?? [] : []));
+      // Every input was embedded exactly once: nothing answered was thrown away and sent again.
+      expect([...sent].sort()).toEqual(texts);
+      expect(server.embeddingRequests.filter((r) => r.status === 500)).toHaveLength(2);
+    });
+
+    it('gives a hung request up after the adaptive timeout (a few times the slowest recent answer), not the cap', async () => {
+      const service = new EmbeddingService(providerFor(server, { timeoutMs: 60_000 }), new ProviderRateLimiter({}), {
+        overlongInput: 'fail',
+        requestTimeoutMs: 60_000,
+        retry: { backoffBaseMs: 10 },
+      });
+      expect(service.requestTimeoutMs).toBe(60_000);
+      expectVectorFor((await service.embedTexts(['warm']))[0], 'warm');
+      // Answers took milliseconds, so the next request gets the 5 s floor instead of the 60 s cap.
+      expect(service.requestTimeoutMs).toBe(5_000);
+      server.failNext(1, { status: 504, hang: true });
+      const started = Date.now();
+      const outcomes = await service.embedTexts(['after hang']);
+      expectVectorFor(outcomes[0], 'after hang');
+      expect(Date.now() - started).toBeGreaterThanOrEqual(4_900);
+      expect(Date.now() - started).toBeLessThan(15_000);
+    }, 30_000);
+
+    it('defers the inputs as unavailable when the provider has failed everything for outagePauseMs, and tries at once after clearBackOff', async () => {
+      const service = new EmbeddingService(providerFor(server), new ProviderRateLimiter({}), {
+        overlongInput: 'fail',
+        retry: { backoffBaseMs: 20, backoffMaxMs: 50, outagePauseMs: 300 },
+      });
+      server.failNext(1000, { status: 503 });
+      const started = Date.now();
+      const outcomes = await service.embedTexts(['a', 'b']);
+      expect(Date.now() - started).toBeGreaterThanOrEqual(290);
+      for (const o of outcomes) expect(o).toMatchObject({ reason: 'unavailable', consumesAttempt: false });
+      expect((outcomes[0] as { cause: Error }).cause.name).toBe('EmbeddingProviderUnavailableError');
+      // While the outage lasts, a call probes once and defers at once instead of waiting out the budget again.
+      const probes = server.embeddingRequests.length;
+      expect((await service.embedTexts(['c']))[0]).toMatchObject({ reason: 'unavailable' });
+      expect(server.embeddingRequests.length).toBe(probes + 1);
+      server.reset();
+      service.clearBackOff();
+      expectVectorFor((await service.embedTexts(['d']))[0], 'd');
     });
 
     it('isolates an input the provider rejects (400): only that input fails, the rest of the batch is embedded', async () => {
@@ -235,7 +287,7 @@ describe('EmbeddingService (real provider, limiter and fake OpenAI server)', () 
         const outcomes = await service.embedTexts(texts);
         expect('error' in outcomes[2] && outcomes[2].error).toMatch(/rejected this input: .*HTTP 400/);
         for (const i of [0, 1, 3, 4]) expect(Array.from(vectorOf(outcomes[i]))).toEqual(Array.from(fakeEmbedding(texts[i], 384)));
-        // 1 full request, then halves down to the culprit: a handful, not one per input.
+        // 1 full request, then about √n groups, then the failing group's inputs: a handful, not one per input.
         expect(strict.embeddingRequests.length).toBeLessThanOrEqual(7);
         expect(strict.embeddingRequests.filter((r) => r.status === 400).length).toBeGreaterThanOrEqual(2);
       } finally {
@@ -243,10 +295,10 @@ describe('EmbeddingService (real provider, limiter and fake OpenAI server)', () 
       }
     });
 
-    it('does not split on rejections that are not about the input (401): the whole call fails', async () => {
+    it('does not split on rejections that are not about the input (401): the call defers everything, using an attempt', async () => {
       server.failNext(1, { status: 401 });
-      const error = await serviceFor().embedTexts(['a', 'b', 'c']).catch((e: unknown) => e);
-      expect(error).toMatchObject({ retryable: false, status: 401 });
+      const outcomes = await serviceFor().embedTexts(['a', 'b', 'c']);
+      for (const o of outcomes) expect(o).toMatchObject({ reason: 'failed', consumesAttempt: true, cause: { retryable: false, status: 401 } });
       expect(server.embeddingRequests).toHaveLength(1);
     });
 

@@ -1,10 +1,52 @@
+import type { ProviderRetryOptions } from '../config/ai-core-options.interface';
 import type { EmbeddingProvider } from './embedding-provider.interface';
-import { EmbeddingProviderError, EmbeddingQuotaExceededError, EmbeddingRateLimitError } from './embedding.errors';
-import type { ProviderRateLimiter } from './provider-rate-limiter';
+import {
+  EmbeddingProviderError,
+  EmbeddingProviderUnavailableError,
+  EmbeddingQuotaExceededError,
+  EmbeddingRateLimitError,
+} from './embedding.errors';
+import type { ProviderRateLimiter, ProviderRequestLane } from './provider-rate-limiter';
 import { estimateTokens, truncateToTokens } from './token-estimate';
 
-/** One input's result from {@link EmbeddingService.embedTexts}: its vector, or why it cannot be embedded. */
-export type EmbedOutcome = { vector: Float32Array } | { error: string };
+/**
+ * An input that was not embedded this time and should be tried again later: the provider was rate
+ * limiting, out of quota, down, or failed in a way that may be this input's fault. Vectors of the call's
+ * other inputs are kept.
+ */
+export interface EmbedDeferral {
+  /** Why, as a sentence (the provider's message). */
+  retry: string;
+  /** What kind of trouble stopped it. */
+  reason: 'rate-limit' | 'quota' | 'unavailable' | 'transient' | 'failed';
+  /**
+   * Whether this counts as one of the item's attempts: only for failures that may be caused by the input
+   * itself (a permanent error of the request, or transient errors that persisted for this input alone
+   * while the provider answered other requests).
+   */
+  consumesAttempt: boolean;
+  /** The earliest sensible retry, in ms from now. */
+  retryAfterMs: number;
+  /** The error behind it. */
+  cause: Error;
+}
+
+/**
+ * One input's result from {@link EmbeddingService.embedTexts}: its vector, why it can never be embedded
+ * (`error`: empty, too long, rejected by the provider), or an {@link EmbedDeferral} (`retry`).
+ */
+export type EmbedOutcome = { vector: Float32Array } | { error: string } | EmbedDeferral;
+
+/** Per-call options of {@link EmbeddingService.embedTexts}. */
+export interface EmbedTextsOptions {
+  /** The limiter line: `interactive` (default; searches, live indexing) goes ahead of `bulk` (backfills). */
+  lane?: ProviderRequestLane;
+  /**
+   * How long this call may keep retrying transient failures and 429s before it defers the inputs left.
+   * Default: as long as the provider answers other requests, up to the outage time.
+   */
+  retryBudgetMs?: number;
+}
 
 /** Options of {@link EmbeddingService}. */
 export interface EmbeddingServiceOptions {
@@ -12,6 +54,14 @@ export interface EmbeddingServiceOptions {
   overlongInput: 'truncate' | 'fail';
   /** How long every caller waits after an exhausted quota. Default {@link DEFAULT_QUOTA_BACKOFF_MS}. */
   quotaBackoffMs?: number;
+  /** Retries of transient failures. */
+  retry?: ProviderRetryOptions;
+  /**
+   * Longest time one provider request may take, in ms (default {@link DEFAULT_REQUEST_TIMEOUT_MS}). Below
+   * it the timeout adapts to the provider: {@link TIMEOUT_LATENCY_FACTOR} times the slowest of the recent
+   * answers, at least {@link MIN_REQUEST_TIMEOUT_MS}, so a hung request costs seconds, not the whole cap.
+   */
+  requestTimeoutMs?: number;
 }
 
 /** An input that will be sent, with its position in the caller's array. */
@@ -21,8 +71,34 @@ interface PreparedInput {
   tokens: number;
 }
 
+/** The state of one call of embedTexts. */
+interface CallContext {
+  signal?: AbortSignal;
+  lane: ProviderRequestLane;
+  deadline: number;
+}
+
 /** Default of how long every caller waits after the provider reports an exhausted quota. */
 export const DEFAULT_QUOTA_BACKOFF_MS = 60_000;
+/**
+ * Default cap of one provider request. OpenAI answers a full embeddings request (2048 inputs) in a few
+ * seconds; 30 s leaves room for a slow region or a large local model while a hang is given up well before
+ * a minute (and the adaptive timeout below the cap usually gives up much sooner).
+ */
+export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
+/** The adaptive timeout is never below this (or the cap, when the cap is lower). */
+export const MIN_REQUEST_TIMEOUT_MS = 5_000;
+/** The adaptive timeout is this many times the slowest recent answer. */
+export const TIMEOUT_LATENCY_FACTOR = 4;
+/** Recent successful requests whose latency the adaptive timeout looks at. */
+const LATENCY_WINDOW = 32;
+/**
+ * Consecutive transient failures of one request, while the provider answered other requests in between,
+ * after which the request is treated as suspect: split into groups (a many-input request) or deferred
+ * with an attempt used (a single input), so an input that makes the provider fail cannot hold a worker
+ * forever. With 15 % of requests failing at random, 6 in a row happen once in 88,000 requests.
+ */
+const SUSPECT_AFTER_FAILURES = 6;
 
 /** Attempts to shrink a truncated text whose exact count still exceeds the limit before giving up. */
 const MAX_TRUNCATION_ROUNDS = 8;
@@ -30,20 +106,34 @@ const MAX_TRUNCATION_ROUNDS = 8;
 /**
  * Turns texts into vectors through the configured provider while respecting its limits: per-input token
  * limit (truncate or fail), inputs and tokens per request (splits into as few requests as those allow,
- * keeping input order), and the shared {@link ProviderRateLimiter} (every request waits for capacity and
- * feeds the provider's rate-limit hints back).
+ * keeping input order), and the shared {@link ProviderRateLimiter} (every request waits for capacity in
+ * its line and feeds the provider's rate-limit hints back).
  *
- * Problems with a single input (empty, too long with `overlongInput: 'fail'`) become that input's
- * `{ error }` and are never sent. Provider failures reject the whole call: after a 429 the limiter is told
- * to back off and the error is rethrown, so the caller reschedules the batch.
+ * Failures, per request:
+ * - the provider rejects the input (400/413/422): the request is split into about √n groups, and the
+ *   group that fails again into single inputs, until the offending input is found; only it gets an
+ *   `{ error }` (about √n + 1 wasted inputs, against about 2n for halving);
+ * - transient (5xx, timeout, connection reset) or 429: retried in-process with backoff and jitter (the
+ *   429's `Retry-After`) for as long as the provider answers other requests; vectors already received
+ *   for the call's other requests are kept. When the provider has answered nothing but transient
+ *   failures for `outagePauseMs`, the inputs left are deferred as `unavailable`;
+ * - an exhausted quota: the limiter holds every caller back for `quotaBackoffMs`, the inputs left are
+ *   deferred as `quota` (backfills pause);
+ * - any other error (401, 404, a malformed answer): the inputs left are deferred as `failed`, using an
+ *   attempt.
  *
  * @example
  * ```ts
  * const service = new EmbeddingService(provider, limiter, { overlongInput: 'truncate' });
- * const outcomes = await service.embedTexts(['red shoes', 'blue hat']);
+ * const outcomes = await service.embedTexts(['red shoes', 'blue hat'], undefined, { lane: 'bulk' });
  * ```
  */
 export class EmbeddingService {
+  /** When the provider started failing every request (transient errors only); undefined while healthy. */
+  private failingSince: number | undefined;
+  private lastSuccessAt = 0;
+  private readonly latencies: number[] = [];
+
   constructor(
     private readonly embeddingProvider: EmbeddingProvider,
     private readonly limiter: ProviderRateLimiter,
@@ -55,17 +145,34 @@ export class EmbeddingService {
     return this.options.quotaBackoffMs ?? DEFAULT_QUOTA_BACKOFF_MS;
   }
 
+  /**
+   * Forgets the provider back-off of this instance (an exhausted quota's or an outage's hold, and a 429's
+   * `Retry-After`): the next request is sent at once, and backs off again only if the provider still
+   * refuses it. Called when an operator resumes work they paused for those reasons.
+   */
+  clearBackOff(): void {
+    this.limiter.clearBackOff();
+    this.failingSince = undefined;
+  }
+
   /** The provider behind this service (its model and dimensions identify the vectors it produces). */
   get provider(): EmbeddingProvider {
     return this.embeddingProvider;
   }
 
+  /** The timeout the next request gets (see {@link EmbeddingServiceOptions.requestTimeoutMs}). */
+  get requestTimeoutMs(): number {
+    const cap = this.options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+    if (this.latencies.length === 0) return cap;
+    const adaptive = Math.max(MIN_REQUEST_TIMEOUT_MS, TIMEOUT_LATENCY_FACTOR * Math.max(...this.latencies));
+    return Math.min(cap, adaptive);
+  }
+
   /**
-   * Embeds `texts` and returns one outcome per text, in input order. Rejects with the provider's error
-   * (after {@link ProviderRateLimiter.backOff} for an {@link EmbeddingRateLimitError}) or with
-   * `signal.reason` when aborted.
+   * Embeds `texts` and returns one outcome per text, in input order. Rejects only with `signal.reason`
+   * when aborted; every provider problem becomes the outcome of the inputs it concerns.
    */
-  async embedTexts(texts: string[], signal?: AbortSignal): Promise<EmbedOutcome[]> {
+  async embedTexts(texts: string[], signal?: AbortSignal, options: EmbedTextsOptions = {}): Promise<EmbedOutcome[]> {
     const outcomes = new Array<EmbedOutcome>(texts.length);
     const prepared: PreparedInput[] = [];
     texts.forEach((text, index) => {
@@ -73,47 +180,152 @@ export class EmbeddingService {
       if ('error' in input) outcomes[index] = input;
       else prepared.push(input);
     });
-
-    for (const request of this.split(prepared)) {
-      await this.sendIsolating(request, outcomes, signal);
+    const context: CallContext = {
+      signal,
+      lane: options.lane ?? 'interactive',
+      deadline: options.retryBudgetMs === undefined ? Infinity : Date.now() + options.retryBudgetMs,
+    };
+    const requests = this.split(prepared);
+    for (let r = 0; r < requests.length; r++) {
+      const stop = await this.sendWithRetries(requests[r], outcomes, context);
+      if (!stop) continue;
+      // The provider is out of quota, down or refusing the account: the requests left would meet the same.
+      for (const request of requests.slice(r)) {
+        for (const input of request) outcomes[input.index] ??= stop;
+      }
+      break;
     }
     return outcomes;
   }
 
   /**
-   * Sends one request; when the provider rejects it as invalid input (400/413/422), splits it in halves
-   * and retries them, so that only the offending input fails (as its own `{ error }`) instead of the
-   * whole batch — at the cost of about log2(n) extra requests, and only when a rejection happens.
+   * Sends one request until it succeeds or must be deferred. Returns a deferral that also applies to the
+   * call's requests not sent yet, or undefined.
    */
-  private async sendIsolating(request: PreparedInput[], outcomes: EmbedOutcome[], signal?: AbortSignal): Promise<void> {
-    signal?.throwIfAborted();
+  private async sendWithRetries(request: PreparedInput[], outcomes: EmbedOutcome[], context: CallContext): Promise<EmbedDeferral | undefined> {
     const tokens = request.reduce((sum, input) => sum + input.tokens, 0);
-    await this.limiter.acquire(tokens, signal);
-    try {
-      const vectors = await this.send(request.map((input) => input.text), signal);
-      request.forEach((input, i) => (outcomes[input.index] = { vector: vectors[i] }));
-    } catch (error) {
-      if (!isInputRejection(error)) throw error;
-      if (request.length === 1) {
-        outcomes[request[0].index] = { error: `The embedding provider rejected this input: ${error.message}` };
-        return;
+    let failures = 0;
+    let firstFailureAt = 0;
+    let timeoutMs = this.requestTimeoutMs;
+    for (;;) {
+      context.signal?.throwIfAborted();
+      await this.limiter.acquire(tokens, context.signal, context.lane);
+      const started = Date.now();
+      let error: unknown;
+      try {
+        const vectors = await this.send(request.map((input) => input.text), context.signal, timeoutMs);
+        this.recordSuccess(Date.now() - started);
+        request.forEach((input, i) => (outcomes[input.index] = { vector: vectors[i] }));
+        return undefined;
+      } catch (caught) {
+        error = caught;
       }
-      const middle = Math.ceil(request.length / 2);
-      await this.sendIsolating(request.slice(0, middle), outcomes, signal);
-      await this.sendIsolating(request.slice(middle), outcomes, signal);
+      if (context.signal?.aborted) throw context.signal.reason ?? error;
+      if (isInputRejection(error)) {
+        if (request.length === 1) {
+          outcomes[request[0].index] = { error: `The embedding provider rejected this input: ${error.message}` };
+          return undefined;
+        }
+        return this.sendInGroups(request, outcomes, context);
+      }
+      if (error instanceof EmbeddingQuotaExceededError) {
+        return deferral('quota', error, false, this.quotaBackoffMs);
+      }
+      if (error instanceof EmbeddingRateLimitError) {
+        // The provider answered: it is up, and the limiter now holds every caller for its Retry-After.
+        if (Date.now() + error.retryAfterMs > context.deadline) return deferral('rate-limit', error, false, error.retryAfterMs);
+        continue;
+      }
+      if (!isTransient(error)) {
+        return deferral('failed', asError(error), true, this.retry.backoffBaseMs);
+      }
+      const now = Date.now();
+      this.failingSince ??= now;
+      if (firstFailureAt === 0) firstFailureAt = now;
+      failures++;
+      if (isTimeout(error)) timeoutMs = Math.min(this.options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS, timeoutMs * 2);
+      if (now - this.failingSince >= this.retry.outagePauseMs) {
+        const unavailable = new EmbeddingProviderUnavailableError(this.embeddingProvider.name, this.failingSince, asError(error));
+        return deferral('unavailable', unavailable, false, this.retry.backoffMaxMs);
+      }
+      if (failures >= SUSPECT_AFTER_FAILURES && this.lastSuccessAt > firstFailureAt) {
+        // Others get answers and this request does not: something in it may be the cause.
+        if (request.length > 1) return this.sendInGroups(request, outcomes, context);
+        return deferral('transient', error, true, this.retry.backoffBaseMs);
+      }
+      const delay = Math.min(this.retry.backoffMaxMs, this.retry.backoffBaseMs * 2 ** (failures - 1)) * (0.5 + Math.random() / 2);
+      if (now + delay > context.deadline) return deferral('transient', error, false, delay);
+      await sleep(delay, context.signal);
     }
   }
 
-  private async send(texts: string[], signal?: AbortSignal): Promise<Float32Array[]> {
+  /**
+   * Sends a request that failed because of (probably) one of its inputs as about √n groups, each retried
+   * and, when it fails again, split further; the first deferral that stops the call is returned.
+   */
+  private async sendInGroups(request: PreparedInput[], outcomes: EmbedOutcome[], context: CallContext): Promise<EmbedDeferral | undefined> {
+    const size = Math.ceil(request.length / Math.ceil(Math.sqrt(request.length)));
+    for (let i = 0; i < request.length; i += size) {
+      const group = request.slice(i, i + size);
+      const stop = await this.sendWithRetries(group, outcomes, context);
+      if (!stop) continue;
+      for (const input of request.slice(i)) outcomes[input.index] ??= stop;
+      return stop;
+    }
+    return undefined;
+  }
+
+  private get retry(): Required<ProviderRetryOptions> {
+    return {
+      backoffBaseMs: this.options.retry?.backoffBaseMs ?? 500,
+      backoffMaxMs: this.options.retry?.backoffMaxMs ?? 30_000,
+      outagePauseMs: this.options.retry?.outagePauseMs ?? 300_000,
+    };
+  }
+
+  private recordSuccess(latencyMs: number): void {
+    this.failingSince = undefined;
+    this.lastSuccessAt = Date.now();
+    this.latencies.push(latencyMs);
+    if (this.latencies.length > LATENCY_WINDOW) this.latencies.shift();
+  }
+
+  /**
+   * One provider request with a timeout: the request is aborted when the timeout passes, and given up on
+   * even if the provider ignores the signal, so a hung request costs the timeout and nothing more.
+   */
+  private async send(texts: string[], signal: AbortSignal | undefined, timeoutMs: number): Promise<Float32Array[]> {
     const provider = this.embeddingProvider;
+    const timeout = new AbortController();
+    const timedOut = new EmbeddingProviderError(
+      provider.name,
+      `Embedding provider "${provider.name}" (model "${provider.model}") did not answer a request of ${texts.length} input(s) ` +
+        `within ${timeoutMs} ms. The work is retried; raise the request timeout if the provider is this slow when healthy.`,
+      true,
+      undefined,
+    );
+    (timedOut as { timedOut?: boolean }).timedOut = true;
+    let timer: NodeJS.Timeout | undefined;
+    const expired = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        timeout.abort(timedOut);
+        reject(timedOut);
+      }, timeoutMs);
+    });
     let result;
     try {
-      result = await provider.embed(texts, signal);
+      const combined = signal ? AbortSignal.any([signal, timeout.signal]) : timeout.signal;
+      result = await Promise.race([provider.embed(texts, combined), expired]);
     } catch (error) {
+      if (timeout.signal.aborted && !signal?.aborted) throw timedOut;
       if (error instanceof EmbeddingRateLimitError) this.limiter.backOff(error.retryAfterMs);
       // Without quota every request fails: hold all callers back instead of burning through the queue.
       if (error instanceof EmbeddingQuotaExceededError) this.limiter.backOff(this.quotaBackoffMs);
       throw error;
+    } finally {
+      clearTimeout(timer);
+      // A provider that ignored the abort may still settle the race's loser; nothing waits for it.
+      expired.catch(() => undefined);
     }
     if (result.rateLimit) this.limiter.observe(result.rateLimit);
     // Custom providers are checked here too: a missing or short vector would otherwise be stored silently.
@@ -217,4 +429,42 @@ function isInputRejection(error: unknown): error is EmbeddingProviderError {
     !error.retryable &&
     (error.status === 400 || error.status === 413 || error.status === 422)
   );
+}
+
+/** 5xx, timeouts, connection failures and errors of unknown kind: trying the same request again may work. */
+function isTransient(error: unknown): boolean {
+  if (error instanceof EmbeddingProviderError) return error.retryable;
+  // Not a provider error at all (a custom provider's TypeError, a socket reset surfacing raw): the
+  // request may well work next time, and the outage timer bounds how long that is assumed.
+  return !(error instanceof EmbeddingQuotaExceededError);
+}
+
+function isTimeout(error: unknown): boolean {
+  return (error as { timedOut?: boolean } | undefined)?.timedOut === true;
+}
+
+function asError(error: unknown): Error {
+  return error instanceof Error ? error : new Error(String(error));
+}
+
+function deferral(reason: EmbedDeferral['reason'], cause: unknown, consumesAttempt: boolean, retryAfterMs: number): EmbedDeferral {
+  const error = asError(cause);
+  return { retry: error.message, reason, consumesAttempt, retryAfterMs: Math.max(0, Math.round(retryAfterMs)), cause: error };
+}
+
+/** Waits `ms`, or rejects with the signal's reason when it aborts first. */
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal!.reason);
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    timer.unref();
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
 }

@@ -3,7 +3,7 @@ import type { OpenAiEmbeddingOptions } from '../config/ai-core-options.interface
 import type { EmbeddingProvider, EmbeddingResult, RateLimitHints } from './embedding-provider.interface';
 import { EmbeddingProviderError, EmbeddingQuotaExceededError, EmbeddingRateLimitError } from './embedding.errors';
 
-const DEFAULT_TIMEOUT_MS = 60_000;
+const DEFAULT_TIMEOUT_MS = 30_000;
 const HEALTH_TIMEOUT_MS = 5_000;
 const DEFAULT_RETRY_AFTER_MS = 1_000;
 const DEFAULT_MAX_INPUTS = 2048;

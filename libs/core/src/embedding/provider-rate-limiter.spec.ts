@@ -15,6 +15,25 @@ async function exhaustRequests(limiter: ProviderRateLimiter, count: number): Pro
 }
 
 describe('ProviderRateLimiter', () => {
+  it('serves interactive callers (searches, live indexing) ahead of every waiting bulk (backfill) caller', async () => {
+    const limiter = new ProviderRateLimiter({ requestsPerMinute: 600 }); // 10 per second after the burst
+    await exhaustRequests(limiter, 590);
+    const order: string[] = [];
+    const bulk = [1, 2, 3].map((i) => limiter.acquire(1, undefined, 'bulk').then(() => order.push(`bulk${i}`)));
+    // Arrives after three bulk callers queued, and is still released first.
+    const live = limiter.acquire(1, undefined, 'interactive').then(() => order.push('live'));
+    await Promise.all([...bulk, live]);
+    expect(order).toEqual(['live', 'bulk1', 'bulk2', 'bulk3']);
+  });
+
+  it('clearBackOff lifts a back-off at once for the callers already waiting', async () => {
+    const limiter = new ProviderRateLimiter({});
+    limiter.backOff(60_000);
+    const waiting = timed(limiter.acquire(1));
+    limiter.clearBackOff();
+    expect(await waiting).toBeLessThan(500);
+  });
+
   it('lets everything through at once when unlimited', async () => {
     const limiter = new ProviderRateLimiter({});
     const elapsed = await timed(Promise.all(Array.from({ length: 1000 }, () => limiter.acquire(100_000))));

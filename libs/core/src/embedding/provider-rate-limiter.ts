@@ -14,7 +14,14 @@ const MAX_TIMER_MS = 2_147_483_647;
 const LATENCY_ALLOWANCE_MS = 1_000;
 const BURST_MS = 60_000 - LATENCY_ALLOWANCE_MS;
 
+/**
+ * Which line a request waits in: `interactive` (searches and live indexing, where a person waits for the
+ * answer) is always served before `bulk` (backfills).
+ */
+export type ProviderRequestLane = 'interactive' | 'bulk';
+
 interface Waiter {
+  readonly lane: ProviderRequestLane;
   readonly tokens: number;
   readonly resolve: () => void;
   readonly signal?: AbortSignal;
@@ -29,9 +36,12 @@ interface Waiter {
  * The sustained rate is the configured one; the burst after an idle period is one minute's worth less one
  * second, which absorbs network latency (see `LATENCY_ALLOWANCE_MS`).
  *
- * Callers are served strictly first come, first served: a large request at the head is not overtaken by
- * small ones, so it cannot starve. Capacity is taken from both buckets at the moment a caller is released,
- * so the buckets describe when requests were actually sent.
+ * Callers wait in two lines: `interactive` (searches, live indexing) is always served before `bulk`
+ * (backfills), so a backfill that fills the provider's budget never delays a person's request by more
+ * than the capacity one request needs. Within a line callers are served first come, first served: a large
+ * request at the head is not overtaken by small ones of its line, so it cannot starve. Capacity is taken
+ * from both buckets at the moment a caller is released, so the buckets describe when requests were
+ * actually sent.
  *
  * Waits use unref'd timers (a pending wait never keeps the process alive) and reject promptly on abort.
  *
@@ -46,6 +56,7 @@ interface Waiter {
 export class ProviderRateLimiter {
   private readonly requests: TokenBucket;
   private readonly tokens: TokenBucket;
+  /** Waiting callers: interactive ones first, each line in arrival order. */
   private readonly queue: Waiter[] = [];
   private blockedUntil = 0;
   private timer: NodeJS.Timeout | undefined;
@@ -63,9 +74,10 @@ export class ProviderRateLimiter {
   /**
    * Resolves when one request carrying `tokens` estimated tokens may be sent, and counts it against both
    * limits. A request larger than the tokens-per-minute limit waits for a full bucket and then passes.
+   * `lane` `interactive` goes ahead of every waiting `bulk` caller (default `interactive`).
    * Rejects with `signal.reason` when `signal` aborts first; an aborted caller consumes no capacity.
    */
-  acquire(tokens: number, signal?: AbortSignal): Promise<void> {
+  acquire(tokens: number, signal?: AbortSignal, lane: ProviderRequestLane = 'interactive'): Promise<void> {
     if (!Number.isFinite(tokens)) {
       return Promise.reject(
         new RangeError(
@@ -86,10 +98,13 @@ export class ProviderRateLimiter {
             if (index === 0) this.pump();
           }
         : undefined;
-      waiter = { tokens: Math.max(0, tokens), resolve, signal, onAbort };
+      waiter = { lane, tokens: Math.max(0, tokens), resolve, signal, onAbort };
       signal?.addEventListener('abort', onAbort!, { once: true });
-      this.queue.push(waiter);
-      if (this.queue.length === 1) this.pump();
+      // An interactive caller goes behind the other interactive ones and ahead of every bulk one.
+      const firstBulk = lane === 'interactive' ? this.queue.findIndex((w) => w.lane === 'bulk') : -1;
+      const position = firstBulk < 0 ? this.queue.length : firstBulk;
+      this.queue.splice(position, 0, waiter);
+      if (position === 0) this.pump();
     });
   }
 
@@ -102,6 +117,13 @@ export class ProviderRateLimiter {
     const until = Date.now() + ms;
     if (until <= this.blockedUntil) return;
     this.blockedUntil = until;
+    this.pump();
+  }
+
+  /** Lifts a {@link backOff} at once (the request and token buckets keep their state). */
+  clearBackOff(): void {
+    if (this.blockedUntil === 0) return;
+    this.blockedUntil = 0;
     this.pump();
   }
 

@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import type { EntitySubscriberInterface, InsertEvent, ObjectLiteral, RemoveEvent, UpdateEvent } from 'typeorm';
+import type { EntitySubscriberInterface, InsertEvent, ObjectLiteral, RemoveEvent, TransactionCommitEvent, UpdateEvent } from 'typeorm';
 import type { EmbeddingProvider } from '../embedding/embedding-provider.interface';
 import type { AiEntityDescriptor, AiEntityRegistry } from '../entity/ai-entity-registry.service';
 import { buildEntityText, computeContentHash, extractMetadata } from '../entity/entity-text.builder';
@@ -21,6 +21,8 @@ import type { VectorStore } from '../vector-store/vector-store.interface';
 export class LiveIndexingSubscriber implements EntitySubscriberInterface<ObjectLiteral> {
   private readonly logger = new Logger('LiveIndexing');
   private readonly warned = new Set<string>();
+  /** Query runners whose open transaction enqueued live work; the workers are woken when it commits. */
+  private readonly enqueuedIn = new WeakSet<object>();
 
   constructor(
     private readonly registry: AiEntityRegistry,
@@ -80,11 +82,26 @@ export class LiveIndexingSubscriber implements EntitySubscriberInterface<ObjectL
     );
   }
 
-  private async enqueue(descriptor: AiEntityDescriptor, entityId: string, event: { manager: InsertEvent<ObjectLiteral>['manager'] }) {
+  /**
+   * The wake-up sent by enqueue() inside the write's transaction reaches workers before the item is
+   * visible, so they would sleep a poll interval; waking them again at commit starts the work at once.
+   */
+  afterTransactionCommit(event: TransactionCommitEvent): void {
+    if (!this.enqueuedIn.has(event.queryRunner)) return;
+    this.enqueuedIn.delete(event.queryRunner);
+    this.queue.notifyWorkers();
+  }
+
+  private async enqueue(
+    descriptor: AiEntityDescriptor,
+    entityId: string,
+    event: { manager: InsertEvent<ObjectLiteral>['manager']; queryRunner: InsertEvent<ObjectLiteral>['queryRunner'] },
+  ) {
     await this.queue.enqueue(
       { entityType: descriptor.entityType, entityId, priority: IndexingPriority.HIGH },
       event.manager,
     );
+    if (event.queryRunner?.isTransactionActive) this.enqueuedIn.add(event.queryRunner);
   }
 
   private idOf(descriptor: AiEntityDescriptor, entity: ObjectLiteral | undefined, entityId?: ObjectLiteral | string | number): string | undefined {

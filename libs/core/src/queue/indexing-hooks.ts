@@ -21,6 +21,12 @@ export type IndexingOutcomeListener = (manager: EntityManager, outcomes: Indexin
 export type QuotaExceededListener = (owners: Array<string | null>, error: Error) => Promise<void> | void;
 
 /**
+ * Called when the provider has failed with transient errors only (5xx, timeouts, resets) for longer than
+ * `providerRetry.outagePauseMs`, for items of these owners. The items stay queued (no attempt is used).
+ */
+export type ProviderUnavailableListener = (owners: Array<string | null>, error: Error) => Promise<void> | void;
+
+/**
  * Extension points of the indexing pipeline for other libraries of the same app (the migration module
  * counts a job's progress here, in the same transaction as the vector writes). Per app instance.
  */
@@ -28,6 +34,7 @@ export type QuotaExceededListener = (owners: Array<string | null>, error: Error)
 export class IndexingHooks {
   private readonly outcomeListeners: IndexingOutcomeListener[] = [];
   private readonly quotaListeners: QuotaExceededListener[] = [];
+  private readonly unavailableListeners: ProviderUnavailableListener[] = [];
 
   /** Registers a listener for final outcomes; returns a function that removes it. */
   onOutcomes(listener: IndexingOutcomeListener): () => void {
@@ -41,6 +48,15 @@ export class IndexingHooks {
     return () => this.quotaListeners.splice(this.quotaListeners.indexOf(listener) >>> 0, 1);
   }
 
+  /**
+   * Registers a listener for a provider outage that outlasted `providerRetry.outagePauseMs` (the migration
+   * module pauses the owners' jobs); returns a function that removes it.
+   */
+  onProviderUnavailable(listener: ProviderUnavailableListener): () => void {
+    this.unavailableListeners.push(listener);
+    return () => this.unavailableListeners.splice(this.unavailableListeners.indexOf(listener) >>> 0, 1);
+  }
+
   /** @internal */
   async emitOutcomes(manager: EntityManager, outcomes: IndexingOutcome[]): Promise<void> {
     if (outcomes.length === 0) return;
@@ -50,5 +66,10 @@ export class IndexingHooks {
   /** @internal */
   async emitQuotaExceeded(owners: Array<string | null>, error: Error): Promise<void> {
     for (const listener of this.quotaListeners) await listener(owners, error);
+  }
+
+  /** @internal */
+  async emitProviderUnavailable(owners: Array<string | null>, error: Error): Promise<void> {
+    for (const listener of this.unavailableListeners) await listener(owners, error);
   }
 }

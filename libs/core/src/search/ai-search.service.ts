@@ -6,6 +6,9 @@ import type { VectorStore } from '../vector-store/vector-store.interface';
 import { AiSearchRequestError } from './ai-search.errors';
 import type { AiSearchRequest, AiSearchResult } from './ai-search.interface';
 
+/** How long a search retries transient provider failures before it answers with the provider's error. */
+const SEARCH_RETRY_BUDGET_MS = 3_000;
+
 /**
  * Semantic search over indexed entities: embeds the query with the configured provider (through the shared
  * rate limiter) and returns the nearest entities of the type by cosine similarity.
@@ -43,7 +46,10 @@ export class AiSearchService {
           `filterable fields: ${descriptor.config.metadataFields.join(', ') || '(none)'}.`,
       );
     }
-    const [embedded] = await this.embedding.embedTexts([request.query]);
+    // A person waits for this answer: it goes ahead of backfill requests at the limiter, and transient
+    // provider failures are retried for a few seconds only before the provider's error is returned.
+    const [embedded] = await this.embedding.embedTexts([request.query], undefined, { lane: 'interactive', retryBudgetMs: SEARCH_RETRY_BUDGET_MS });
+    if ('retry' in embedded) throw embedded.cause;
     if (!('vector' in embedded)) throw new AiSearchRequestError(`"query" cannot be embedded: ${embedded.error}`);
     const provider = this.embedding.provider;
     return this.vectorStore.search({

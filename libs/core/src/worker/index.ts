@@ -1,1 +1,2 @@
 export { IndexingWorkerService } from './indexing-worker.service';
+export { LiveWorkGate } from './live-work.gate';

@@ -2,20 +2,24 @@ import { Logger } from '@nestjs/common';
 import type { DataSource, EntityManager } from 'typeorm';
 import type { ResolvedAiCoreOptions } from '../config/ai-core-options.resolver';
 import { EmbeddingQuotaExceededError, EmbeddingRateLimitError } from '../embedding/embedding.errors';
-import type { EmbeddingService } from '../embedding/embedding.service';
+import type { EmbedDeferral, EmbeddingService } from '../embedding/embedding.service';
 import type { AiEntityRegistry } from '../entity/ai-entity-registry.service';
 import type { EntitySnapshotCache } from '../entity/entity-snapshot.cache';
 import { loadEntitySnapshots, lockEntityVersions, type EntitySnapshot } from '../entity/entity-snapshot.loader';
 import { sameMetadata } from '../entity/entity-text.builder';
 import { describeEntityIdKind, normalizeEntityId } from '../entity/entity-id';
 import type { IndexingHooks, IndexingOutcome } from '../queue/indexing-hooks';
+import { IndexingPriority } from '../queue/indexing-request.interface';
 import { encodeVector } from '../vector-store/vector-codec';
 import type { VectorRecord, VectorStore } from '../vector-store/vector-store.interface';
 import type { ClaimedItem, DeadItem, IndexingClaimsRepository } from './indexing-claims.repository';
 
 
-/** `metadata`: same text, so no embedding, but the metadata fields changed and the row must be refreshed. */
-type Action = 'embed' | 'unchanged' | 'metadata' | 'remove' | 'fail';
+/**
+ * `metadata`: same text, so no embedding, but the metadata fields changed and the row must be refreshed.
+ * `defer`: the provider could not embed it this time (transient trouble); it goes back to the queue.
+ */
+type Action = 'embed' | 'unchanged' | 'metadata' | 'remove' | 'fail' | 'defer';
 
 interface PlannedItem {
   item: ClaimedItem;
@@ -28,6 +32,17 @@ interface PlannedItem {
   /** The embedding in pgvector's binary form, encoded before the completion transaction opens. */
   vector?: Buffer;
   error?: string;
+  deferral?: EmbedDeferral;
+}
+
+/**
+ * Points where the worker coordinates a batch with others (see LiveWorkGate): `beforeDb` before each
+ * database step, `beforeProvider`/`afterProvider` around the embedding requests.
+ */
+export interface BatchSteps {
+  beforeDb?(): Promise<void>;
+  beforeProvider?(): void;
+  afterProvider?(): void;
 }
 
 /** A batch claimed under one lease token. */
@@ -60,21 +75,34 @@ export class IndexingBatchProcessor {
   ) {}
 
   /** Processes a batch to completion, retry or dead letter. Never throws for item-level problems. */
-  async process(batch: ClaimedBatch, signal: AbortSignal): Promise<void> {
+  async process(batch: ClaimedBatch, signal: AbortSignal, steps: BatchSteps = {}): Promise<void> {
     try {
+      await steps.beforeDb?.();
       const plan = await this.plan(batch.items);
       const toEmbed = plan.filter((p) => p.action === 'embed');
       if (toEmbed.length > 0) {
-        const results = await this.embedding.embedTexts(
-          toEmbed.map((p) => p.snapshot!.text),
-          signal,
-        );
+        // Live writes (HIGH) go ahead of backfill requests at the provider's limiter.
+        const lane = batch.items.some((i) => i.priority >= IndexingPriority.HIGH) ? 'interactive' : 'bulk';
+        steps.beforeProvider?.();
+        let results;
+        try {
+          results = await this.embedding.embedTexts(
+            toEmbed.map((p) => p.snapshot!.text),
+            signal,
+            { lane },
+          );
+        } finally {
+          steps.afterProvider?.();
+        }
         results.forEach((result, i) => {
           if ('vector' in result) toEmbed[i].vector = encodeVector(result.vector);
+          else if ('retry' in result) Object.assign(toEmbed[i], { action: 'defer', deferral: result });
           else Object.assign(toEmbed[i], { action: 'fail', error: result.error });
         });
       }
+      await steps.beforeDb?.();
       await this.complete(batch, plan);
+      await this.reportDeferrals(batch, plan);
     } catch (error) {
       await this.handleFailure(batch, error as Error, signal);
     }
@@ -175,13 +203,22 @@ export class IndexingBatchProcessor {
       for (const [entityType, group] of groupBy(removals, (p) => p.item.entityType)) {
         await this.vectorStore.delete(entityType, group.map((p) => p.item.entityId), manager);
       }
-      const done = mine.filter((p) => p.action !== 'fail' && !stale.has(p));
+      const done = mine.filter((p) => p.action !== 'fail' && p.action !== 'defer' && !stale.has(p));
+      // A deferral that may be the input's fault uses an attempt; the last one makes the item dead.
+      const deferred = mine.filter((p) => p.action === 'defer');
+      const exhausted = deferred.filter((p) => p.deferral!.consumesAttempt && p.item.attempts >= p.item.maxRetries);
+      exhausted.forEach((p) => Object.assign(p, { action: 'fail', error: p.deferral!.retry }));
       const failed = mine.filter((p) => p.action === 'fail');
       // takeOwned already removed every owned item; put back what did not complete.
       await this.claims.reinsert(manager, failed.map((p) => ({ item: p.item, error: p.error! })), 'DEAD');
       await this.claims.reinsert(
         manager,
-        [...stale].map((p) => ({ item: p.item, error: 'The entity changed while it was being embedded; re-queued.' })),
+        [
+          ...[...stale].map((p) => ({ item: p.item, error: 'The entity changed while it was being embedded; re-queued.' })),
+          ...deferred
+            .filter((p) => p.action === 'defer')
+            .map((p) => ({ item: p.item, error: p.deferral!.retry, delayMs: this.deferralDelay(p), consumeAttempt: p.deferral!.consumesAttempt })),
+        ],
         'PENDING',
       );
       const outcomes: IndexingOutcome[] = [
@@ -210,6 +247,35 @@ export class IndexingBatchProcessor {
       }
     }
     return stale;
+  }
+
+  /** A deferred item's delay: the provider's hint, or the queue's backoff when the attempt counts. */
+  private deferralDelay(p: PlannedItem): number {
+    const deferral = p.deferral!;
+    if (!deferral.consumesAttempt) return deferral.retryAfterMs;
+    const { backoffBaseMs, backoffMaxMs } = this.options.queue;
+    return Math.min(backoffMaxMs, backoffBaseMs * 2 ** Math.max(0, p.item.attempts - 1)) * Math.random();
+  }
+
+  /** Tells the hooks' listeners (the migration module pauses jobs) about a quota or an outage that deferred items. */
+  private async reportDeferrals(batch: ClaimedBatch, plan: PlannedItem[]): Promise<void> {
+    const owners = (reason: EmbedDeferral['reason']) => [
+      ...new Set(plan.filter((p) => p.action === 'defer' && p.deferral!.reason === reason).map((p) => p.item.owner)),
+    ];
+    const quota = plan.find((p) => p.action === 'defer' && p.deferral!.reason === 'quota');
+    if (quota) {
+      this.logger.error(quota.deferral!.retry);
+      await this.hooks.emitQuotaExceeded(owners('quota'), quota.deferral!.cause);
+    }
+    const outage = plan.find((p) => p.action === 'defer' && p.deferral!.reason === 'unavailable');
+    if (outage) {
+      this.logger.error(outage.deferral!.retry);
+      await this.hooks.emitProviderUnavailable(owners('unavailable'), outage.deferral!.cause);
+    }
+    const retried = plan.filter((p) => p.action === 'defer').length;
+    if (retried > 0 && !quota && !outage) {
+      this.logger.warn(`Lease ${batch.token}: ${retried} item(s) re-queued after provider trouble: ${plan.find((p) => p.action === 'defer')!.deferral!.retry}`);
+    }
   }
 
   private async handleFailure(batch: ClaimedBatch, error: Error, signal: AbortSignal): Promise<void> {

@@ -17,8 +17,9 @@ import { IndexingHooks } from '../queue/indexing-hooks';
 import { IndexingWakeup } from '../queue/indexing-wakeup';
 import { IndexingPriority } from '../queue/indexing-request.interface';
 import type { VectorStore } from '../vector-store/vector-store.interface';
-import { IndexingBatchProcessor } from './indexing-batch.processor';
+import { IndexingBatchProcessor, type BatchSteps } from './indexing-batch.processor';
 import { IndexingClaimsRepository } from './indexing-claims.repository';
+import { LiveWorkGate } from './live-work.gate';
 
 /** Claimed items between two vacuums of the queue table on PGlite. */
 const VACUUM_EVERY_ITEMS = 10_000;
@@ -59,6 +60,7 @@ export class IndexingWorkerService implements OnApplicationBootstrap, BeforeAppl
     private readonly hooks: IndexingHooks,
     private readonly wakeup: IndexingWakeup,
     snapshots: EntitySnapshotCache,
+    private readonly gate: LiveWorkGate,
   ) {
     this.claims = new IndexingClaimsRepository(dataSource);
     this.processor = new IndexingBatchProcessor(dataSource, options, registry, embedding, vectorStore, this.claims, hooks, snapshots);
@@ -82,13 +84,16 @@ export class IndexingWorkerService implements OnApplicationBootstrap, BeforeAppl
     if (this.running) return;
     this.running = true;
     this.abort = new AbortController();
-    const { concurrency, sweepIntervalMs } = this.options.worker;
-    this.loops = Array.from({ length: concurrency }, (_, i) => this.loop(i));
+    const { concurrency, liveConcurrency, sweepIntervalMs } = this.options.worker;
+    this.loops = [
+      ...Array.from({ length: concurrency }, (_, i) => this.loop(i)),
+      ...Array.from({ length: liveConcurrency }, (_, i) => this.liveLoop(concurrency + i)),
+    ];
     this.sweepTimer = setInterval(() => {
       this.sweepExpiredLeases().catch((e) => this.logger.error(`Lease sweep failed: ${(e as Error).message}`));
     }, sweepIntervalMs);
     this.sweepTimer.unref();
-    this.logger.log(`Started ${concurrency} indexing worker loop(s) as ${this.workerId}.`);
+    this.logger.log(`Started ${concurrency} indexing worker loop(s) and ${liveConcurrency} live loop(s) as ${this.workerId}.`);
   }
 
   /** Stops claiming, aborts in-flight provider calls and waits until every batch is completed or released. */
@@ -125,11 +130,35 @@ export class IndexingWorkerService implements OnApplicationBootstrap, BeforeAppl
 
   /**
    * Claims and processes one batch in the caller's flow (for tools and tests; the loops do this
-   * continuously). Returns the number of items claimed.
+   * continuously), of items with a priority from `minPriority` to `maxPriority`. Returns the number of
+   * items claimed.
    */
-  async runOnce(batchSize = this.options.worker.batchSize, minPriority?: number): Promise<number> {
+  async runOnce(batchSize = this.options.worker.batchSize, minPriority?: number, maxPriority?: number): Promise<number> {
+    // A batch of live items only (HIGH and up) takes the database first; any other batch waits its turn
+    // before each of its database steps (see LiveWorkGate).
+    const live = minPriority !== undefined && minPriority >= IndexingPriority.HIGH;
+    let release = live ? this.gate.enter() : undefined;
+    let claimed: number;
+    try {
+      claimed = await this.claimAndProcess(
+        batchSize,
+        minPriority,
+        maxPriority,
+        live
+          ? { beforeProvider: () => release?.(), afterProvider: () => (release = this.gate.enter()) }
+          : { beforeDb: () => this.gate.backfillTurn() },
+      );
+    } finally {
+      release?.();
+    }
+    if (claimed > 0) await this.maybeVacuum();
+    return claimed;
+  }
+
+  private async claimAndProcess(batchSize: number, minPriority: number | undefined, maxPriority: number | undefined, steps: BatchSteps): Promise<number> {
     const token = randomUUID();
-    const items = await this.claims.claim(batchSize, token, this.workerId, this.options.worker.leaseMs, minPriority);
+    await steps.beforeDb?.();
+    const items = await this.claims.claim(batchSize, token, this.workerId, this.options.worker.leaseMs, minPriority, maxPriority);
     if (items.length === 0) return 0;
     this.claimedSinceVacuum += items.length;
     this.inFlight++;
@@ -140,12 +169,11 @@ export class IndexingWorkerService implements OnApplicationBootstrap, BeforeAppl
     }, Math.max(250, Math.floor(this.options.worker.leaseMs / 3)));
     heartbeat.unref();
     try {
-      await this.processor.process({ token, items }, this.abort.signal);
+      await this.processor.process({ token, items }, this.abort.signal, steps);
     } finally {
       clearInterval(heartbeat);
       this.inFlight--;
     }
-    await this.maybeVacuum();
     return items.length;
   }
 
@@ -219,16 +247,41 @@ export class IndexingWorkerService implements OnApplicationBootstrap, BeforeAppl
   }
 
   private async loop(index: number): Promise<void> {
-    const { pollIntervalMs, concurrency, liveShare } = this.options.worker;
+    const { pollIntervalMs, concurrency, liveShare, liveConcurrency } = this.options.worker;
     // The first loops are kept for live (HIGH) work, so a backfill can never take all the capacity.
     const reserved = index < Math.round(concurrency * liveShare);
     while (this.running) {
       try {
-        const claimed = await this.runOnce(undefined, reserved ? IndexingPriority.HIGH : undefined);
+        let claimed: number;
+        if (reserved) {
+          claimed = await this.runOnce(undefined, IndexingPriority.HIGH);
+        } else if (liveConcurrency > 0) {
+          // Live loops serve HIGH items in small batches; a live item swept into a 1000-item backfill batch
+          // would wait for all of it. Only when there is no other work do these loops help with live items.
+          claimed = await this.runOnce(undefined, undefined, IndexingPriority.HIGH - 1);
+          if (claimed === 0 && this.running) claimed = await this.runOnce();
+        } else {
+          claimed = await this.runOnce();
+        }
         if (claimed === 0 && this.running) await this.wakeup.wait(pollIntervalMs);
       } catch (error) {
         if (!this.running) break;
         this.logger.error(`Worker loop ${index} failed: ${(error as Error).message}; retrying after ${pollIntervalMs} ms.`);
+        await this.wakeup.wait(pollIntervalMs);
+      }
+    }
+  }
+
+  /** A loop reserved for live (HIGH priority) items, in batches of `liveBatchSize`. */
+  private async liveLoop(index: number): Promise<void> {
+    const { pollIntervalMs, liveBatchSize } = this.options.worker;
+    while (this.running) {
+      try {
+        const claimed = await this.runOnce(liveBatchSize, IndexingPriority.HIGH);
+        if (claimed === 0 && this.running) await this.wakeup.wait(pollIntervalMs);
+      } catch (error) {
+        if (!this.running) break;
+        this.logger.error(`Live worker loop ${index} failed: ${(error as Error).message}; retrying after ${pollIntervalMs} ms.`);
         await this.wakeup.wait(pollIntervalMs);
       }
     }

@@ -1,4 +1,11 @@
-import { AiSearchRequestError, AiSearchService, EmbeddingQuotaExceededError, EmbeddingRateLimitError } from '@ai-infrastructure/core';
+import {
+  AiSearchRequestError,
+  AiSearchService,
+  EmbeddingProviderError,
+  EmbeddingProviderUnavailableError,
+  EmbeddingQuotaExceededError,
+  EmbeddingRateLimitError,
+} from '@ai-infrastructure/core';
 import { BadRequestException, Controller, Get, Query, ServiceUnavailableException, UseFilters } from '@nestjs/common';
 import { ApiBadRequestResponse, ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import { AiExceptionFilter } from '../errors/ai-exception.filter';
@@ -17,7 +24,7 @@ export class SearchController {
   @ApiOperation({ summary: 'Semantic search', description: 'Embeds `q` and returns the nearest entities of `entityType`.' })
   @ApiOkResponse({ type: SearchResponseDto, description: 'The nearest entities, most similar first.' })
   @ApiBadRequestResponse({ description: 'Invalid parameter or unknown entity type; the message names the field.', type: ErrorResponseDto })
-  @ApiServiceUnavailableResponse({ description: 'The embedding provider is rate limiting or out of quota; retry later.', type: ErrorResponseDto })
+  @ApiServiceUnavailableResponse({ description: 'The embedding provider is rate limiting, out of quota or failing; retry later.', type: ErrorResponseDto })
   async find(@Query() query: SearchQueryDto): Promise<SearchResponseDto> {
     try {
       const results = await this.search.search({
@@ -31,7 +38,12 @@ export class SearchController {
     } catch (error) {
       if (error instanceof AiSearchRequestError) throw new BadRequestException(error.message);
       // The query could not be embedded right now: a temporary condition of the provider, not a server bug.
-      if (error instanceof EmbeddingRateLimitError || error instanceof EmbeddingQuotaExceededError) {
+      if (
+        error instanceof EmbeddingRateLimitError ||
+        error instanceof EmbeddingQuotaExceededError ||
+        error instanceof EmbeddingProviderUnavailableError ||
+        (error instanceof EmbeddingProviderError && error.retryable)
+      ) {
         throw new ServiceUnavailableException(error.message);
       }
       throw error;
