@@ -5,6 +5,11 @@
 export class WakeupSignal {
   private waiters: Array<() => void> = [];
 
+  /** Loops waiting right now. */
+  get waiting(): number {
+    return this.waiters.length;
+  }
+
   /** Wakes every waiting loop. */
   notify(): void {
     const waiters = this.waiters;

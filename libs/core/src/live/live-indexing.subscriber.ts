@@ -89,7 +89,7 @@ export class LiveIndexingSubscriber implements EntitySubscriberInterface<ObjectL
   afterTransactionCommit(event: TransactionCommitEvent): void {
     if (!this.enqueuedIn.has(event.queryRunner)) return;
     this.enqueuedIn.delete(event.queryRunner);
-    this.queue.notifyWorkers();
+    this.queue.notifyLiveWorkers();
   }
 
   private async enqueue(

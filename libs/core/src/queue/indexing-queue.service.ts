@@ -97,6 +97,14 @@ export class IndexingQueueService {
     this.wakeup.notify();
   }
 
+  /**
+   * Wakes the loops reserved for live items (every loop when there are none) after a transaction that
+   * enqueued live (HIGH) work committed; the live indexing subscriber calls it.
+   */
+  notifyLiveWorkers(): void {
+    this.wakeup.notifyLive();
+  }
+
   /** Queue depth, dead letters and the age of the oldest runnable item (for health checks and dashboards). */
   async stats(): Promise<IndexingQueueStats> {
     const [row] = await this.dataSource.query(

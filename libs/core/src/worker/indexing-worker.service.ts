@@ -278,7 +278,7 @@ export class IndexingWorkerService implements OnApplicationBootstrap, BeforeAppl
     while (this.running) {
       try {
         const claimed = await this.runOnce(liveBatchSize, IndexingPriority.HIGH);
-        if (claimed === 0 && this.running) await this.wakeup.wait(pollIntervalMs);
+        if (claimed === 0 && this.running) await this.wakeup.live.wait(pollIntervalMs);
       } catch (error) {
         if (!this.running) break;
         this.logger.error(`Live worker loop ${index} failed: ${(error as Error).message}; retrying after ${pollIntervalMs} ms.`);
