@@ -86,6 +86,8 @@ export const DEFAULT_QUOTA_BACKOFF_MS = 60_000;
  * a minute (and the adaptive timeout below the cap usually gives up much sooner).
  */
 export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
+/** Least wait after a 429 that names no delay (or a zero one). */
+const MIN_RATE_LIMIT_WAIT_MS = 100;
 /** The adaptive timeout is never below this (or the cap, when the cap is lower). */
 export const MIN_REQUEST_TIMEOUT_MS = 5_000;
 /** The adaptive timeout is this many times the slowest recent answer. */
@@ -131,6 +133,7 @@ const MAX_TRUNCATION_ROUNDS = 8;
 export class EmbeddingService {
   /** When the provider started failing every request (transient errors only); undefined while healthy. */
   private failingSince: number | undefined;
+  private lastFailureAt = 0;
   private lastSuccessAt = 0;
   private readonly latencies: number[] = [];
 
@@ -228,18 +231,28 @@ export class EmbeddingService {
         }
         return this.sendInGroups(request, outcomes, context);
       }
+      if (!isTransient(error)) {
+        // The provider answered (a 4xx, a 429): it is up, whatever failed before.
+        this.failingSince = undefined;
+      }
       if (error instanceof EmbeddingQuotaExceededError) {
         return deferral('quota', error, false, this.quotaBackoffMs);
       }
       if (error instanceof EmbeddingRateLimitError) {
-        // The provider answered: it is up, and the limiter now holds every caller for its Retry-After.
-        if (Date.now() + error.retryAfterMs > context.deadline) return deferral('rate-limit', error, false, error.retryAfterMs);
+        // The limiter now holds every caller for the Retry-After; a 429 without one still waits a little,
+        // so a provider that answers 429 at once is not hammered in a tight loop.
+        const wait = Math.max(error.retryAfterMs, this.retry.backoffBaseMs, MIN_RATE_LIMIT_WAIT_MS);
+        if (Date.now() + wait > context.deadline) return deferral('rate-limit', error, false, wait);
+        if (error.retryAfterMs < wait) await sleep(wait * (0.5 + Math.random() / 2), context.signal);
         continue;
       }
       if (!isTransient(error)) {
         return deferral('failed', asError(error), true, this.retry.backoffBaseMs);
       }
       const now = Date.now();
+      // Failures far apart (a blip long ago, then quiet) are not one outage: the timer restarts.
+      if (this.failingSince !== undefined && now - this.lastFailureAt > 2 * this.retry.backoffMaxMs) this.failingSince = undefined;
+      this.lastFailureAt = now;
       this.failingSince ??= now;
       if (firstFailureAt === 0) firstFailureAt = now;
       failures++;
@@ -251,7 +264,9 @@ export class EmbeddingService {
       if (failures >= SUSPECT_AFTER_FAILURES && this.lastSuccessAt > firstFailureAt) {
         // Others get answers and this request does not: something in it may be the cause.
         if (request.length > 1) return this.sendInGroups(request, outcomes, context);
-        return deferral('transient', error, true, this.retry.backoffBaseMs);
+        // Only this input is deferred (using an attempt); the call's other inputs carry on.
+        outcomes[request[0].index] = deferral('transient', error, true, this.retry.backoffBaseMs);
+        return undefined;
       }
       const delay = Math.min(this.retry.backoffMaxMs, this.retry.backoffBaseMs * 2 ** (failures - 1)) * (0.5 + Math.random() / 2);
       if (now + delay > context.deadline) return deferral('transient', error, false, delay);

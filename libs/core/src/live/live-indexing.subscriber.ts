@@ -97,11 +97,15 @@ export class LiveIndexingSubscriber implements EntitySubscriberInterface<ObjectL
     entityId: string,
     event: { manager: InsertEvent<ObjectLiteral>['manager']; queryRunner: InsertEvent<ObjectLiteral>['queryRunner'] },
   ) {
+    // Woken at commit (afterTransactionCommit): a wake-up now would find nothing visible, and the backfill
+    // loops' claims it triggers would queue ahead of the live item's statements.
+    const inTransaction = event.queryRunner?.isTransactionActive === true;
     await this.queue.enqueue(
       { entityType: descriptor.entityType, entityId, priority: IndexingPriority.HIGH },
       event.manager,
+      { wake: !inTransaction },
     );
-    if (event.queryRunner?.isTransactionActive) this.enqueuedIn.add(event.queryRunner);
+    if (inTransaction) this.enqueuedIn.add(event.queryRunner);
   }
 
   private idOf(descriptor: AiEntityDescriptor, entity: ObjectLiteral | undefined, entityId?: ObjectLiteral | string | number): string | undefined {

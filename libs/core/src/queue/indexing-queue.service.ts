@@ -39,12 +39,13 @@ export class IndexingQueueService {
    * Enqueues one or many requests in bulk (thousands per statement). A request for an entity that already
    * has a pending item of the same owner is coalesced into it (highest priority wins). Pass `manager` to
    * enqueue inside your transaction, and `options.runAfter` to make the items runnable only from that
-   * instant (backfills pace their pages this way). Returns the number of requests accepted.
+   * instant (backfills pace their pages this way). `options.wake: false` leaves waking the workers to the
+   * caller (who wakes them at commit). Returns the number of requests accepted.
    */
   async enqueue(
     requests: IndexingRequest | IndexingRequest[],
     manager?: EntityManager,
-    options: { runAfter?: Date } = {},
+    options: { runAfter?: Date; wake?: boolean } = {},
   ): Promise<number> {
     const list = Array.isArray(requests) ? requests : [requests];
     if (list.length === 0) return 0;
@@ -84,7 +85,7 @@ export class IndexingQueueService {
     }
     // Work enqueued inside a caller's transaction is invisible until commit; the wake-up only shortens the
     // idle poll, and a worker that finds nothing simply polls again.
-    this.wakeup.notify();
+    if (options.wake !== false) this.wakeup.notify();
     return list.length;
   }
 

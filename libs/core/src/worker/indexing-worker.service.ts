@@ -282,7 +282,7 @@ export class IndexingWorkerService implements OnApplicationBootstrap, BeforeAppl
       } catch (error) {
         if (!this.running) break;
         this.logger.error(`Live worker loop ${index} failed: ${(error as Error).message}; retrying after ${pollIntervalMs} ms.`);
-        await this.wakeup.wait(pollIntervalMs);
+        await this.wakeup.live.wait(pollIntervalMs);
       }
     }
   }
