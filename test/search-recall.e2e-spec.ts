@@ -12,7 +12,7 @@ import { readFileSync } from 'node:fs';
 import request from 'supertest';
 import { generateProducts } from '../apps/sample/src/cli/product-generator';
 import { bootIndexingApp, SAMPLE_ENTITY_CONFIG, waitUntil, type IndexingApp } from './fixtures/indexing-app.fixture';
-import { createTestDatabase, engines, type TestDatabase } from './support/test-database';
+import { describeEachEngine } from './support/test-database';
 
 const productConfig = parseAiEntityConfig(readFileSync(SAMPLE_ENTITY_CONFIG, 'utf8'), SAMPLE_ENTITY_CONFIG).get('product')!;
 
@@ -31,15 +31,13 @@ const UNIQUE_WORDS = ['zorblaxite', 'quvendrimo', 'plixathorn', 'vembrusque', 'g
  * only close vector, far from anything the graph walk starts from. PostgreSQL server only (PGlite scans exactly).
  */
 // engines() lists postgres when the run has a cluster (and fails under CI=true when it has none).
-(engines().includes('postgres') ? describe : describe.skip)('Search recall on the HNSW index [postgres]', () => {
-  let database: TestDatabase;
+describeEachEngine('Search recall on the HNSW index', ({ getUrl }) => {
   let ctx: IndexingApp;
   /** Ids of the products created with UNIQUE_WORDS, in that order. */
   let ids: string[];
 
   beforeAll(async () => {
-    database = await createTestDatabase('postgres');
-    ctx = await bootIndexingApp({ databaseUrl: database.url, web: true, products: true });
+    ctx = await bootIndexingApp({ databaseUrl: getUrl(), web: true, products: true });
     await seedCatalogueVectors(ctx, CATALOGUE);
 
     ids = [];
@@ -60,7 +58,6 @@ const UNIQUE_WORDS = ['zorblaxite', 'quvendrimo', 'plixathorn', 'vembrusque', 'g
 
   afterAll(async () => {
     await ctx?.close();
-    await database?.close();
   });
 
   /** For each unique word, whether GET /api/ai/search ranks its product first. */
@@ -82,7 +79,7 @@ const UNIQUE_WORDS = ['zorblaxite', 'quvendrimo', 'plixathorn', 'vembrusque', 'g
   it('with ef_search at pgvector’s 40, the exact scan below score 0.5 alone finds them (at 100K no ef_search does)', async () => {
     // At this size a larger ef_search alone also finds them; at 100,000 products even 1000 found 6 of 47.
     const narrow = await bootIndexingApp({
-      databaseUrl: database.url,
+      databaseUrl: getUrl(),
       web: true,
       core: { search: { efSearch: 40 }, worker: { enabled: false }, liveIndexing: false },
     });
@@ -125,7 +122,7 @@ const UNIQUE_WORDS = ['zorblaxite', 'quvendrimo', 'plixathorn', 'vembrusque', 'g
     await storeWith({ m: 16, efConstruction: 64 }).prepare(model, dimensions);
     expect((await index()).oid).toBe(legacy.oid);
   });
-});
+}, ['postgres']);
 
 /**
  * Writes the vectors of `count` generated products (seed 7) straight into `ai_searchable_entities` and builds
