@@ -1,7 +1,6 @@
 import { Logger } from '@nestjs/common';
 import type { DataSource, EntityManager } from 'typeorm';
 import type { ResolvedAiCoreOptions } from '../config/ai-core-options.resolver';
-import { EmbeddingQuotaExceededError, EmbeddingRateLimitError } from '../embedding/embedding.errors';
 import type { EmbedDeferral, EmbeddingService } from '../embedding/embedding.service';
 import type { AiEntityRegistry } from '../entity/ai-entity-registry.service';
 import type { EntitySnapshotCache } from '../entity/entity-snapshot.cache';
@@ -278,6 +277,10 @@ export class IndexingBatchProcessor {
     }
   }
 
+  /**
+   * A batch that failed outside the provider calls (a database error; provider trouble comes back from
+   * embedTexts as deferrals) is requeued using an attempt; at shutdown it is released without one.
+   */
   private async handleFailure(batch: ClaimedBatch, error: Error, signal: AbortSignal): Promise<void> {
     const ids = batch.items.map((i) => i.id);
     const where = { ids, token: batch.token };
@@ -285,27 +288,19 @@ export class IndexingBatchProcessor {
     await this.dataSource.transaction(async (manager) => {
       if (signal.aborted) {
         await this.claims.requeue(manager, where, { consumeAttempt: false, delayMs: 0, error: 'Released at shutdown.' });
-      } else if (error instanceof EmbeddingRateLimitError) {
-        // A 429 is back-pressure, not a failure of these items: no attempt is consumed.
-        await this.claims.requeue(manager, where, { consumeAttempt: false, delayMs: error.retryAfterMs, error: error.message });
-      } else if (error instanceof EmbeddingQuotaExceededError) {
-        await this.claims.requeue(manager, where, { consumeAttempt: false, delayMs: this.embedding.quotaBackoffMs, error: error.message });
-      } else {
-        dead = await this.claims.requeue(manager, where, {
-          consumeAttempt: true,
-          backoff: { baseMs: this.options.queue.backoffBaseMs, maxMs: this.options.queue.backoffMaxMs },
-          error: error.message,
-        });
-        await this.hooks.emitOutcomes(
-          manager,
-          dead.map((d) => ({ itemId: d.id, entityType: d.entityType, entityId: d.entityId, owner: d.owner, result: 'dead', error: d.lastError ?? undefined })),
-        );
+        return;
       }
+      dead = await this.claims.requeue(manager, where, {
+        consumeAttempt: true,
+        backoff: { baseMs: this.options.queue.backoffBaseMs, maxMs: this.options.queue.backoffMaxMs },
+        error: error.message,
+      });
+      await this.hooks.emitOutcomes(
+        manager,
+        dead.map((d) => ({ itemId: d.id, entityType: d.entityType, entityId: d.entityId, owner: d.owner, result: 'dead', error: d.lastError ?? undefined })),
+      );
     });
-    if (error instanceof EmbeddingQuotaExceededError) {
-      this.logger.error(error.message);
-      await this.hooks.emitQuotaExceeded([...new Set(batch.items.map((i) => i.owner))], error);
-    } else if (!(error instanceof EmbeddingRateLimitError) && !signal.aborted) {
+    if (!signal.aborted) {
       this.logger.warn(`Batch of ${ids.length} item(s) failed and was rescheduled (${dead.length} dead-lettered): ${error.message}`);
     }
   }
