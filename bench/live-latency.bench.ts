@@ -1,6 +1,6 @@
 /**
  * Live-indexing latency during a backfill: `npm run bench:live -- [--rows 100000] [--engines postgres,pglite]
- * [--providers local,latency200] [--writes 40] [--interval-ms 500] [--rounds 2]`.
+ * [--providers local,latency200] [--modes default,before] [--writes 40] [--interval-ms 500] [--rounds 2]`.
  *
  * Per engine and provider (`local`: the hashing provider; `latency200`: the real openai client against the
  * local OpenAI-compatible test server answering after 200 ms), in one process:
@@ -21,6 +21,7 @@ import { DataMigrationService, MigrationModule, MigrationStatus } from '@ai-infr
 import { Module, type DynamicModule } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { DataSource } from 'typeorm';
 import { ProductRepository } from '../apps/sample/src/products/product.repository';
 import { ProductsModule } from '../apps/sample/src/products/products.module';
@@ -70,10 +71,32 @@ async function liveWrites(app: { repo: ProductRepository; indexedAt: Map<string,
   return [...saved].map(([id, at]) => (app.indexedAt.get(id) ?? Infinity) - at);
 }
 
+/**
+ * Times a trivial statement (`SELECT 1` through the app's pool) every 50 ms until `stop` resolves: the floor
+ * that any database step of a live item pays on this machine, idle or during the backfill.
+ */
+async function probeRoundTrips(dataSource: DataSource, stop: Promise<unknown>): Promise<number[]> {
+  const times: number[] = [];
+  let done = false;
+  void stop.finally(() => (done = true));
+  while (!done) {
+    const started = performance.now();
+    await dataSource.query('SELECT 1');
+    times.push(performance.now() - started);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  return times;
+}
+
 interface ModeResult {
   idle: number[];
   during: number[];
   entitiesPerSecond: number;
+  /** The process's event-loop delay (p99, max, ms) while the live writes ran during the backfill. */
+  loopDelay: number[];
+  /** `SELECT 1` round trips (ms) idle and during the backfill. */
+  probeIdle: number[];
+  probeDuring: number[];
 }
 
 async function runMode(env: NodeJS.ProcessEnv, core: AiCoreModuleOptions, rows: number, writes: number, intervalMs: number, tag: string): Promise<ModeResult> {
@@ -90,13 +113,21 @@ async function runMode(env: NodeJS.ProcessEnv, core: AiCoreModuleOptions, rows: 
     const ctx = { repo: app.get(ProductRepository), indexedAt };
     // Unmeasured: the first writes of a fresh process pay for plans, JIT and (PGlite) WebAssembly tiers.
     await liveWrites(ctx, 5, 100, `${tag} warm-up`);
-    const idle = await liveWrites(ctx, writes, intervalMs, `${tag} idle`);
+    const idleWrites = liveWrites(ctx, writes, intervalMs, `${tag} idle`);
+    const probeIdle = await probeRoundTrips(dataSource, idleWrites);
+    const idle = await idleWrites;
     const migrations = app.get(DataMigrationService);
     const started = performance.now();
     const job = await migrations.indexAllEntities('product');
     // Let the backfill reach its steady state before the first live write.
     await new Promise((resolve) => setTimeout(resolve, 2_000));
-    const during = await liveWrites(ctx, writes, intervalMs, `${tag} during`);
+    // A live item's steps run on this process's one thread: time the backfill holds it is latency too.
+    const loop = monitorEventLoopDelay({ resolution: 10 });
+    loop.enable();
+    const duringWrites = liveWrites(ctx, writes, intervalMs, `${tag} during`);
+    const probeDuring = await probeRoundTrips(dataSource, duringWrites);
+    const during = await duringWrites;
+    loop.disable();
     let progress = await migrations.getProgress(job.id);
     const stillRunning = progress.status === MigrationStatus.RUNNING;
     while (progress.status === MigrationStatus.RUNNING) {
@@ -106,7 +137,7 @@ async function runMode(env: NodeJS.ProcessEnv, core: AiCoreModuleOptions, rows: 
     if (progress.status !== MigrationStatus.COMPLETED) throw new Error(`The backfill ended ${progress.status}.`);
     if (!stillRunning) console.log(`  (${tag}: the backfill ended before the last live write; use more --rows for a longer overlap)`);
     const seconds = (performance.now() - started) / 1000;
-    return { idle, during, entitiesPerSecond: rows / seconds };
+    return { idle, during, entitiesPerSecond: rows / seconds, loopDelay: [loop.percentile(99) / 1e6, loop.max / 1e6], probeIdle, probeDuring };
   } finally {
     await app.close();
   }
@@ -124,6 +155,8 @@ async function main(): Promise<void> {
   const rounds = positiveInt('rounds', 2);
   const providers = arg('providers', 'local,latency200').split(',') as ProviderKind[];
   for (const p of providers) if (p !== 'local' && p !== 'latency200') throw new Error(`--providers accepts local and latency200, got "${p}".`);
+  const modes = arg('modes', 'default,before').split(',');
+  for (const m of modes) if (m !== 'default' && m !== 'before') throw new Error(`--modes accepts default and before, got "${m}".`);
   const engines: Engine[] = engineList();
   console.log(
     `bench:live — ${rows} products, ${writes} live writes every ${intervalMs} ms idle and during the backfill, ${rounds} round(s) per mode ` +
@@ -148,23 +181,31 @@ async function main(): Promise<void> {
           await seeder.close();
         }
         // Rounds alternate the order of the two modes, so neither always runs on a colder or warmer machine.
-        const reserved: ModeResult = { idle: [], during: [], entitiesPerSecond: 0 };
-        const shared: ModeResult = { idle: [], during: [], entitiesPerSecond: 0 };
+        const reserved: ModeResult = { idle: [], during: [], entitiesPerSecond: 0, loopDelay: [0, 0], probeIdle: [], probeDuring: [] };
+        const shared: ModeResult = { idle: [], during: [], entitiesPerSecond: 0, loopDelay: [0, 0], probeIdle: [], probeDuring: [] };
         for (let round = 0; round < rounds; round++) {
           const order = round % 2 === 0 ? ([[reserved, 1], [shared, 0]] as const) : ([[shared, 0], [reserved, 1]] as const);
           for (const [into, liveConcurrency] of order) {
+            if (!modes.includes(liveConcurrency === 1 ? 'default' : 'before')) continue;
             const r = await runMode(database.env, core(liveConcurrency), rows, writes, intervalMs, `live${liveConcurrency} r${round}`);
             into.idle.push(...r.idle);
             into.during.push(...r.during);
+            into.probeIdle.push(...r.probeIdle);
+            into.probeDuring.push(...r.probeDuring);
             into.entitiesPerSecond += r.entitiesPerSecond / rounds;
+            into.loopDelay = [Math.max(into.loopDelay[0], r.loopDelay[0]), Math.max(into.loopDelay[1], r.loopDelay[1])];
           }
         }
         console.log(`\n${engine}, provider ${provider === 'local' ? 'local (hashing)' : 'openai client → test server, 200 ms per request'}`);
         for (const [name, r] of [['default (liveConcurrency 1)', reserved], ['before (liveConcurrency 0)', shared]] as const) {
+          if (r.idle.length === 0) continue;
           console.log(`  ${name}`);
           console.log(`    ${line('idle', r.idle)}`);
           console.log(`    ${line('during the backfill', r.during)}`);
           console.log(`    p95 during / idle: ${(percentile(r.during, 95) / percentile(r.idle, 95)).toFixed(2)} (goal ≤ 2)   backfill ${Math.round(r.entitiesPerSecond)} entities/s`);
+          console.log(`    ${line('SELECT 1 idle', r.probeIdle)}`);
+          console.log(`    ${line('SELECT 1 during', r.probeDuring)}`);
+          console.log(`    event-loop delay during the backfill: p99 ${Math.round(r.loopDelay[0])} ms, max ${Math.round(r.loopDelay[1])} ms`);
         }
         console.log(`  backfill entities/s, default / before: ${(reserved.entitiesPerSecond / shared.entitiesPerSecond).toFixed(2)}`);
       } finally {

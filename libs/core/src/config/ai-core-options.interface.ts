@@ -71,6 +71,12 @@ export interface WorkerOptions {
   /** Items per batch of the live loops. Default 100. */
   liveBatchSize?: number;
   /**
+   * Items a batch writes per transaction once embedded. Default 200: a 1000-item backfill batch still makes
+   * one embedding request but commits in 5 transactions, so a live write waits at most one of them (on the
+   * embedded database every connection shares one session).
+   */
+  commitChunkSize?: number;
+  /**
    * Share (0..1) of the `concurrency` loops that also claim only live (HIGH priority) work. Default 0;
    * 1 makes an instance serve live traffic only. `liveConcurrency` is the usual way to reserve capacity.
    */

@@ -12,6 +12,7 @@ export interface ResolvedAiCoreOptions {
     concurrency: number;
     liveConcurrency: number;
     liveBatchSize: number;
+    commitChunkSize: number;
     liveShare: number;
     batchSize: number;
     pollIntervalMs: number;
@@ -141,6 +142,7 @@ export function resolveAiCoreOptions(options: AiCoreModuleOptions = {}): Resolve
       concurrency: integer('worker.concurrency', worker.concurrency, 2, { min: 1, max: 64 }),
       liveConcurrency: integer('worker.liveConcurrency', worker.liveConcurrency, 1, { min: 0, max: 16 }),
       liveBatchSize: integer('worker.liveBatchSize', worker.liveBatchSize, 100, { min: 1, max: 5_000 }),
+      commitChunkSize: integer('worker.commitChunkSize', worker.commitChunkSize, 200, { min: 1, max: 5_000 }),
       liveShare: share(worker.liveShare),
       batchSize: integer('worker.batchSize', worker.batchSize, 1000, { min: 1, max: 5_000 }),
       pollIntervalMs: integer('worker.pollIntervalMs', worker.pollIntervalMs, 500, { min: 10, max: 60_000 }),

@@ -52,8 +52,9 @@ export interface ClaimedBatch {
 
 /**
  * Processes one claimed batch: reads the entities' current rows, decides per item (embed, unchanged,
- * remove, fail), embeds what changed in as few provider calls as allowed, then — in one transaction fenced
- * by the lease token — writes vectors, completes the items and reports outcomes.
+ * remove, fail), embeds what changed in as few provider calls as allowed, then — in transactions of
+ * `worker.commitChunkSize` items, each fenced by the lease token — writes vectors, completes the items and
+ * reports outcomes.
  *
  * Before writing, the rows' versions are read again `FOR SHARE`: if an entity changed since it was read,
  * its item is put back instead of writing a stale vector over a newer one.
@@ -99,8 +100,15 @@ export class IndexingBatchProcessor {
           else Object.assign(toEmbed[i], { action: 'fail', error: result.error });
         });
       }
-      await steps.beforeDb?.();
-      await this.complete(batch, plan);
+      // A large batch commits in chunks, each its own transaction fenced by the lease: a backfill batch then
+      // holds the database (the embedded one's only session; a server's HNSW graph) for one chunk at a time,
+      // and live steps waiting at the gate go between two chunks. Each item is written by exactly one chunk,
+      // and a chunk that does not commit leaves its items claimed for the usual retry or lease expiry.
+      const chunk = this.options.worker.commitChunkSize;
+      for (let start = 0; start < plan.length; start += chunk) {
+        await steps.beforeDb?.();
+        await this.complete(batch.token, plan.slice(start, start + chunk));
+      }
       await this.reportDeferrals(batch, plan);
     } catch (error) {
       await this.handleFailure(batch, error as Error, signal);
@@ -167,7 +175,7 @@ export class IndexingBatchProcessor {
     return plan;
   }
 
-  private async complete(batch: ClaimedBatch, plan: PlannedItem[]): Promise<void> {
+  private async complete(token: string, plan: PlannedItem[]): Promise<void> {
     const space = this.space();
     const records = (items: PlannedItem[]): VectorRecord[] =>
       items.map((p) => ({
@@ -186,8 +194,8 @@ export class IndexingBatchProcessor {
     const prepared = this.vectorStore.prepareUpsert(records(embedded));
     let lost = 0;
     await this.dataSource.transaction(async (manager) => {
-      const owned = await this.claims.takeOwned(manager, batch.items.map((i) => i.id), batch.token);
-      lost = batch.items.length - owned.size;
+      const owned = await this.claims.takeOwned(manager, plan.map((p) => p.item.id), token);
+      lost = plan.length - owned.size;
       if (owned.size === 0) return;
       const mine = plan.filter((p) => owned.has(p.item.id));
       const stale = await this.findStale(manager, mine);
@@ -227,7 +235,7 @@ export class IndexingBatchProcessor {
       await this.hooks.emitOutcomes(manager, outcomes);
     });
     if (lost > 0) {
-      this.logger.warn(`Lease ${batch.token} lost for ${lost} item(s) (taken over after expiry); their results were discarded.`);
+      this.logger.warn(`Lease ${token} lost for ${lost} item(s) (taken over after expiry); their results were discarded.`);
     }
   }
 
