@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AICapable, AiEntityConfigError, AiEntityRegistry } from '@ai-infrastructure/core';
+import { AICapable, AiCoreConfigurationError, AiEntityConfigError, AiEntityRegistry } from '@ai-infrastructure/core';
 import { Column, Entity, PrimaryGeneratedColumn, Repository, type ObjectLiteral } from 'typeorm';
 import { bootIndexingApp } from './fixtures/indexing-app.fixture';
 import { describeEachEngine } from './support/test-database';
@@ -28,6 +28,20 @@ class ProductCopy {
 
   @Column({ type: 'text' })
   name: string;
+}
+
+/** A second view of the sample's products table, expecting a column the table does not have. */
+@Entity('products')
+@AICapable({ entityType: 'coloured-product', migrationRepository: ReviewRepository })
+class ColouredProduct {
+  @PrimaryGeneratedColumn('uuid')
+  id: string;
+
+  @Column({ type: 'text' })
+  name: string;
+
+  @Column({ type: 'text', name: 'colour_name' })
+  colour: string;
 }
 
 const VALID_PRODUCT = `
@@ -170,5 +184,21 @@ describeEachEngine('Entity configuration checks at startup', ({ getUrl }) => {
     expect(error).toBeInstanceOf(AiEntityConfigError);
     expect(error.message).toContain(file);
     expect(error.message).toContain('"entityConfigPath"');
+  });
+
+  it('rejects an @AICapable entity whose table does not exist, naming the table, the class and the fix', async () => {
+    // No migration creates test_reviews: a first adopter's "...yourMigrations" left out.
+    const file = configFile(`ai-entities:${VALID_PRODUCT}  review:\n    embeddable-fields: [body]\n`);
+    const error = await startupError(file, [Review]);
+    expect(error).toBeInstanceOf(AiCoreConfigurationError);
+    expect(error.message).toContain('the table "test_reviews" of @AICapable class Review (entity type "review") does not exist');
+    expect(error.message).toContain("migration listed in your DataSource's migrations");
+  });
+
+  it('rejects an @AICapable entity whose table lacks a configured column, naming the column by its database name', async () => {
+    const file = configFile(`ai-entities:${VALID_PRODUCT}  coloured-product:\n    embeddable-fields: [name, colour]\n`);
+    const error = await startupError(file, [ColouredProduct]);
+    expect(error).toBeInstanceOf(AiCoreConfigurationError);
+    expect(error.message).toContain('the table "products" of @AICapable class ColouredProduct (entity type "coloured-product") has no column "colour_name"');
   });
 });

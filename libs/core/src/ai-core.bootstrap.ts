@@ -33,6 +33,7 @@ export class AiCoreBootstrap implements OnModuleInit {
     await this.assertSchema();
     const configs = loadAiEntityConfig(this.options.entityConfigPath);
     this.registry.build(this.dataSource, configs, this.options.entityConfigPath);
+    await this.assertEntityTables();
     await this.vectorStore.prepare(this.provider.model, this.provider.dimensions);
     if (this.options.liveIndexing) {
       const subscriber = new LiveIndexingSubscriber(this.registry, this.queue, this.vectorStore, this.provider);
@@ -41,6 +42,44 @@ export class AiCoreBootstrap implements OnModuleInit {
     this.logger.log(
       `Embedding provider "${this.provider.name}" (${this.provider.model}, ${this.provider.dimensions} dimensions); live indexing ${this.options.liveIndexing ? 'on' : 'off'}.`,
     );
+  }
+
+  /**
+   * Each AI-capable entity's table and the columns the indexing reads must exist: without them a backfill's
+   * first page fails (a 500 from POST /start, the reason only in the log) and live writes fail to enqueue.
+   * Reported for every entity at once, with the fix.
+   */
+  private async assertEntityTables(): Promise<void> {
+    const problems: string[] = [];
+    for (const descriptor of this.registry.all()) {
+      const { metadata } = descriptor;
+      const parts = [metadata.schema, metadata.tableName].filter((part): part is string => !!part);
+      const table = parts.join('.');
+      const rows: Array<{ exists: boolean; column: string | null }> = await this.dataSource.query(
+        `SELECT to_regclass($1) IS NOT NULL AS exists, a.attname AS column
+           FROM (SELECT 1) one
+           LEFT JOIN pg_attribute a ON a.attrelid = to_regclass($1) AND a.attnum > 0 AND NOT a.attisdropped`,
+        [parts.map(quoteIdentifier).join('.')],
+      );
+      const entity = `@AICapable class ${descriptor.target.name} (entity type "${descriptor.entityType}")`;
+      if (!rows[0]?.exists) {
+        problems.push(`the table "${table}" of ${entity} does not exist`);
+        continue;
+      }
+      const present = new Set(rows.map((r) => r.column));
+      const missing = descriptor.selectedProperties
+        .map((property) => metadata.findColumnWithPropertyName(property)?.databaseName ?? property)
+        .filter((column) => !present.has(column));
+      if (missing.length > 0) {
+        problems.push(`the table "${table}" of ${entity} has no column${missing.length > 1 ? 's' : ''} ${missing.map((c) => `"${c}"`).join(', ')}`);
+      }
+    }
+    if (problems.length > 0) {
+      throw new AiCoreConfigurationError(
+        `AI indexing cannot start: ${problems.join('; ')}. Create or update the table with a migration listed in your ` +
+          `DataSource's migrations and run it (migrationsRun: true, or your migration command), then start the application again.`,
+      );
+    }
   }
 
   /** The core tables come from migrations; without them every later step fails with a bare SQL error. */
@@ -55,4 +94,9 @@ export class AiCoreBootstrap implements OnModuleInit {
       );
     }
   }
+}
+
+/** A name quoted for a regclass literal, so mixed case and odd names resolve as TypeORM created them. */
+function quoteIdentifier(name: string): string {
+  return `"${name.replace(/"/g, '""')}"`;
 }
