@@ -1,6 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Client } from 'pg';
 import { AICapable } from '@ai-infrastructure/core';
 import {
   ActiveMigrationExistsError,
@@ -95,6 +96,16 @@ describeEachEngine('Concurrent migration jobs', ({ getUrl }) => {
     embeddable-fields: [subject]
 `,
     );
+    // The entities' tables exist before the app starts (the core checks them at startup), as a migration
+    // of the application would have created them.
+    const client = new Client({ connectionString: getUrl() });
+    await client.connect();
+    try {
+      await client.query(`CREATE TABLE test_articles (id int PRIMARY KEY, body text NOT NULL)`);
+      await client.query(`CREATE TABLE test_tickets (id uuid PRIMARY KEY, subject text NOT NULL)`);
+    } finally {
+      await client.end();
+    }
     ctx = await bootIndexingApp({
       databaseUrl: getUrl(),
       products: true,
@@ -105,8 +116,6 @@ describeEachEngine('Concurrent migration jobs', ({ getUrl }) => {
       core: { entityConfigPath: config, liveIndexing: false, worker: { enabled: false, batchSize: PAGE } },
     });
     migrations = ctx.app.get(DataMigrationService);
-    await ctx.dataSource.query(`CREATE TABLE test_articles (id int PRIMARY KEY, body text NOT NULL)`);
-    await ctx.dataSource.query(`CREATE TABLE test_tickets (id uuid PRIMARY KEY, subject text NOT NULL)`);
     await ctx.dataSource.query(`INSERT INTO test_articles SELECT g, 'article number ' || g FROM generate_series(1, $1::int) g`, [ARTICLES]);
     await ctx.dataSource.query(`INSERT INTO test_tickets SELECT gen_random_uuid(), 'ticket about case ' || g FROM generate_series(1, $1::int) g`, [TICKETS]);
   });
