@@ -1,6 +1,6 @@
 /**
  * Live-indexing latency during a backfill: `npm run bench:live -- [--rows 100000] [--engines postgres,pglite]
- * [--providers local,latency200] [--modes default,before] [--writes 40] [--interval-ms 500] [--rounds 2]`.
+ * [--providers local,latency200] [--modes default,before] [--commit-chunk N] [--writes 40] [--interval-ms 500] [--rounds 2]`.
  *
  * Per engine and provider (`local`: the hashing provider; `latency200`: the real openai client against the
  * local OpenAI-compatible test server answering after 200 ms), in one process:
@@ -156,6 +156,8 @@ async function main(): Promise<void> {
   const providers = arg('providers', 'local,latency200').split(',') as ProviderKind[];
   for (const p of providers) if (p !== 'local' && p !== 'latency200') throw new Error(`--providers accepts local and latency200, got "${p}".`);
   const modes = arg('modes', 'default,before').split(',');
+  // Unset: the library's default. Set: an experiment with the completion transactions' size.
+  const commitChunkSize = arg('commit-chunk', '') ? positiveInt('commit-chunk', 200) : undefined;
   for (const m of modes) if (m !== 'default' && m !== 'before') throw new Error(`--modes accepts default and before, got "${m}".`);
   const engines: Engine[] = engineList();
   console.log(
@@ -171,7 +173,7 @@ async function main(): Promise<void> {
         const embedding: AiCoreModuleOptions['embedding'] = server
           ? { provider: 'openai', apiKey: FAKE_OPENAI_API_KEY, baseURL: server.url, model: 'text-embedding-3-small', dimensions: 384 }
           : { provider: 'hashing' };
-        const core = (liveConcurrency: number): AiCoreModuleOptions => ({ entityConfigPath: CONFIG_PATH, embedding, worker: { liveConcurrency } });
+        const core = (liveConcurrency: number): AiCoreModuleOptions => ({ entityConfigPath: CONFIG_PATH, embedding, worker: { liveConcurrency, ...(commitChunkSize ? { commitChunkSize } : {}) } });
         // Seeding in a first app (migrations run there), then one app per mode on the same database.
         const seeder = await NestFactory.createApplicationContext(LiveBenchModule.with(database.env, { ...core(1), worker: { enabled: false } }), { logger: ['error'] });
         try {
