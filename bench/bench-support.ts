@@ -2,7 +2,8 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildEntityText, computeContentHash, encodeVector, HashingEmbeddingProvider, parseAiEntityConfig } from '@ai-infrastructure/core';
+import { HashingEmbeddingProvider } from '@ai-infrastructure/core';
+import { buildEntityText, computeContentHash, encodeVector, parseAiEntityConfig } from '@ai-infrastructure/core/internal';
 import type { DataSource } from 'typeorm';
 import { generateProducts } from '../apps/sample/src/cli/product-generator';
 import { startPostgresServer } from '../test/support/postgres-server';

@@ -14,8 +14,8 @@ import {
   createAiDataSource,
   IndexingPriority,
   IndexingQueueService,
-  IndexingWorkerService,
 } from '@ai-infrastructure/core';
+import { IndexingWorkerService } from '@ai-infrastructure/core/internal';
 import { Module, type DynamicModule } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { TypeOrmModule } from '@nestjs/typeorm';

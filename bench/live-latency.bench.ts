@@ -16,7 +16,8 @@
  * Figures, not assertions: see docs/performance.md.
  */
 import 'reflect-metadata';
-import { AiCoreModule, createAiDataSource, IndexingHooks, type AiCoreModuleOptions } from '@ai-infrastructure/core';
+import { AiCoreModule, createAiDataSource, type AiCoreModuleOptions } from '@ai-infrastructure/core';
+import { IndexingHooks } from '@ai-infrastructure/core/internal';
 import { DataMigrationService, MigrationModule, MigrationStatus } from '@ai-infrastructure/migration-core';
 import { Module, type DynamicModule } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';

@@ -23,7 +23,8 @@
  * Figures, not assertions: see docs/performance.md.
  */
 import 'reflect-metadata';
-import { AiCoreModule, createAiDataSource, EntityPageReader, IndexingHooks, IndexingPriority, IndexingQueueService } from '@ai-infrastructure/core';
+import { AiCoreModule, createAiDataSource, IndexingPriority, IndexingQueueService } from '@ai-infrastructure/core';
+import { EntityPageReader, IndexingHooks } from '@ai-infrastructure/core/internal';
 import { DataMigrationService, MigrationModule, MigrationRunnerService, MigrationStatus } from '@ai-infrastructure/migration-core';
 import { fork } from 'node:child_process';
 import { Module, type DynamicModule } from '@nestjs/common';

@@ -19,7 +19,8 @@
  * entities/s and the worker time lost to hangs. See docs/performance.md, "Provider faults (issue 11)".
  */
 import 'reflect-metadata';
-import { AiCoreModule, createAiDataSource, EMBEDDING_PROVIDER, EmbeddingService, IndexingHooks, type EmbeddingProvider } from '@ai-infrastructure/core';
+import { AiCoreModule, createAiDataSource, EMBEDDING_PROVIDER, EmbeddingService, type EmbeddingProvider } from '@ai-infrastructure/core';
+import { IndexingHooks } from '@ai-infrastructure/core/internal';
 import { DataMigrationService, MigrationModule, MigrationRunnerService, MigrationStatus, type MigrationFailure } from '@ai-infrastructure/migration-core';
 import { Module, type DynamicModule } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';

@@ -8,7 +8,8 @@
 import 'reflect-metadata';
 import { DataSource } from 'typeorm';
 import PgBoss from 'pg-boss';
-import { AI_CORE_ENTITIES, AI_CORE_MIGRATIONS, AiEntityRegistry, IndexingPriority, loadAiEntityConfig, resolveAiCoreOptions } from '@ai-infrastructure/core';
+import { AI_CORE_ENTITIES, AI_CORE_MIGRATIONS, IndexingPriority } from '@ai-infrastructure/core';
+import { AiEntityRegistry, loadAiEntityConfig, resolveAiCoreOptions } from '@ai-infrastructure/core/internal';
 import { Product } from '../apps/sample/src/products/product.entity';
 import { IndexingQueueService } from '../libs/core/src/queue/indexing-queue.service';
 import { IndexingWakeup } from '../libs/core/src/queue/indexing-wakeup';

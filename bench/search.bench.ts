@@ -22,19 +22,18 @@
  */
 import 'reflect-metadata';
 import { readFileSync } from 'node:fs';
+import { createAiDataSource, HashingEmbeddingProvider } from '@ai-infrastructure/core';
 import {
   buildEntityText,
   computeContentHash,
-  createAiDataSource,
   encodeVector,
-  HashingEmbeddingProvider,
   parseAiEntityConfig,
   PgVectorStore,
   resolveAiCoreOptions,
   type ResolvedAiCoreOptions,
   type VectorRecord,
   type VectorSearchHit,
-} from '@ai-infrastructure/core';
+} from '@ai-infrastructure/core/internal';
 import { Client } from 'pg';
 import type { DataSource } from 'typeorm';
 import { generateProducts, type GeneratedProduct } from '../apps/sample/src/cli/product-generator';

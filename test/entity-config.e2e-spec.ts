@@ -1,7 +1,8 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AICapable, AiCoreConfigurationError, AiEntityConfigError, AiEntityRegistry } from '@ai-infrastructure/core';
+import { AICapable, AiCoreConfigurationError, AiEntityConfigError } from '@ai-infrastructure/core';
+import { AiEntityRegistry } from '@ai-infrastructure/core/internal';
 import { Column, Entity, PrimaryGeneratedColumn, Repository, type ObjectLiteral } from 'typeorm';
 import { bootIndexingApp } from './fixtures/indexing-app.fixture';
 import { describeEachEngine } from './support/test-database';

@@ -1,4 +1,4 @@
-import type { IndexingOutcome } from '@ai-infrastructure/core';
+import type { IndexingOutcome } from '@ai-infrastructure/core/internal';
 import {
   bootIndexingApp,
   countOf,

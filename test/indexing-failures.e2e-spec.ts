@@ -1,5 +1,6 @@
 import request from 'supertest';
-import { buildEntityText, computeContentHash, parseAiEntityConfig, type AiCoreModuleOptions, type IndexingOutcome } from '@ai-infrastructure/core';
+import { type AiCoreModuleOptions } from '@ai-infrastructure/core';
+import { buildEntityText, computeContentHash, parseAiEntityConfig, type IndexingOutcome } from '@ai-infrastructure/core/internal';
 import { readFileSync } from 'node:fs';
 import {
   bootIndexingApp,

@@ -1,18 +1,20 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import {
+  EmbeddingService,
+  HashingEmbeddingProvider,
+  IndexingPriority,
+  type EmbeddingProvider,
+} from '@ai-infrastructure/core';
+import {
   AI_CORE_RESOLVED_OPTIONS,
   AiEntityRegistry,
   buildEntityText,
   computeContentHash,
-  EmbeddingService,
-  HashingEmbeddingProvider,
-  IndexingPriority,
   parseAiEntityConfig,
   VECTOR_STORE,
-  type EmbeddingProvider,
   type IndexingOutcome,
-} from '@ai-infrastructure/core';
+} from '@ai-infrastructure/core/internal';
 import { EntitySnapshotCache } from '@ai-infrastructure/core/entity/entity-snapshot.cache';
 import { IndexingBatchProcessor } from '@ai-infrastructure/core/worker/indexing-batch.processor';
 import { IndexingClaimsRepository } from '@ai-infrastructure/core/worker/indexing-claims.repository';

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { IndexingPriority, IndexingQueueError, isPendingTwinConflict, type IndexingOutcome, type IndexingRequest } from '@ai-infrastructure/core';
+import { IndexingPriority, IndexingQueueError, type IndexingRequest } from '@ai-infrastructure/core';
+import { isPendingTwinConflict, type IndexingOutcome } from '@ai-infrastructure/core/internal';
 import { IndexingClaimsRepository } from '@ai-infrastructure/core/worker/indexing-claims.repository';
 import {
   bootIndexingApp,

@@ -1,4 +1,5 @@
-import { buildEntityText, computeContentHash, IndexingPriority, parseAiEntityConfig } from '@ai-infrastructure/core';
+import { IndexingPriority } from '@ai-infrastructure/core';
+import { buildEntityText, computeContentHash, parseAiEntityConfig } from '@ai-infrastructure/core/internal';
 import { readFileSync } from 'node:fs';
 import request from 'supertest';
 import { Product } from '../apps/sample/src/products/product.entity';

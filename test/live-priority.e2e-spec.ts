@@ -1,4 +1,5 @@
-import { IndexingPriority, type IndexingOutcome } from '@ai-infrastructure/core';
+import { IndexingPriority } from '@ai-infrastructure/core';
+import { type IndexingOutcome } from '@ai-infrastructure/core/internal';
 import { bootIndexingApp, countOf, generatedProducts, insertProducts, truncateTables, waitUntil, type IndexingApp } from './fixtures/indexing-app.fixture';
 import { CapturedLogger } from './support/captured-logger';
 import { FAKE_OPENAI_API_KEY, startFakeOpenAiServer, type FakeOpenAiServer } from './support/fake-openai-server';

@@ -2,12 +2,17 @@ import {
   AI_CORE_ENTITIES,
   AI_CORE_MIGRATIONS,
   AiCoreConfigurationError,
+  AiCoreModule,
   createAiDataSource,
-  PgVectorStore,
-  SEARCHABLE_ENTITY_HNSW_INDEX,
 } from '@ai-infrastructure/core';
+import { PgVectorStore, SEARCHABLE_ENTITY_HNSW_INDEX } from '@ai-infrastructure/core/internal';
+import { Module } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { TypeOrmModule } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
-import { bootIndexingApp } from './fixtures/indexing-app.fixture';
+import { Product } from '../apps/sample/src/products/product.entity';
+import { sampleDataSourceOptions } from '../apps/sample/src/sample.config';
+import { bootIndexingApp, testCoreOptions } from './fixtures/indexing-app.fixture';
 import { describeEachEngine } from './support/test-database';
 
 /**
@@ -71,5 +76,32 @@ describeEachEngine('Startup without the core migrations', ({ getUrl }) => {
     );
     expect(failure).toBeInstanceOf(AiCoreConfigurationError);
     expect(failure!.message).toMatch(/ai_indexing_queue, ai_searchable_entities\) do not exist.*AI_CORE_MIGRATIONS.*migrationsRun: true/);
+  });
+});
+
+describeEachEngine('Startup without the core entities in the DataSource', ({ getUrl }) => {
+  it("fails with a sentence naming the entities and the fix (before: a TypeORM 'No metadata' error on the first backfill page)", async () => {
+    @Module({
+      imports: [
+        TypeOrmModule.forRootAsync({
+          // The core's tables exist (its migrations run), but its entities are left out of `entities`.
+          useFactory: () => ({ type: 'postgres', ...sampleDataSourceOptions({}), entities: [Product], migrationsRun: true, retryAttempts: 1 }),
+          dataSourceFactory: (options) => createAiDataSource(options!, { DATABASE_URL: getUrl() }),
+        }),
+        AiCoreModule.forRoot(testCoreOptions({ worker: { enabled: false }, liveIndexing: false })),
+      ],
+    })
+    class WithoutCoreEntitiesModule {}
+
+    // NestFactory.create does not initialise: init() runs the startup checks, and close() releases the pool.
+    const app = await NestFactory.create(WithoutCoreEntitiesModule, { logger: false, abortOnError: false });
+    const failure = await app.init().then(
+      () => undefined,
+      (error: Error) => error,
+    );
+    await app.close().catch(() => undefined);
+    expect(failure).toBeInstanceOf(AiCoreConfigurationError);
+    expect(failure!.message).toContain('The AI core entities (SearchableEntityRecord, IndexingQueueItem) are not in your DataSource\'s entities');
+    expect(failure!.message).toContain('entities: [YourEntity, ...AI_CORE_ENTITIES]');
   });
 });

@@ -1,13 +1,13 @@
+import { HashingEmbeddingProvider } from '@ai-infrastructure/core';
 import {
   buildEntityText,
   computeContentHash,
   encodeVector,
-  HashingEmbeddingProvider,
   parseAiEntityConfig,
   PgVectorStore,
   resolveAiCoreOptions,
   SEARCHABLE_ENTITY_HNSW_INDEX,
-} from '@ai-infrastructure/core';
+} from '@ai-infrastructure/core/internal';
 import { readFileSync } from 'node:fs';
 import request from 'supertest';
 import { generateProducts } from '../apps/sample/src/cli/product-generator';

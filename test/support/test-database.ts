@@ -3,6 +3,11 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, renameSync, rmSync } from '
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { EmbeddedPostgres } from '@ai-infrastructure/core/database/embedded-postgres';
+import { Logger } from '@nestjs/common';
+
+// EmbeddedPostgres's start-up lines ("listening at …") would print once per suite and in the global setup;
+// the apps the suites boot set their own log levels.
+Logger.overrideLogger(['error', 'warn']);
 
 /** Database engine a suite runs against: embedded PGlite, or the real PostgreSQL cluster from global setup. */
 export type Engine = 'pglite' | 'postgres';

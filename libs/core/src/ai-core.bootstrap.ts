@@ -3,6 +3,7 @@ import type { DataSource } from 'typeorm';
 import { AI_CORE_RESOLVED_OPTIONS, AI_DATA_SOURCE, EMBEDDING_PROVIDER } from './ai-core.constants';
 import type { ResolvedAiCoreOptions } from './config/ai-core-options.resolver';
 import { AiCoreConfigurationError } from './config/ai-core.errors';
+import { AI_CORE_ENTITIES } from './database/ai-core.schema';
 import type { EmbeddingProvider } from './embedding/embedding-provider.interface';
 import { loadAiEntityConfig } from './entity/ai-entity-config.loader';
 import { AiEntityRegistry } from './entity/ai-entity-registry.service';
@@ -82,8 +83,19 @@ export class AiCoreBootstrap implements OnModuleInit {
     }
   }
 
-  /** The core tables come from migrations; without them every later step fails with a bare SQL error. */
+  /**
+   * The core's entities must be in the DataSource (the snapshot reader joins the vector table through its
+   * metadata) and its tables must exist (they come from migrations); without either, every later step fails
+   * with a bare TypeORM or SQL error.
+   */
   private async assertSchema(): Promise<void> {
+    const unlisted = AI_CORE_ENTITIES.filter((entity) => !this.dataSource.hasMetadata(entity)).map((entity) => entity.name);
+    if (unlisted.length > 0) {
+      throw new AiCoreConfigurationError(
+        `The AI core entities (${unlisted.join(', ')}) are not in your DataSource's entities. Add AI_CORE_ENTITIES from ` +
+          `@ai-infrastructure/core to them: entities: [YourEntity, ...AI_CORE_ENTITIES].`,
+      );
+    }
     const [row] = await this.dataSource.query(
       `SELECT to_regclass('ai_indexing_queue') IS NOT NULL AND to_regclass('ai_searchable_entities') IS NOT NULL AS ready`,
     );

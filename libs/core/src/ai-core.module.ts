@@ -19,6 +19,7 @@ import { ProviderRateLimiter } from './embedding/provider-rate-limiter';
 import { AiEntityRegistry } from './entity/ai-entity-registry.service';
 import { EntityPageReader } from './entity/entity-page.reader';
 import { EntitySnapshotCache } from './entity/entity-snapshot.cache';
+import { AiIndexPurgeService } from './purge/ai-index-purge.service';
 import { IndexingHooks } from './queue/indexing-hooks';
 import { IndexingQueueService } from './queue/indexing-queue.service';
 import { IndexingWakeup } from './queue/indexing-wakeup';
@@ -77,6 +78,7 @@ const providers: Provider[] = [
   IndexingWorkerService,
   LiveWorkGate,
   AiSearchService,
+  AiIndexPurgeService,
   AiCoreBootstrap,
 ];
 
@@ -94,6 +96,7 @@ const exported = [
   IndexingWorkerService,
   LiveWorkGate,
   AiSearchService,
+  AiIndexPurgeService,
 ];
 
 /**

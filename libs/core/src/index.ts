@@ -1,15 +1,104 @@
 /**
- * @ai-infrastructure/core — entity decorators and configuration, embedding providers, the pgvector store,
- * the indexing queue and workers, live indexing and semantic search.
+ * @ai-infrastructure/core — make an application's TypeORM entities AI-searchable: `@AICapable` entities and
+ * `ai-entity-config.yml`, embedding providers, a pgvector store in the application's own database, the
+ * indexing queue and its workers, live indexing of TypeORM writes, and semantic search.
+ *
+ * This module is the package's public API: what an application needs, kept stable across minor versions.
+ * What the sibling packages (`@ai-infrastructure/migration-core`, `@ai-infrastructure/web`) share with
+ * core beyond it is in `@ai-infrastructure/core/internal`, which applications should not import.
+ *
+ * @example
+ * ```ts
+ * @Module({
+ *   imports: [
+ *     TypeOrmModule.forRootAsync({
+ *       useFactory: () => ({ type: 'postgres', entities: [Product, ...AI_CORE_ENTITIES], migrations: [...AI_CORE_MIGRATIONS], migrationsRun: true }),
+ *       dataSourceFactory: (options) => createAiDataSource(options!),
+ *     }),
+ *     AiCoreModule.forRoot({ entityConfigPath: 'ai-entity-config.yml', embedding: { provider: 'hashing' } }),
+ *   ],
+ * })
+ * export class AppModule {}
+ * ```
  */
+
+// ---- the module and its configuration ----
+
+/** The AI core module: `AiCoreModule.forRoot(options)` / `forRootAsync(...)`, once, in the root module. */
 export { AiCoreModule } from './ai-core.module';
-export { AI_CORE_RESOLVED_OPTIONS, AI_DATA_SOURCE, EMBEDDING_PROVIDER, VECTOR_STORE } from './ai-core.constants';
+/** Options of `AiCoreModule.forRoot`: entity configuration path, embedding provider, worker, queue, search. */
+export type * from './config/ai-core-options.interface';
+/** Invalid AiCoreModule options (thrown at startup, naming the option). */
+export { AiCoreConfigurationError } from './config/ai-core.errors';
+
+// ---- the database ----
+
+/** The core's TypeORM entities and versioned migrations, to list in the application's DataSource options. */
+export { AI_CORE_ENTITIES, AI_CORE_MIGRATIONS } from './database/ai-core.schema';
+/** A DataSource on `DATABASE_URL`, or on an embedded PostgreSQL (PGlite with pgvector) under `./data`. */
+export { createAiDataSource, type AiDataSourceOptions } from './database/ai-data-source.factory';
+/** Picks the database (`DATABASE_URL`, else embedded) without creating a DataSource. */
+export { resolveDatabase, type ResolveDatabaseOptions, type ResolvedDatabase } from './database/resolve-database';
+/** The embedded PostgreSQL (PGlite with pgvector) behind a local PostgreSQL wire-protocol endpoint. */
+export { EmbeddedPostgres, type EmbeddedPostgresOptions } from './database/embedded-postgres';
+/** The embedded data directory is in use by another process. */
+export { EmbeddedDatabaseLockedError } from './database/database.errors';
+
+// ---- entities ----
+
+/** Marks an entity as AI-capable (entity type, migration repository) and reads that marking back. */
+export { AICapable, getAICapableOptions, type AICapableOptions } from './entity/ai-capable.decorator';
+/** An entity type's configuration from `ai-entity-config.yml`. */
+export type { AiEntityConfig, EmbeddableField } from './entity/ai-entity-config.interface';
+/** `ai-entity-config.yml` and the entities disagree (thrown at startup, naming file, type and field). */
+export { AiEntityConfigError } from './entity/entity-config.errors';
+
+// ---- embedding ----
+
+/** The embedding provider injected under {@link EMBEDDING_PROVIDER}, and the token itself. */
+export { EMBEDDING_PROVIDER } from './ai-core.constants';
+/** What a custom embedding provider implements (`embedding: { provider: 'custom', useClass }`). */
+export type { EmbeddingProvider, EmbeddingResult, RateLimitHints } from './embedding/embedding-provider.interface';
+/** Errors of the embedding provider (rate limit, exhausted quota, rejected input, outage). */
+export {
+  EmbeddingProviderError,
+  EmbeddingProviderUnavailableError,
+  EmbeddingQuotaExceededError,
+  EmbeddingRateLimitError,
+} from './embedding/embedding.errors';
+/** Embeds texts through the configured provider, within the shared rate limit, with retries. */
+export {
+  EmbeddingService,
+  type EmbedDeferral,
+  type EmbedOutcome,
+  type EmbeddingServiceOptions,
+  type EmbedTextsOptions,
+} from './embedding/embedding.service';
+/** Which lane of the shared rate limiter a request takes (interactive requests go first). */
+export type { ProviderRequestLane } from './embedding/provider-rate-limiter';
+/** The built-in providers: local feature hashing (no API key) and OpenAI-compatible endpoints. */
+export { HashingEmbeddingProvider } from './embedding/hashing-embedding.provider';
+export { OpenAiEmbeddingProvider } from './embedding/openai-embedding.provider';
+
+// ---- the indexing queue ----
+
+/** Enqueue indexing work (in the caller's transaction), queue statistics, dead letters and their retry. */
+export { IndexingQueueService } from './queue/indexing-queue.service';
+export { IndexingQueueError } from './queue/indexing-queue.errors';
+export { IndexingPriority, type DeadLetter, type IndexingQueueStats, type IndexingRequest } from './queue/indexing-request.interface';
+/** Types of the queue's owner-scoped operations (used by libraries that tag items with an owner). */
+export type { IndexingInsertGate, IndexingItemPacing, NewOwnedItems, NewOwnedItemsResult } from './queue/owned-items.interface';
+
+// ---- search and maintenance ----
+
+/** Semantic search over an entity type's vectors. */
+export { AiSearchService } from './search/ai-search.service';
+export { AiSearchRequestError } from './search/ai-search.errors';
+export type { AiSearchRequest, AiSearchResult } from './search/ai-search.interface';
+/** Removes an entity type's vectors and queue items (instead of deleting from the library's tables by hand). */
+export { AiIndexPurgeService, AiIndexPurgeError, type AiIndexPurgeResult } from './purge';
+
+// ---- text that PostgreSQL can store ----
+
+/** Checks for text PostgreSQL cannot store (NUL, unpaired surrogates), with messages naming the field. */
 export * from './common';
-export * from './config';
-export * from './database';
-export * from './embedding';
-export * from './entity';
-export * from './queue';
-export * from './search';
-export * from './vector-store';
-export * from './worker';

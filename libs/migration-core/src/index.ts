@@ -1,20 +1,52 @@
 /**
- * @ai-infrastructure/migration-core — backfill, re-embed and rebuild jobs over the core indexing queue.
- * No HTTP dependency.
+ * @ai-infrastructure/migration-core — backfill, re-embed and rebuild jobs over the core indexing queue:
+ * `MigrationModule` and `DataMigrationService` (start, watch, pause, resume, cancel, rethrottle, retry).
+ * No HTTP dependency; `@ai-infrastructure/web` adds the REST endpoints.
+ *
+ * This module is the package's public API, kept stable across minor versions.
+ *
+ * @example
+ * ```ts
+ * imports: [TypeOrmModule.forRootAsync(...), AiCoreModule.forRoot({...}), MigrationModule.forRoot({ maxConcurrentJobs: 3 })]
+ *
+ * const job = await migrations.indexAllEntities('product');
+ * const progress = await migrations.getProgress(job.id);
+ * ```
  */
+
+// ---- the module ----
+
+/** The migration module: `MigrationModule.forRoot(options)` / `forRootAsync(...)`, after AiCoreModule. */
 export { MigrationModule } from './migration.module';
-export { MIGRATION_RESOLVED_OPTIONS } from './migration.constants';
+/** Options of `MigrationModule.forRoot`: default batch size and rate limit, concurrency, leases, cleanup. */
 export type { MigrationModuleOptions } from './migration-options.interface';
-export { resolveMigrationOptions, type ResolvedMigrationOptions } from './migration-options.resolver';
-export * from './migration.errors';
-export { MigrationJob } from './job/migration-job.entity';
-export { MigrationAuditAction, MigrationAuditEntry, DEFAULT_MIGRATION_ACTOR, type MigrationActionOptions } from './audit';
-export { MigrationStatus, ACTIVE_MIGRATION_STATUSES } from './job/migration-status.enum';
-export { ISO_DATE_PATTERN, isIsoDate } from './job/iso-date';
-export type { MigrationFilters, MigrationJobQuery, MigrationRequest } from './job/migration-request.interface';
-export type { MigrationEstimate, MigrationFailure, MigrationProgress } from './job/migration-progress.interface';
+/** The migration module's TypeORM entities and versioned migrations, to list in the DataSource options. */
 export { AI_MIGRATION_ENTITIES, AI_MIGRATION_MIGRATIONS } from './database/migration-schema';
-export { EntityRepositoryRegistry, type EntityRegistration } from './registry/entity-repository.registry';
+
+// ---- jobs ----
+
+/** Starts, watches and controls backfill jobs. */
 export { DataMigrationService } from './service/data-migration.service';
+/** The producer loop of this instance; `onPage` reports each committed page (for metrics). */
 export { MigrationRunnerService } from './runner/migration-runner.service';
 export type { MigrationPageEvent } from './runner/migration-page-event.interface';
+/** A job row, its states, and what counts as active. */
+export { MigrationJob } from './job/migration-job.entity';
+export { MigrationStatus, ACTIVE_MIGRATION_STATUSES } from './job/migration-status.enum';
+/** What to migrate, how to list jobs, and what a job reports. */
+export type { MigrationFilters, MigrationJobQuery, MigrationRequest } from './job/migration-request.interface';
+export type { MigrationEstimate, MigrationFailure, MigrationProgress } from './job/migration-progress.interface';
+/** The bounds of every request (batch size, rate limit, id lists, actor, pause reason, job list). */
+export { MIGRATION_REQUEST_LIMITS, type MigrationRequestLimits } from './job/migration-request.limits';
+/** The date formats the `createdBefore` / `createdAfter` filters accept. */
+export { ISO_DATE_PATTERN, isIsoDate } from './job/iso-date';
+
+// ---- the audit log ----
+
+/** Who did what to which job, when and from which state (`getAuditLog`). */
+export { MigrationAuditAction, MigrationAuditEntry, DEFAULT_MIGRATION_ACTOR, type MigrationActionOptions } from './audit';
+
+// ---- errors ----
+
+/** The module's errors; `@ai-infrastructure/web` maps them to HTTP statuses. */
+export * from './migration.errors';

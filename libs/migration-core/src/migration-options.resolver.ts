@@ -1,3 +1,4 @@
+import { MIGRATION_REQUEST_LIMITS } from './job/migration-request.limits';
 import type { MigrationModuleOptions } from './migration-options.interface';
 import { MigrationOptionsError } from './migration.errors';
 
@@ -26,13 +27,17 @@ function price(value: unknown): number {
 
 /** Validates MigrationModule options and fills in defaults; throws {@link MigrationOptionsError} naming the bad key. */
 export function resolveMigrationOptions(options: MigrationModuleOptions = {}): ResolvedMigrationOptions {
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
+    throw new MigrationOptionsError(`MigrationModule options are ${JSON.stringify(options)}; give an object such as { defaultBatchSize: 500 }.`);
+  }
   if (options.enabled !== undefined && typeof options.enabled !== 'boolean') {
     throw new MigrationOptionsError(`MigrationModule option "enabled" is ${JSON.stringify(options.enabled)}; it must be true or false (default true).`);
   }
   return {
     enabled: options.enabled ?? true,
-    defaultBatchSize: integer('defaultBatchSize', options.defaultBatchSize, 500, 1, 5000),
-    defaultRateLimit: integer('defaultRateLimit', options.defaultRateLimit, 100, 1, 1_000_000),
+    // A default must be a value a request may give.
+    defaultBatchSize: integer('defaultBatchSize', options.defaultBatchSize, 500, MIGRATION_REQUEST_LIMITS.batchSize.min, MIGRATION_REQUEST_LIMITS.batchSize.max),
+    defaultRateLimit: integer('defaultRateLimit', options.defaultRateLimit, 100, MIGRATION_REQUEST_LIMITS.rateLimit.min, MIGRATION_REQUEST_LIMITS.rateLimit.max),
     maxConcurrentJobs: integer('maxConcurrentJobs', options.maxConcurrentJobs, 3, 1, 100),
     cleanupCompletedAfterDays: integer('cleanupCompletedAfterDays', options.cleanupCompletedAfterDays, 30, 1, 3650),
     leaseMs: integer('leaseMs', options.leaseMs, 30_000, 1_000, 3_600_000),

@@ -8,15 +8,18 @@ import {
 } from './migration.module-definition';
 import type { MigrationModuleOptions } from './migration-options.interface';
 import { resolveMigrationOptions } from './migration-options.resolver';
+import { MigrationSchemaCheck } from './database/migration-schema.check';
+import { MigrationJobRepository } from './job/migration-job.repository';
+import { MigrationWakeup } from './migration-wakeup';
 import { EntityRepositoryRegistry } from './registry/entity-repository.registry';
 import { MigrationRunnerService } from './runner/migration-runner.service';
-import { MigrationWakeup } from './runner/migration-wakeup';
 import { DataMigrationService } from './service/data-migration.service';
 
 /**
  * Backfill jobs over the core indexing queue: `DataMigrationService` (start, watch, pause, resume,
  * cancel) and a runner in every instance. Requires `AiCoreModule`; its DataSource must also list
- * {@link AI_MIGRATION_ENTITIES} and {@link AI_MIGRATION_MIGRATIONS}. No HTTP dependency.
+ * {@link AI_MIGRATION_ENTITIES} and {@link AI_MIGRATION_MIGRATIONS} (checked at startup, with the fix in
+ * the error). No HTTP dependency.
  *
  * @example
  * ```ts
@@ -31,7 +34,9 @@ import { DataMigrationService } from './service/data-migration.service';
       useFactory: (options: MigrationModuleOptions) => resolveMigrationOptions(options),
       inject: [MIGRATION_MODULE_OPTIONS],
     },
+    MigrationSchemaCheck,
     EntityRepositoryRegistry,
+    MigrationJobRepository,
     MigrationWakeup,
     DataMigrationService,
     MigrationRunnerService,

@@ -1,4 +1,4 @@
-import { Global, Module } from '@nestjs/common';
+import { Global, Module, type DynamicModule, type Type } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
 import { ThrottlerStorageService, type ThrottlerModuleOptions } from '@nestjs/throttler';
 import { AI_WEB_OPTIONS, AI_WEB_THROTTLER_OPTIONS, AI_WEB_THROTTLER_STORAGE } from './ai-web.constants';
@@ -7,13 +7,16 @@ import type { AiWebModuleOptions } from './ai-web.options';
 import { resolveAiWebOptions, type ResolvedAiWebOptions } from './ai-web-options.resolver';
 import { HealthController } from './health/health.controller';
 import { IndexingHealthIndicator } from './health/indexing-health.indicator';
-import { MigrationWebModule } from './migration/migration-web.module';
 import { SearchController } from './search/search.controller';
+import { loadOptionalPackage, MIGRATION_CORE_PACKAGE } from './utils/load-package.util';
 
 /**
  * REST endpoints of the AI libraries: `GET /api/ai/search`, `GET /api/ai/monitoring/health`, and
  * `/api/ai/migration` — the last only when MigrationModule is in the same application (in any import
  * order). Requires `AiCoreModule`. With MigrationModule present, `auth` must be configured.
+ *
+ * `@ai-infrastructure/migration-core` is an optional peer: without it installed, this module loads and
+ * serves search and health, and `/api/ai/migration/*` answers 404.
  *
  * @example
  * ```ts
@@ -27,7 +30,7 @@ import { SearchController } from './search/search.controller';
  */
 @Global()
 @Module({
-  imports: [TerminusModule, MigrationWebModule],
+  imports: [TerminusModule],
   controllers: [SearchController, HealthController],
   providers: [
     {
@@ -52,11 +55,25 @@ export class AiWebModule extends AiWebConfigurableModule {
   /** Registers the web endpoints with static options; invalid options fail at once, naming the key. */
   static override forRoot(options: typeof AI_WEB_OPTIONS_TYPE = {}) {
     resolveAiWebOptions(options);
-    return super.forRoot(options);
+    return withMigrationEndpoints(super.forRoot(options));
   }
 
   /** Registers the web endpoints with options from a factory, class or existing provider (validated at startup). */
   static override forRootAsync(options: typeof AI_WEB_ASYNC_OPTIONS_TYPE) {
-    return super.forRootAsync(options);
+    return withMigrationEndpoints(super.forRootAsync(options));
   }
+}
+
+/**
+ * Adds the module of the migration endpoints when `@ai-infrastructure/migration-core` is installed. It is
+ * required here, not imported at the top, because its controller, DTOs and gate import that package: a
+ * search-only app that never installed it must still load this module. Whether the routes then exist is
+ * decided per application by the gate (is `DataMigrationService` a provider of this app?).
+ */
+function withMigrationEndpoints(module: DynamicModule): DynamicModule {
+  const migrationWebModule = loadOptionalPackage<Type>(
+    MIGRATION_CORE_PACKAGE,
+    () => (require('./migration/migration-web.module') as typeof import('./migration/migration-web.module')).MigrationWebModule,
+  );
+  return migrationWebModule ? { ...module, imports: [...(module.imports ?? []), migrationWebModule] } : module;
 }

@@ -1,4 +1,9 @@
-/** @ai-infrastructure/web — REST controllers of the AI infrastructure libraries. */
+/**
+ * @ai-infrastructure/web — REST controllers of the AI infrastructure libraries.
+ *
+ * This entry point never requires `@ai-infrastructure/migration-core` (an optional peer). The migration
+ * endpoints' DTOs and controller are exported from `@ai-infrastructure/web/migration`, which does.
+ */
 export { AiWebModule } from './ai-web.module';
 export { AI_WEB_OPTIONS } from './ai-web.constants';
 export type { AiApiRole, AiApiToken, AiWebModuleOptions } from './ai-web.options';
@@ -6,6 +11,6 @@ export { resolveAiWebOptions, type ResolvedAiWebOptions } from './ai-web-options
 export { configureAiWebApp, createAiOpenApiDocument, type ConfigureAiWebAppOptions } from './app/configure-ai-web-app';
 export { BearerAuthGuard, CurrentAiPrincipal, type AiPrincipal } from './auth';
 export { AiExceptionFilter, ErrorResponseDto, FieldErrorDto, validationExceptionFactory } from './errors';
-export * from './migration';
+export { IS_STORABLE_TEXT, IsStorableText, RequireJsonBodyGuard } from './validation';
 export { SearchQueryDto } from './search/search-query.dto';
 export { SearchHitDto, SearchResponseDto } from './search/search-result.dto';

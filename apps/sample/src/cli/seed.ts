@@ -179,15 +179,19 @@ function rowParameters(product: GeneratedProduct): unknown[] {
 }
 
 async function truncateProducts(dataSource: DataSource, report: (line: string) => void): Promise<void> {
-  const [{ getAICapableOptions }, { Product }] = await Promise.all([import('@ai-infrastructure/core'), import('../products/product.entity')]);
+  const [{ AiIndexPurgeService, getAICapableOptions }, { Product }] = await Promise.all([
+    import('@ai-infrastructure/core'),
+    import('../products/product.entity'),
+  ]);
   const entityType = getAICapableOptions(Product)?.entityType;
   if (!entityType) throw new Error('Product is not decorated with @AICapable, so there is no entity type whose vectors --truncate could remove.');
+  const purge = new AiIndexPurgeService(dataSource);
   const removed = await dataSource.transaction(async (manager) => {
     const [{ count }]: Array<{ count: number }> = await manager.query(`SELECT count(*)::int AS count FROM products`);
     await manager.query(`TRUNCATE products`);
-    // Vectors of deleted products would otherwise keep turning up in search results.
-    await manager.query(`DELETE FROM ai_searchable_entities WHERE entity_type = $1`, [entityType]);
-    await manager.query(`DELETE FROM ai_indexing_queue WHERE entity_type = $1`, [entityType]);
+    // Vectors of deleted products would otherwise keep turning up in search results; the purge commits
+    // (or rolls back) with the truncate.
+    await purge.purgeEntityType(entityType, manager);
     return count;
   });
   report(`Truncated products (${fmt(removed)} rows removed, with their vectors and queued indexing work).`);

@@ -1,3 +1,1 @@
-export { affectedCount, returnedRows } from './query-result';
-export { isUuid } from './uuid';
-export { WakeupSignal } from './wakeup-signal';
+export { assertStorableText, findUnstorableText, isStorableText, unstorableTextMessage, type UnstorableText, type UnstorableTextMessageOptions } from './storable-text';

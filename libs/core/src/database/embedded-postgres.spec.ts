@@ -22,6 +22,9 @@ EmbeddedPostgres.start({ dataDir: process.env.DATA_DIR }).then(
   (error) => { console.error(error); process.exit(1); },
 );`;
 
+// Every start logs where it listens; a passing run stays quiet (warnings and errors still print).
+Logger.overrideLogger(['error', 'warn']);
+
 describe('EmbeddedPostgres', () => {
   let root: string;
   /** A closed, already initialised data directory: copying it skips PGlite's ~5 s first-time initdb. */

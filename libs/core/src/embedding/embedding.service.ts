@@ -133,6 +133,7 @@ const MAX_TRUNCATION_ROUNDS = 8;
 export class EmbeddingService {
   /** When the provider started failing every request (transient errors only); undefined while healthy. */
   private failingSince: number | undefined;
+  private clearedBackOffs = 0;
   private lastFailureAt = 0;
   private lastSuccessAt = 0;
   private readonly latencies: number[] = [];
@@ -156,6 +157,16 @@ export class EmbeddingService {
   clearBackOff(): void {
     this.limiter.clearBackOff();
     this.failingSince = undefined;
+    this.clearedBackOffs++;
+  }
+
+  /**
+   * How many times {@link clearBackOff} has run in this instance. A caller that reports a quota or outage
+   * deferral compares it with the value from before its request: if it changed, an operator resumed work
+   * meanwhile, and the report is stale (it must not pause again what was just resumed).
+   */
+  get backOffEpoch(): number {
+    return this.clearedBackOffs;
   }
 
   /** The provider behind this service (its model and dimensions identify the vectors it produces). */

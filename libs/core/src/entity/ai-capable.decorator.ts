@@ -14,10 +14,15 @@ export interface AICapableOptions {
   /** Entity type identifier used in `ai-entity-config.yml`, the queue and the vector store (e.g. `product`). */
   entityType: string;
   /**
-   * Class token of a Nest provider that is a TypeORM `Repository` of this entity (a custom repository class
-   * registered in your module's `providers`). The migration module resolves it from the app's container.
-   * When the entity and repository files import each other, write `forwardRef(() => ProductRepository)`:
-   * the decorator runs while the import cycle is still half-loaded and would otherwise record `undefined`.
+   * The repository the migration module reads this entity through, in bulk:
+   * - `Repository` (TypeORM's class itself): the entity's standard repository from the application's
+   *   DataSource — the one `TypeOrmModule.forFeature([Book])` + `@InjectRepository(Book)` gives you;
+   * - or the class token of a Nest provider that is a TypeORM `Repository` of this entity (a custom
+   *   repository class registered in your module's `providers`), resolved from the app's container.
+   *   When the entity and repository files import each other, write `forwardRef(() => ProductRepository)`:
+   *   the decorator runs while the import cycle is still half-loaded and would otherwise record `undefined`.
+   *
+   * Required either way, so an entity that cannot be backfilled does not compile.
    */
   migrationRepository: Type<Repository<ObjectLiteral>> | ForwardReference<() => Type<Repository<ObjectLiteral>>>;
 }
@@ -41,9 +46,15 @@ export function resolveMigrationRepository(options: AICapableOptions): Type<Repo
  *
  * @example
  * ```ts
+ * // A custom repository class (registered in the module's providers):
  * @Entity('products')
  * @AICapable({ entityType: 'product', migrationRepository: ProductRepository })
  * export class Product { @PrimaryGeneratedColumn('uuid') id: string; @Column() name: string; }
+ *
+ * // The standard TypeORM repository (TypeOrmModule.forFeature([Book]) + @InjectRepository(Book)):
+ * @Entity('books')
+ * @AICapable({ entityType: 'book', migrationRepository: Repository }) // Repository from 'typeorm'
+ * export class Book { @PrimaryGeneratedColumn('uuid') id: string; @Column() title: string; }
  * ```
  */
 export function AICapable(options: AICapableOptions): ClassDecorator {

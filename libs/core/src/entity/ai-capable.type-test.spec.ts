@@ -19,6 +19,10 @@ class WithoutRepository {}
 @AICapable({ entityType: 'note', migrationRepository: NoteRepository })
 class WithRepository {}
 
+// TypeORM's Repository class itself: the entity's standard repository (TypeOrmModule.forFeature users).
+@AICapable({ entityType: 'memo', migrationRepository: Repository })
+class WithStandardRepository {}
+
 const ROOT = resolve(__dirname, '../../../..');
 const PROBE = join(__dirname, '__ai-capable-type-probe__.ts');
 const PROBE_SOURCE = `
@@ -87,6 +91,7 @@ describe('@AICapable type contract', () => {
 
   it('records the options at runtime for decorated classes', () => {
     expect(getAICapableOptions(WithRepository)).toEqual({ entityType: 'note', migrationRepository: NoteRepository });
+    expect(getAICapableOptions(WithStandardRepository)).toEqual({ entityType: 'memo', migrationRepository: Repository });
     expect(getAICapableOptions(WithoutRepository)).toEqual({ entityType: 'x' });
     expect(getAICapableOptions(class Plain {})).toBeUndefined();
   });

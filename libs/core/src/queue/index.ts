@@ -3,3 +3,4 @@ export { IndexingQueueItem, type IndexingItemStatus } from './indexing-queue-ite
 export { IndexingQueueError } from './indexing-queue.errors';
 export { IndexingQueueService, isPendingTwinConflict } from './indexing-queue.service';
 export * from './indexing-request.interface';
+export type { IndexingInsertGate, IndexingItemPacing, NewOwnedItems, NewOwnedItemsResult } from './owned-items.interface';

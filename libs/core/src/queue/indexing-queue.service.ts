@@ -2,15 +2,17 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { DataSource, EntityManager } from 'typeorm';
 import { AI_CORE_RESOLVED_OPTIONS, AI_DATA_SOURCE } from '../ai-core.constants';
 import type { ResolvedAiCoreOptions } from '../config/ai-core-options.resolver';
+import { affectedCount, returnedRows } from '../common/query-result';
 import {
   IndexingPriority,
   type DeadLetter,
   type IndexingQueueStats,
   type IndexingRequest,
 } from './indexing-request.interface';
+import type { IndexingInsertGate, IndexingItemPacing, NewOwnedItems, NewOwnedItemsResult } from './owned-items.interface';
 import { IndexingQueueError } from './indexing-queue.errors';
 import { IndexingWakeup } from './indexing-wakeup';
-import { AiEntityRegistry } from '../entity/ai-entity-registry.service';
+import { AiEntityRegistry, type AiEntityDescriptor } from '../entity/ai-entity-registry.service';
 import { describeEntityIdKind, normalizeEntityId } from '../entity/entity-id';
 
 /** Rows per INSERT: bounds the size of one statement's arrays. */
@@ -169,17 +171,176 @@ export class IndexingQueueService {
     return rows.length;
   }
 
-  private toRow(request: IndexingRequest, index: number): unknown[] {
-    const where = `IndexingQueueService.enqueue: request #${index}`;
-    if (typeof request?.entityType !== 'string' || request.entityType.length === 0 || request.entityType.length > 100) {
-      throw new IndexingQueueError(`${where} has an invalid "entityType"; give the entity type name (1-100 characters).`);
+  // Owner-scoped operations: a library that tags items with an owner (the migration module tags them with
+  // a job id) controls its items through these. Pending items of an owner are found through the unique
+  // index of pending items, which leads with `coalesce(owner, '')`; items in flight through the lease index.
+
+  /**
+   * Removes dead-lettered items of these owners (e.g. when the jobs that own them are deleted). Returns how
+   * many were removed.
+   */
+  async deleteDeadLetters(owners: string[], manager?: EntityManager): Promise<number> {
+    if (owners.length === 0) return 0;
+    const runner = manager ?? this.dataSource.manager;
+    return affectedCount(await runner.query(`DELETE FROM ai_indexing_queue WHERE owner = ANY($1::text[]) AND status = 'DEAD'`, [owners]));
+  }
+
+  /**
+   * Inserts items of one owner that are not pending for it yet, in ONE statement together with `gate`, the
+   * caller's own write that decides whether they go in and when they become runnable (see
+   * {@link IndexingInsertGate}): item k (from 0) becomes runnable at the gate's `release_at` plus
+   * floor(k / groupSize) × `spacing_secs`. No coalescing: about a quarter cheaper than {@link enqueue},
+   * which is what a backfill producer needs; an entity that is already pending for the owner makes the
+   * whole statement fail, reported as `conflict`. Ids are taken as given (PostgreSQL's text form of the
+   * key, as `EntityPageReader` returns them). Wakes this instance's workers unless `options.wake` is false.
+   */
+  async enqueueNew(
+    items: NewOwnedItems,
+    gate: IndexingInsertGate,
+    manager?: EntityManager,
+    options: { wake?: boolean } = {},
+  ): Promise<NewOwnedItemsResult> {
+    const where = 'IndexingQueueService.enqueueNew';
+    this.requireEntityType(items.entityType, where);
+    const owner = this.requireOwner(items.owner, where);
+    if (!Number.isInteger(items.groupSize) || items.groupSize < 1) {
+      throw new IndexingQueueError(`${where} has groupSize ${items.groupSize}; give the number of items released together, a positive integer.`);
     }
-    const descriptor = this.registry.find(request.entityType);
-    if (!descriptor) {
+    if (!Array.isArray(items.entityIds) || items.entityIds.some((id) => typeof id !== 'string' || id.length === 0 || id.length > 255)) {
+      throw new IndexingQueueError(`${where} for entity type "${items.entityType}" has an invalid "entityIds"; give the primary keys as texts of 1-255 characters.`);
+    }
+    const priority = this.checkPriority(items.priority ?? IndexingPriority.NORMAL, where);
+    const maxRetries = this.checkMaxRetries(items.maxRetries ?? this.options.queue.maxRetries, where);
+    const n = gate.params.length;
+    const runner = manager ?? this.dataSource.manager;
+    let result: unknown;
+    try {
+      result = await runner.query(
+        `WITH gate AS (${gate.sql}),
+         queued AS (
+           INSERT INTO ai_indexing_queue (entity_type, entity_id, priority, owner, force, max_retries, run_after)
+           SELECT $${n + 1}::text, t.entity_id, $${n + 2}::smallint, $${n + 3}::text, $${n + 4}::boolean, $${n + 5}::int,
+                  gate.release_at + make_interval(secs => floor((t.k - 1) / $${n + 6}::float8) * gate.spacing_secs)
+             FROM gate, unnest($${n + 7}::text[]) WITH ORDINALITY AS t(entity_id, k)
+           RETURNING 1)
+         SELECT (SELECT count(*) FROM gate)::int AS admitted, (SELECT count(*) FROM queued)::int AS queued`,
+        [...gate.params, items.entityType, priority, owner, items.force === true, maxRetries, items.groupSize, items.entityIds],
+      );
+    } catch (error) {
+      if (isPendingTwinConflict(error)) return { status: 'conflict' };
+      throw error;
+    }
+    const [row] = returnedRows<{ admitted: number; queued: number }>(result);
+    if (!row || row.admitted === 0) return { status: 'refused' };
+    if (options.wake !== false) this.wakeup.notify();
+    return { status: 'queued', queued: row.queued };
+  }
+
+  /**
+   * Holds the owner's pending items back (they are not claimed until released): a paused job. Items
+   * already claimed finish. Returns how many were newly held.
+   */
+  async holdPending(owner: string, manager?: EntityManager): Promise<number> {
+    const runner = manager ?? this.dataSource.manager;
+    return affectedCount(
+      await runner.query(
+        `UPDATE ai_indexing_queue SET run_after = 'infinity'
+          WHERE coalesce(owner, '') = $1 AND status = 'PENDING' AND run_after <> 'infinity'`,
+        [this.requireOwner(owner, 'IndexingQueueService.holdPending')],
+      ),
+    );
+  }
+
+  /**
+   * Makes the owner's pending items (held or not) runnable from now at `pacing`, in the order they were
+   * queued: a resumed job, or a new rate limit applied to the items already waiting. Returns how many
+   * pending items the owner has (so the caller can tell when the last group is released).
+   */
+  async releasePending(owner: string, pacing: IndexingItemPacing, manager?: EntityManager): Promise<number> {
+    const where = 'IndexingQueueService.releasePending';
+    if (!Number.isInteger(pacing.groupSize) || pacing.groupSize < 1 || !(pacing.spacingSeconds >= 0) || !Number.isFinite(pacing.spacingSeconds)) {
       throw new IndexingQueueError(
-        `${where} has entityType "${request.entityType}", which this application does not know; known types: ${this.registry.entityTypes().join(', ') || '(none)'}.`,
+        `${where} has groupSize ${pacing.groupSize} and spacingSeconds ${pacing.spacingSeconds}; give a positive integer groupSize and a finite spacingSeconds of 0 or more.`,
       );
     }
+    const runner = manager ?? this.dataSource.manager;
+    const rows = await runner.query(
+      `WITH pending AS (
+         SELECT id, row_number() OVER (ORDER BY id) - 1 AS k FROM ai_indexing_queue WHERE coalesce(owner, '') = $1 AND status = 'PENDING')
+       UPDATE ai_indexing_queue q
+          SET run_after = now() + make_interval(secs => floor(pending.k / $2::float8) * $3::float8)
+         FROM pending WHERE q.id = pending.id`,
+      [this.requireOwner(owner, where), pacing.groupSize, pacing.spacingSeconds],
+    );
+    return affectedCount(rows);
+  }
+
+  /** Removes the owner's pending items (a cancelled job); items already claimed finish. Returns how many were removed. */
+  async deletePending(owner: string, manager?: EntityManager): Promise<number> {
+    const runner = manager ?? this.dataSource.manager;
+    return affectedCount(
+      await runner.query(`DELETE FROM ai_indexing_queue WHERE coalesce(owner, '') = $1 AND status = 'PENDING'`, [
+        this.requireOwner(owner, 'IndexingQueueService.deletePending'),
+      ]),
+    );
+  }
+
+  /**
+   * Items of each owner still to be done: pending (held or not) plus claimed by a worker. Every owner asked
+   * for is in the map, with 0 when it has none.
+   */
+  async countWaiting(owners: string[], manager?: EntityManager): Promise<Map<string, number>> {
+    if (owners.length === 0) return new Map();
+    const runner = manager ?? this.dataSource.manager;
+    const rows = returnedRows<{ owner: string; waiting: number }>(
+      await runner.query(
+        `SELECT o.owner,
+                (SELECT count(*)::int FROM ai_indexing_queue q WHERE coalesce(q.owner, '') = o.owner AND q.status = 'PENDING')
+                + (SELECT count(*)::int FROM ai_indexing_queue q WHERE q.status = 'ACTIVE' AND q.owner = o.owner) AS waiting
+           FROM unnest($1::text[]) AS o(owner)`,
+        [owners],
+      ),
+    );
+    return new Map(rows.map((r) => [r.owner, Number(r.waiting)]));
+  }
+
+  private requireEntityType(entityType: unknown, where: string): AiEntityDescriptor {
+    if (typeof entityType !== 'string' || entityType.length === 0 || entityType.length > 100) {
+      throw new IndexingQueueError(`${where} has an invalid "entityType"; give the entity type name (1-100 characters).`);
+    }
+    const descriptor = this.registry.find(entityType);
+    if (!descriptor) {
+      throw new IndexingQueueError(
+        `${where} has entityType "${entityType}", which this application does not know; known types: ${this.registry.entityTypes().join(', ') || '(none)'}.`,
+      );
+    }
+    return descriptor;
+  }
+
+  private requireOwner(owner: unknown, where: string): string {
+    if (typeof owner !== 'string' || owner.length === 0 || owner.length > 255) {
+      throw new IndexingQueueError(`${where} has owner ${JSON.stringify(owner)}; give the owner tag the items were queued with (1-255 characters).`);
+    }
+    return owner;
+  }
+
+  private checkPriority(priority: number, where: string): number {
+    if (!Number.isInteger(priority) || priority < -32768 || priority > 32767) {
+      throw new IndexingQueueError(`${where} has priority ${priority}; use IndexingPriority.LOW/NORMAL/HIGH or an integer.`);
+    }
+    return priority;
+  }
+
+  private checkMaxRetries(maxRetries: number, where: string): number {
+    if (!Number.isInteger(maxRetries) || maxRetries < 1 || maxRetries > 100) {
+      throw new IndexingQueueError(`${where} has maxRetries ${maxRetries}; use an integer from 1 to 100.`);
+    }
+    return maxRetries;
+  }
+
+  private toRow(request: IndexingRequest, index: number): unknown[] {
+    const where = `IndexingQueueService.enqueue: request #${index}`;
+    const descriptor = this.requireEntityType(request?.entityType, where);
     const raw = request.entityId === undefined || request.entityId === null ? '' : String(request.entityId);
     if (raw.length === 0 || raw.length > 255) {
       throw new IndexingQueueError(
@@ -192,23 +353,17 @@ export class IndexingQueueService {
         `${where} for entity type "${request.entityType}" has "entityId" ${JSON.stringify(raw)}, which is not ${describeEntityIdKind(descriptor.idKind)} like the entity's primary key; give the primary key value.`,
       );
     }
-    const priority = request.priority ?? IndexingPriority.NORMAL;
-    if (!Number.isInteger(priority) || priority < -32768 || priority > 32767) {
-      throw new IndexingQueueError(`${where} has priority ${priority}; use IndexingPriority.LOW/NORMAL/HIGH or an integer.`);
-    }
-    const maxRetries = request.maxRetries ?? this.options.queue.maxRetries;
-    if (!Number.isInteger(maxRetries) || maxRetries < 1 || maxRetries > 100) {
-      throw new IndexingQueueError(`${where} has maxRetries ${maxRetries}; use an integer from 1 to 100.`);
-    }
+    const priority = this.checkPriority(request.priority ?? IndexingPriority.NORMAL, where);
+    const maxRetries = this.checkMaxRetries(request.maxRetries ?? this.options.queue.maxRetries, where);
     return [request.entityType, entityId, priority, request.owner || null, request.force === true, maxRetries];
   }
 }
 
 /**
  * Whether `error` is the unique violation of the queue's pending items: a plain `INSERT` (one without
- * enqueue()'s `ON CONFLICT`, which a backfill uses for rows it knows to be new, about a quarter cheaper)
- * met an entity that already had a pending item of the same owner. Enqueue those requests with
- * {@link IndexingQueueService.enqueue} to merge them.
+ * enqueue()'s `ON CONFLICT`, as {@link IndexingQueueService.enqueueNew} runs it) met an entity that already
+ * had a pending item of the same owner. Enqueue those requests with {@link IndexingQueueService.enqueue} to
+ * merge them.
  */
 export function isPendingTwinConflict(error: unknown): boolean {
   const cause = (error as { driverError?: { code?: string; constraint?: string } } | null)?.driverError ?? (error as { code?: string; constraint?: string } | null);

@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { VECTOR_STORE } from '../ai-core.constants';
+import { assertStorableText } from '../common/storable-text';
 import { EmbeddingService } from '../embedding/embedding.service';
 import { AiEntityRegistry } from '../entity/ai-entity-registry.service';
 import type { VectorStore } from '../vector-store/vector-store.interface';
@@ -32,6 +33,11 @@ export class AiSearchService {
     if (typeof request.query !== 'string' || request.query.trim().length === 0) {
       throw new AiSearchRequestError('"query" must be a non-empty text.');
     }
+    // NUL and unpaired surrogates fail in PostgreSQL (the filter becomes a jsonb parameter) or at the
+    // provider (the query is sent as JSON); either way the caller's input is at fault, so say so here.
+    const toError = (message: string) => new AiSearchRequestError(message);
+    assertStorableText(request.query, 'query', { quote: true, toError });
+    assertStorableText(request.filter, 'filter', { quote: true, toError });
     const limit = request.limit ?? 10;
     if (!Number.isInteger(limit) || limit < 1 || limit > 1000) {
       throw new AiSearchRequestError(`"limit" is ${limit}; use an integer from 1 to 1000.`);

@@ -40,8 +40,13 @@ export interface VectorSearchHit {
 }
 
 /**
- * Where vectors live. Every method that writes accepts an EntityManager so the write can join the
- * caller's transaction (the worker writes vectors and completes queue items atomically).
+ * What the indexing pipeline needs of the vector table (`PgVectorStore`). Every method that writes accepts
+ * an EntityManager so the write joins the caller's transaction (the worker writes vectors and completes
+ * queue items atomically).
+ *
+ * Not a plug-in point: the workers join the write to the queue's transaction and read stored hashes by a
+ * SQL join, so the store is pgvector in the application's database. The interface and its token are
+ * internal (`@ai-infrastructure/core/internal`); see docs/adr/0004-vector-store-not-a-plug-in-point.md.
  */
 export interface VectorStore {
   /** Inserts or replaces records (one row per entity type and id). */

@@ -80,6 +80,7 @@ export class IndexingBatchProcessor {
       await steps.beforeDb?.();
       const plan = await this.plan(batch.items);
       const toEmbed = plan.filter((p) => p.action === 'embed');
+      const epoch = this.embedding.backOffEpoch;
       if (toEmbed.length > 0) {
         // Live writes (HIGH) go ahead of backfill requests at the provider's limiter.
         const lane = batch.items.some((i) => i.priority >= IndexingPriority.HIGH) ? 'interactive' : 'bulk';
@@ -109,7 +110,7 @@ export class IndexingBatchProcessor {
         await steps.beforeDb?.();
         await this.complete(batch.token, plan.slice(start, start + chunk));
       }
-      await this.reportDeferrals(batch, plan);
+      await this.reportDeferrals(batch, plan, epoch);
     } catch (error) {
       await this.handleFailure(batch, error as Error, signal);
     }
@@ -264,18 +265,23 @@ export class IndexingBatchProcessor {
     return Math.min(backoffMaxMs, backoffBaseMs * 2 ** Math.max(0, p.item.attempts - 1)) * Math.random();
   }
 
-  /** Tells the hooks' listeners (the migration module pauses jobs) about a quota or an outage that deferred items. */
-  private async reportDeferrals(batch: ClaimedBatch, plan: PlannedItem[]): Promise<void> {
+  /**
+   * Tells the hooks' listeners (the migration module pauses jobs) about a quota or an outage that deferred
+   * items — unless an operator cleared the provider's back-off (resumed the jobs) since this batch's request
+   * started: that report is stale, and would pause again what was just resumed.
+   */
+  private async reportDeferrals(batch: ClaimedBatch, plan: PlannedItem[], epoch: number): Promise<void> {
+    const stale = this.embedding.backOffEpoch !== epoch;
     const owners = (reason: EmbedDeferral['reason']) => [
       ...new Set(plan.filter((p) => p.action === 'defer' && p.deferral!.reason === reason).map((p) => p.item.owner)),
     ];
     const quota = plan.find((p) => p.action === 'defer' && p.deferral!.reason === 'quota');
-    if (quota) {
+    if (quota && !stale) {
       this.logger.error(quota.deferral!.retry);
       await this.hooks.emitQuotaExceeded(owners('quota'), quota.deferral!.cause);
     }
     const outage = plan.find((p) => p.action === 'defer' && p.deferral!.reason === 'unavailable');
-    if (outage) {
+    if (outage && !stale) {
       this.logger.error(outage.deferral!.retry);
       await this.hooks.emitProviderUnavailable(owners('unavailable'), outage.deferral!.cause);
     }

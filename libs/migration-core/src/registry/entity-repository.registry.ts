@@ -1,7 +1,7 @@
-import { AiEntityRegistry, resolveMigrationRepository } from '@ai-infrastructure/core';
-import { Injectable, Logger, type Type } from '@nestjs/common';
+import { AI_DATA_SOURCE, AiEntityRegistry, resolveMigrationRepository } from '@ai-infrastructure/core/internal';
+import { Inject, Injectable, Logger, type Type } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
-import { Repository, type ObjectLiteral } from 'typeorm';
+import { DataSource, Repository, type ObjectLiteral } from 'typeorm';
 import { MigrationOptionsError, UnknownEntityTypeError } from '../migration.errors';
 
 /** An entity type with the repository its `@AICapable.migrationRepository` names. */
@@ -24,6 +24,7 @@ export class EntityRepositoryRegistry {
   constructor(
     private readonly moduleRef: ModuleRef,
     private readonly entities: AiEntityRegistry,
+    @Inject(AI_DATA_SOURCE) private readonly dataSource: DataSource,
   ) {}
 
   /** Resolves every configured entity type's repository; called once at application bootstrap. */
@@ -32,6 +33,13 @@ export class EntityRepositoryRegistry {
     for (const descriptor of this.entities.all()) {
       const className = descriptor.target.name;
       const repositoryClass = resolveMigrationRepository(descriptor.options) as Type<Repository<ObjectLiteral>>;
+      if (repositoryClass === Repository) {
+        // `migrationRepository: Repository`: the entity's standard repository, the one
+        // TypeOrmModule.forFeature([Entity]) + @InjectRepository(Entity) gives the application.
+        const repository = this.dataSource.getRepository(descriptor.target);
+        this.registrations.set(descriptor.entityType, { entityType: descriptor.entityType, entityClass: descriptor.target, repository });
+        continue;
+      }
       let repository: unknown;
       try {
         repository = this.moduleRef.get(repositoryClass, { strict: false });

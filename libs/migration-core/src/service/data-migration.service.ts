@@ -1,40 +1,46 @@
 import {
-  AI_CORE_RESOLVED_OPTIONS,
-  AI_DATA_SOURCE,
-  AiEntityRegistry,
-  describeEntityIdKind,
   EMBEDDING_PROVIDER,
   EmbeddingService,
-  EntityPageReader,
   IndexingQueueService,
-  isUuid,
-  normalizeEntityId,
-  returnedRows,
   type EmbeddingProvider,
-  type ResolvedAiCoreOptions,
 } from '@ai-infrastructure/core';
+import { AI_DATA_SOURCE } from '@ai-infrastructure/core/internal';
+import { AI_CORE_RESOLVED_OPTIONS, AiEntityRegistry, EntityPageReader, isUuid, type ResolvedAiCoreOptions } from '@ai-infrastructure/core/internal';
 import { Inject, Injectable } from '@nestjs/common';
 import type { DataSource, EntityManager } from 'typeorm';
 import { MigrationAuditAction } from '../audit/migration-audit-action.enum';
 import { MigrationAuditEntry } from '../audit/migration-audit-entry.entity';
 import { appendAuditEntry, type MigrationActionOptions } from '../audit/migration-audit.writer';
-import { isIsoDate } from '../job/iso-date';
+import { toPageFilters } from '../job/migration-filters';
 import { MigrationJob } from '../job/migration-job.entity';
+import { MigrationJobRepository } from '../job/migration-job.repository';
+import { itemsPerRequest, requestPacing } from '../job/migration-pacing';
 import type { MigrationEstimate, MigrationFailure, MigrationProgress } from '../job/migration-progress.interface';
-import type { MigrationFilters, MigrationJobQuery, MigrationRequest } from '../job/migration-request.interface';
+import type { MigrationJobQuery, MigrationRequest } from '../job/migration-request.interface';
+import { MIGRATION_REQUEST_LIMITS } from '../job/migration-request.limits';
+import {
+  normalizeEntityIds,
+  validateActor,
+  validateEntityIdList,
+  validateJobFilter,
+  validateJobQuery,
+  validateMigrationRequest,
+  validatePauseReason,
+  validateRateLimit,
+  type MigrationRequestContext,
+  type ValidatedMigrationRequest,
+} from '../job/migration-request.validator';
 import { ACTIVE_MIGRATION_STATUSES, MigrationStatus } from '../job/migration-status.enum';
 import { MIGRATION_RESOLVED_OPTIONS } from '../migration.constants';
 import {
   ActiveMigrationExistsError,
-  InvalidMigrationRequestError,
   InvalidMigrationStateError,
   MigrationJobNotFoundError,
   TooManyActiveMigrationsError,
 } from '../migration.errors';
 import type { ResolvedMigrationOptions } from '../migration-options.resolver';
+import { MigrationWakeup } from '../migration-wakeup';
 import { EntityRepositoryRegistry } from '../registry/entity-repository.registry';
-import { MigrationWakeup } from '../runner/migration-wakeup';
-import { itemsPerRequest, repacePendingItems } from '../runner/job-pacing';
 import { isoDuration, toProgress } from './migration-progress';
 
 /**
@@ -50,18 +56,28 @@ import { isoDuration, toProgress } from './migration-progress';
  */
 @Injectable()
 export class DataMigrationService {
+  /** What request validation needs to know about this application's entity types. */
+  private readonly requestContext: MigrationRequestContext;
+
   constructor(
     @Inject(AI_DATA_SOURCE) private readonly dataSource: DataSource,
     @Inject(MIGRATION_RESOLVED_OPTIONS) private readonly options: ResolvedMigrationOptions,
-    private readonly registry: EntityRepositoryRegistry,
+    private readonly jobs: MigrationJobRepository,
+    registry: EntityRepositoryRegistry,
     private readonly pages: EntityPageReader,
     private readonly wakeup: MigrationWakeup,
     private readonly queue: IndexingQueueService,
     @Inject(EMBEDDING_PROVIDER) private readonly provider: EmbeddingProvider,
     @Inject(AI_CORE_RESOLVED_OPTIONS) private readonly coreOptions: ResolvedAiCoreOptions,
-    private readonly entities: AiEntityRegistry,
+    entities: AiEntityRegistry,
     private readonly embedding: EmbeddingService,
-  ) {}
+  ) {
+    this.requestContext = {
+      entityTypes: () => registry.entityTypes(),
+      idKind: (entityType) => entities.find(entityType)?.idKind,
+      hasCreatedDate: (entityType) => pages.hasCreatedDate(entityType),
+    };
+  }
 
   /**
    * Dry run: reads the matching rows (keyset pages, read-only) and reports how many would be skipped or
@@ -87,7 +103,7 @@ export class DataMigrationService {
     }
     const wouldEmbed = matching - wouldSkip;
     // One provider request carries a worker batch (capped by the provider), as the job's pacing assumes.
-    const estimatedRequests = Math.ceil(wouldEmbed / itemsPerRequest(this.provider, this.coreOptions));
+    const estimatedRequests = Math.ceil(wouldEmbed / this.perRequest());
     return {
       entityType: validated.entityType,
       matching,
@@ -103,7 +119,7 @@ export class DataMigrationService {
   /** Entities of the job that were dead-lettered, with their last error. */
   async getFailures(jobId: string): Promise<MigrationFailure[]> {
     await this.getJob(jobId);
-    const dead = await this.queue.deadLetters({ owner: jobId, limit: 10_000 });
+    const dead = await this.queue.deadLetters({ owner: jobId, limit: MIGRATION_REQUEST_LIMITS.entityIds.maxItems });
     return dead.map((d) => ({ entityId: d.entityId, error: d.lastError, attempts: d.attempts, lastAttemptAt: d.updatedAt }));
   }
 
@@ -112,16 +128,14 @@ export class DataMigrationService {
    * until they are done; a CANCELLED one cannot be retried. Returns how many were re-queued.
    */
   async retryFailed(jobId: string, entityIds?: string[], options: MigrationActionOptions = {}): Promise<number> {
-    const actor = validActor(options.actor);
-    if (entityIds !== undefined && (!Array.isArray(entityIds) || entityIds.length === 0 || entityIds.length > 10_000)) {
-      throw new InvalidMigrationRequestError('"entityIds" must be a list of 1 to 10000 entity ids, or left out to retry every failure.');
-    }
+    const actor = validateActor(options.actor);
+    validateEntityIdList(entityIds);
     const retried = await this.dataSource.transaction(async (manager) => {
       // Serialises with starts (a COMPLETED job becomes active again) before the job row is locked, in the
       // same order startMigration takes them; the row lock then holds off pause, resume, cancel and completion.
-      await manager.query(`SELECT pg_advisory_xact_lock(hashtext('ai_migration_jobs.start'))`);
+      await this.jobs.lockActivations(manager);
       const job = await this.lockJob(jobId, manager);
-      if (entityIds) entityIds = this.normalizeIds(job.entityType, entityIds, 'entityIds');
+      const ids = entityIds && normalizeEntityIds(entityIds, 'entityIds', job.entityType, this.requestContext.idKind(job.entityType));
       if (job.status === MigrationStatus.CANCELLED || job.status === MigrationStatus.FAILED) {
         throw new InvalidMigrationStateError(jobId, job.status, 'retry the failures of', [
           MigrationStatus.RUNNING,
@@ -133,26 +147,17 @@ export class DataMigrationService {
         // The job becomes active again: the same limits as a start apply.
         await this.assertCanActivate(manager, job.entityType, jobId);
       }
-      const n = await this.queue.retryDeadLetters({ owner: jobId, entityIds }, manager);
+      const n = await this.queue.retryDeadLetters({ owner: jobId, entityIds: ids }, manager);
       if (n === 0) return 0;
-      await manager.query(
-        `UPDATE ai_migration_jobs
-            SET failed_entities = greatest(failed_entities - $2, 0), version = version + 1, last_updated_at = now(),
-                status = CASE WHEN status = 'COMPLETED' THEN 'RUNNING' ELSE status END,
-                completed_at = CASE WHEN status = 'COMPLETED' THEN NULL ELSE completed_at END
-          WHERE id = $1`,
-        [jobId, n],
-      );
-      if (job.status === MigrationStatus.PAUSED) {
-        await manager.query(`UPDATE ai_indexing_queue SET run_after = 'infinity' WHERE coalesce(owner, '') = $1 AND status = 'PENDING'`, [jobId]);
-      }
+      await this.jobs.reopenForRetry(manager, jobId, n);
+      if (job.status === MigrationStatus.PAUSED) await this.queue.holdPending(jobId, manager);
       await appendAuditEntry(manager, {
         jobId,
         action: MigrationAuditAction.RETRY_FAILED,
         actor,
         fromStatus: job.status,
         toStatus: job.status === MigrationStatus.COMPLETED ? MigrationStatus.RUNNING : job.status,
-        details: { retried: n, ...(entityIds ? { entityIds: entityIds.length } : {}) },
+        details: { retried: n, ...(ids ? { entityIds: ids.length } : {}) },
       });
       return n;
     });
@@ -168,27 +173,24 @@ export class DataMigrationService {
   /** Creates a RUNNING job; at most one active job per entity type and `maxConcurrentJobs` in all. */
   async startMigration(request: MigrationRequest): Promise<MigrationJob> {
     const validated = this.validate(request);
-    const actor = validActor(request.createdBy, 'createdBy');
+    const actor = validateActor(request.createdBy, 'createdBy');
     const job = await this.dataSource.transaction(async (manager) => {
-      // Serialises starts (and reactivations by retryFailed), so the limits cannot be raced past.
-      await manager.query(`SELECT pg_advisory_xact_lock(hashtext('ai_migration_jobs.start'))`);
+      await this.jobs.lockActivations(manager);
       await this.assertCanActivate(manager, validated.entityType);
       const total = await this.pages.count(validated.entityType, toPageFilters(validated.filters), manager);
       const now = new Date();
-      const created = await manager.getRepository(MigrationJob).save(
-        manager.getRepository(MigrationJob).create({
-          entityType: validated.entityType,
-          status: MigrationStatus.RUNNING,
-          totalEntities: total,
-          batchSize: validated.batchSize,
-          rateLimit: validated.rateLimit,
-          reindexExisting: validated.reindexExisting,
-          filterConfig: validated.filters ?? null,
-          startedAt: now,
-          lastUpdatedAt: now,
-          createdBy: request.createdBy ?? null,
-        }),
-      );
+      const created = await this.jobs.create(manager, {
+        entityType: validated.entityType,
+        status: MigrationStatus.RUNNING,
+        totalEntities: total,
+        batchSize: validated.batchSize,
+        rateLimit: validated.rateLimit,
+        reindexExisting: validated.reindexExisting,
+        filterConfig: validated.filters ?? null,
+        startedAt: now,
+        lastUpdatedAt: now,
+        createdBy: actor ?? null,
+      });
       await appendAuditEntry(manager, {
         jobId: created.id,
         action: MigrationAuditAction.START,
@@ -205,14 +207,11 @@ export class DataMigrationService {
 
   /**
    * Throws when another job may not become active: one active job per entity type (also enforced by a
-   * partial unique index) and `maxConcurrentJobs` in all. Call under the start advisory lock.
+   * partial unique index) and `maxConcurrentJobs` in all. Call under {@link MigrationJobRepository.lockActivations}.
    */
   private async assertCanActivate(manager: EntityManager, entityType: string, exceptJobId?: string): Promise<void> {
-    const active: Array<{ id: string; entity_type: string }> = await manager.query(
-      `SELECT id, entity_type FROM ai_migration_jobs WHERE status = ANY($1) AND ($2::uuid IS NULL OR id <> $2::uuid) ORDER BY started_at`,
-      [ACTIVE_MIGRATION_STATUSES, exceptJobId ?? null],
-    );
-    const same = active.find((j) => j.entity_type === entityType);
+    const active = await this.jobs.activeJobs(manager, exceptJobId);
+    const same = active.find((j) => j.entityType === entityType);
     if (same) throw new ActiveMigrationExistsError(entityType, same.id);
     if (active.length >= this.options.maxConcurrentJobs) {
       throw new TooManyActiveMigrationsError(this.options.maxConcurrentJobs, active.map((j) => j.id));
@@ -221,9 +220,7 @@ export class DataMigrationService {
 
   /** The job row, locked for the rest of the transaction; throws {@link MigrationJobNotFoundError}. */
   private async lockJob(jobId: string, manager: EntityManager): Promise<MigrationJob> {
-    const job = isUuid(jobId)
-      ? await manager.getRepository(MigrationJob).createQueryBuilder('j').setLock('pessimistic_write').where('j.id = :id', { id: jobId }).getOne()
-      : null;
+    const job = await this.jobs.lock(jobId, manager);
     if (!job) throw new MigrationJobNotFoundError(jobId);
     return job;
   }
@@ -233,33 +230,21 @@ export class DataMigrationService {
     return toProgress(await this.getJob(jobId));
   }
 
-  /** A job row; throws {@link MigrationJobNotFoundError}. */
-  async getJob(jobId: string, manager: EntityManager = this.dataSource.manager): Promise<MigrationJob> {
-    const job = isUuid(jobId) ? await manager.getRepository(MigrationJob).findOneBy({ id: jobId }) : null;
+  /** A job row; throws {@link MigrationJobNotFoundError}. Pass `manager` to read it inside your transaction. */
+  async getJob(jobId: string, manager?: EntityManager): Promise<MigrationJob> {
+    const job = await this.jobs.find(jobId, manager);
     if (!job) throw new MigrationJobNotFoundError(jobId);
     return job;
   }
 
-  /** Jobs, newest first, optionally by status and entity type, paginated. */
+  /** Jobs, newest first, optionally by status and entity type, paginated (`limit` default 50, at most 500). */
   async getAllJobs(query: MigrationJobQuery = {}): Promise<MigrationJob[]> {
-    const limit = query.limit ?? 50;
-    const offset = query.offset ?? 0;
-    if (!Number.isInteger(limit) || limit < 1 || limit > 500) throw new InvalidMigrationRequestError(`"limit" is ${limit}; use an integer from 1 to 500.`);
-    if (!Number.isInteger(offset) || offset < 0) throw new InvalidMigrationRequestError(`"offset" is ${offset}; use a non-negative integer.`);
-    validateStatus(query.status);
-    const qb = this.dataSource.getRepository(MigrationJob).createQueryBuilder('j').orderBy('j.startedAt', 'DESC').addOrderBy('j.id', 'DESC');
-    if (query.status) qb.andWhere('j.status = :status', { status: query.status });
-    if (query.entityType) qb.andWhere('j.entityType = :entityType', { entityType: query.entityType });
-    return qb.take(limit).skip(offset).getMany();
+    return this.jobs.list(validateJobQuery(query));
   }
 
   /** How many jobs match the query's status and entity type (for pagination). */
   async countJobs(query: Pick<MigrationJobQuery, 'status' | 'entityType'> = {}): Promise<number> {
-    validateStatus(query.status);
-    const qb = this.dataSource.getRepository(MigrationJob).createQueryBuilder('j');
-    if (query.status) qb.andWhere('j.status = :status', { status: query.status });
-    if (query.entityType) qb.andWhere('j.entityType = :entityType', { entityType: query.entityType });
-    return qb.getCount();
+    return this.jobs.count(validateJobFilter(query));
   }
 
   /** The job's audit entries (who started, paused, resumed, cancelled, rethrottled or retried it), oldest first. */
@@ -270,13 +255,14 @@ export class DataMigrationService {
 
   /**
    * RUNNING → PAUSED: the job's queued items are held back, so no new provider calls are made for it
-   * (items already claimed finish). `reason` is kept in `errorMessage` (e.g. an exhausted quota).
+   * (items already claimed finish). `reason` (at most 500 characters) is kept in `errorMessage` (e.g. an
+   * exhausted quota) until the job resumes.
    */
   async pauseMigration(jobId: string, options: MigrationActionOptions & { reason?: string } = {}): Promise<MigrationJob> {
-    const reason = options.reason;
-    return this.transition(jobId, MigrationAuditAction.PAUSE, options, [MigrationStatus.RUNNING], MigrationStatus.PAUSED, async (manager) => {
-      await manager.query(`UPDATE ai_indexing_queue SET run_after = 'infinity' WHERE coalesce(owner, '') = $1 AND status = 'PENDING'`, [jobId]);
-      if (reason) await manager.query(`UPDATE ai_migration_jobs SET error_message = $2 WHERE id = $1`, [jobId, reason]);
+    const reason = validatePauseReason(options.reason);
+    return this.transition(jobId, MigrationAuditAction.PAUSE, { actor: options.actor, reason }, [MigrationStatus.RUNNING], MigrationStatus.PAUSED, async (manager) => {
+      await this.queue.holdPending(jobId, manager);
+      if (reason) await this.jobs.setErrorMessage(manager, jobId, reason);
     });
   }
 
@@ -289,8 +275,8 @@ export class DataMigrationService {
   async resumeMigration(jobId: string, options: MigrationActionOptions = {}): Promise<MigrationJob> {
     const resumed = await this.transition(jobId, MigrationAuditAction.RESUME, options, [MigrationStatus.PAUSED], MigrationStatus.RUNNING, async (manager) => {
       const job = await this.getJob(jobId, manager);
-      await manager.query(`UPDATE ai_migration_jobs SET error_message = NULL WHERE id = $1`, [jobId]);
-      await repacePendingItems(manager, jobId, job.rateLimit ?? this.options.defaultRateLimit, itemsPerRequest(this.provider, this.coreOptions));
+      await this.jobs.setErrorMessage(manager, jobId, null);
+      await this.releaseItems(manager, jobId, job.rateLimit ?? this.options.defaultRateLimit);
     });
     // Committed: the items are runnable; wake this instance's idle workers instead of waiting for their poll.
     this.embedding.clearBackOff();
@@ -304,10 +290,8 @@ export class DataMigrationService {
    * already follows the new limit.
    */
   async updateRateLimit(jobId: string, rateLimit: number, options: MigrationActionOptions = {}): Promise<MigrationJob> {
-    const actor = validActor(options.actor);
-    if (!Number.isInteger(rateLimit) || rateLimit < 1 || rateLimit > 1_000_000) {
-      throw new InvalidMigrationRequestError(`"rateLimit" is ${JSON.stringify(rateLimit)}; use an integer number of requests per minute from 1 to 1000000.`);
-    }
+    const actor = validateActor(options.actor);
+    validateRateLimit(rateLimit);
     const job = await this.dataSource.transaction(async (manager) => {
       // Locked, so a pause cannot commit between the status check and the re-spacing (which would release
       // the paused job's items again).
@@ -315,10 +299,8 @@ export class DataMigrationService {
       if (current.status !== MigrationStatus.RUNNING && current.status !== MigrationStatus.PAUSED) {
         throw new InvalidMigrationStateError(jobId, current.status, 'change the rate limit of', [MigrationStatus.RUNNING, MigrationStatus.PAUSED]);
       }
-      await manager.query(`UPDATE ai_migration_jobs SET rate_limit = $2, version = version + 1, last_updated_at = now() WHERE id = $1`, [jobId, rateLimit]);
-      if (current.status === MigrationStatus.RUNNING) {
-        await repacePendingItems(manager, jobId, rateLimit, itemsPerRequest(this.provider, this.coreOptions));
-      }
+      await this.jobs.setRateLimit(manager, jobId, rateLimit);
+      if (current.status === MigrationStatus.RUNNING) await this.releaseItems(manager, jobId, rateLimit);
       await appendAuditEntry(manager, {
         jobId,
         action: MigrationAuditAction.RETHROTTLE,
@@ -335,16 +317,24 @@ export class DataMigrationService {
 
   /** PENDING | RUNNING | PAUSED → CANCELLED: the producer stops and pending items are removed; stored vectors stay. */
   async cancelMigration(jobId: string, options: MigrationActionOptions = {}): Promise<MigrationJob> {
-    return this.transition(
-      jobId,
-      MigrationAuditAction.CANCEL,
-      options,
-      ACTIVE_MIGRATION_STATUSES,
-      MigrationStatus.CANCELLED,
-      async (manager) => {
-        await manager.query(`DELETE FROM ai_indexing_queue WHERE coalesce(owner, '') = $1 AND status = 'PENDING'`, [jobId]);
-      },
-    );
+    return this.transition(jobId, MigrationAuditAction.CANCEL, options, ACTIVE_MIGRATION_STATUSES, MigrationStatus.CANCELLED, async (manager) => {
+      await this.queue.deletePending(jobId, manager);
+    });
+  }
+
+  /**
+   * Re-spaces the job's pending items from now at `rateLimit` (after resume or a rethrottle) and resets its
+   * rate budget to the end of that schedule, in the caller's transaction.
+   */
+  private async releaseItems(manager: EntityManager, jobId: string, rateLimit: number): Promise<void> {
+    const perRequest = this.perRequest();
+    const pacing = requestPacing(rateLimit, perRequest);
+    const pending = await this.queue.releasePending(jobId, pacing, manager);
+    await this.jobs.setNextRelease(manager, jobId, (pending / perRequest) * pacing.spacingSeconds);
+  }
+
+  private perRequest(): number {
+    return itemsPerRequest(this.provider, this.coreOptions.worker.batchSize);
   }
 
   private async transition(
@@ -355,21 +345,11 @@ export class DataMigrationService {
     to: MigrationStatus,
     effect: (manager: EntityManager) => Promise<void>,
   ): Promise<MigrationJob> {
-    const actor = validActor(options.actor);
+    const actor = validateActor(options.actor);
     if (!isUuid(jobId)) throw new MigrationJobNotFoundError(jobId);
     const job = await this.dataSource.transaction(async (manager) => {
-      const terminal = to === MigrationStatus.CANCELLED;
-      // The old status comes from the locked row the UPDATE replaced, so the audit entry cannot be raced.
-      const rows: unknown = await manager.query(
-        `UPDATE ai_migration_jobs j
-            SET status = $2, version = j.version + 1, last_updated_at = now()
-                ${terminal ? ', completed_at = now(), lease_owner = NULL, lease_expires_at = NULL' : ''}
-           FROM (SELECT id, status FROM ai_migration_jobs WHERE id = $1 FOR UPDATE) old
-          WHERE j.id = old.id AND old.status = ANY($3) RETURNING old.status AS from_status`,
-        [jobId, to, from],
-      );
-      const [changed] = returnedRows<{ from_status: string }>(rows);
-      if (!changed) {
+      const fromStatus = await this.jobs.transition(manager, jobId, from, to);
+      if (fromStatus === null) {
         const current = await this.getJob(jobId, manager);
         throw new InvalidMigrationStateError(jobId, current.status, action, from);
       }
@@ -378,7 +358,7 @@ export class DataMigrationService {
         jobId,
         action,
         actor,
-        fromStatus: changed.from_status,
+        fromStatus,
         toStatus: to,
         details: options.reason ? { reason: options.reason } : undefined,
       });
@@ -388,79 +368,7 @@ export class DataMigrationService {
     return job;
   }
 
-  /** Ids in the primary key's canonical text form; a value that is not a valid key is a request error, not a SQL error. */
-  private normalizeIds(entityType: string, ids: unknown[], field: string): string[] {
-    const descriptor = this.entities.find(entityType);
-    return ids.map((raw, index) => {
-      const id = typeof raw === 'string' || typeof raw === 'number' ? normalizeEntityId(descriptor ?? { idKind: 'text' }, String(raw)) : undefined;
-      if (id === undefined || id.length === 0 || id.length > 255) {
-        const kind = descriptor ? describeEntityIdKind(descriptor.idKind) : 'a text';
-        throw new InvalidMigrationRequestError(
-          `"${field}[${index}]" is ${JSON.stringify(raw)?.slice(0, 100)}; ids of "${entityType}" are ${kind} (the entity's primary key).`,
-        );
-      }
-      return id;
-    });
+  private validate(request: MigrationRequest): ValidatedMigrationRequest {
+    return validateMigrationRequest(request, { batchSize: this.options.defaultBatchSize, rateLimit: this.options.defaultRateLimit }, this.requestContext);
   }
-
-  private validate(request: MigrationRequest) {
-    if (!request || typeof request.entityType !== 'string') {
-      throw new InvalidMigrationRequestError('"entityType" is required: the entity type to migrate, e.g. "product".');
-    }
-    this.registry.getRegistration(request.entityType);
-    const batchSize = request.batchSize ?? this.options.defaultBatchSize;
-    if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 5000) {
-      throw new InvalidMigrationRequestError(`"batchSize" is ${JSON.stringify(request.batchSize)}; use an integer from 1 to 5000.`);
-    }
-    const rateLimit = request.rateLimit ?? this.options.defaultRateLimit;
-    if (!Number.isInteger(rateLimit) || rateLimit < 1 || rateLimit > 1_000_000) {
-      throw new InvalidMigrationRequestError(`"rateLimit" is ${JSON.stringify(request.rateLimit)}; use an integer number of requests per minute from 1 to 1000000.`);
-    }
-    if (request.reindexExisting !== undefined && typeof request.reindexExisting !== 'boolean') {
-      throw new InvalidMigrationRequestError(`"reindexExisting" is ${JSON.stringify(request.reindexExisting)}; use true or false.`);
-    }
-    const filters = request.filters ? { ...request.filters } : undefined;
-    if (filters) {
-      for (const key of ['createdBefore', 'createdAfter'] as const) {
-        if (filters[key] !== undefined && !isIsoDate(filters[key])) {
-          throw new InvalidMigrationRequestError(`"filters.${key}" is ${JSON.stringify(filters[key])}; use an ISO-8601 date such as "2024-01-01".`);
-        }
-      }
-      if (filters.ids !== undefined && (!Array.isArray(filters.ids) || filters.ids.length === 0 || filters.ids.length > 10_000)) {
-        throw new InvalidMigrationRequestError('"filters.ids" must be a list of 1 to 10000 entity ids.');
-      }
-      if (filters.ids !== undefined) filters.ids = this.normalizeIds(request.entityType, filters.ids, 'filters.ids');
-      if ((filters.createdBefore || filters.createdAfter) && !this.pages.hasCreatedDate(request.entityType)) {
-        throw new InvalidMigrationRequestError(
-          `"filters.createdBefore/createdAfter" need a @CreateDateColumn on the entity of "${request.entityType}"; filter by ids instead.`,
-        );
-      }
-    }
-    return { entityType: request.entityType, batchSize, rateLimit, reindexExisting: request.reindexExisting ?? false, filters };
-  }
-}
-
-function validateStatus(status: string | undefined): void {
-  if (status !== undefined && !Object.values(MigrationStatus).includes(status as MigrationStatus)) {
-    throw new InvalidMigrationRequestError(`"status" is "${status}"; use one of ${Object.values(MigrationStatus).join(', ')}.`);
-  }
-}
-
-/** The actor to record; bounded so it fits the audit and job columns. */
-function validActor(actor: unknown, field = 'actor'): string | undefined {
-  if (actor === undefined || actor === null) return undefined;
-  if (typeof actor !== 'string' || actor.length === 0 || actor.length > 255) {
-    throw new InvalidMigrationRequestError(`"${field}" is ${JSON.stringify(actor)}; use a name of 1 to 255 characters.`);
-  }
-  return actor;
-}
-
-/** The job's stored filters as page-reader filters. */
-export function toPageFilters(filters: MigrationFilters | null | undefined) {
-  if (!filters) return undefined;
-  return {
-    createdBefore: filters.createdBefore ? new Date(filters.createdBefore) : undefined,
-    createdAfter: filters.createdAfter ? new Date(filters.createdAfter) : undefined,
-    ids: filters.ids,
-  };
 }

@@ -1,4 +1,5 @@
-import { MAX_JSON_DEPTH, rejectProtoKeys, verifyJsonDepth } from './json-body-limits';
+import { MIGRATION_REQUEST_LIMITS } from '@ai-infrastructure/migration-core';
+import { idListJsonBodyLimit, isIdListRoute, JSON_BODY_LIMIT, MAX_JSON_DEPTH, rejectProtoKeys, verifyJsonDepth } from './json-body-limits';
 
 describe('verifyJsonDepth', () => {
   const check = (text: string) => () => verifyJsonDepth(undefined, undefined, Buffer.from(text));
@@ -20,5 +21,26 @@ describe('rejectProtoKeys', () => {
     expect(() => JSON.parse('{"a":{"__proto__":{"x":1}}}', rejectProtoKeys)).toThrow('The key "__proto__" is not allowed in a JSON body');
     expect(() => JSON.parse('{"constructor":{"x":1}}', rejectProtoKeys)).toThrow('The key "constructor" is not allowed in a JSON body');
     expect(JSON.parse('{"proto":2,"prototype":3}', rejectProtoKeys)).toEqual({ proto: 2, prototype: 3 });
+  });
+});
+
+describe('isIdListRoute and the body limits', () => {
+  it('gives the larger limit to the POST routes that take entity ids, behind any global prefix and with a query', () => {
+    for (const url of ['/api/ai/migration/start', '/api/ai/migration/estimate?x=1', '/v1/api/ai/migration/jobs/abc/retry-failed', '/api/ai/migration/start/']) {
+      expect(isIdListRoute({ method: 'POST', url })).toBe(true);
+    }
+  });
+
+  it('keeps the default limit everywhere else', () => {
+    expect(isIdListRoute({ method: 'PATCH', url: '/api/ai/migration/start' })).toBe(false);
+    for (const url of ['/api/ai/migration/jobs/abc/pause', '/api/ai/migration/jobs/abc', '/products', '/api/ai/migration/start/x', '/x?/api/ai/migration/start', undefined]) {
+      expect(isIdListRoute({ method: 'POST', url })).toBe(false);
+    }
+  });
+
+  it('fits the most ids of the longest length, each character 3 bytes in UTF-8, in the larger limit', () => {
+    const longest = JSON.stringify({ entityType: 'a'.repeat(100), filters: { ids: Array.from({ length: MIGRATION_REQUEST_LIMITS.entityIds.maxItems }, () => '€'.repeat(MIGRATION_REQUEST_LIMITS.entityIds.maxLength)) } });
+    expect(Buffer.byteLength(longest)).toBeLessThanOrEqual(idListJsonBodyLimit(MIGRATION_REQUEST_LIMITS.entityIds));
+    expect(JSON_BODY_LIMIT).toBe(100 * 1024);
   });
 });

@@ -1,13 +1,6 @@
 import { IndexingQueueError } from '@ai-infrastructure/core';
-import {
-  ActiveMigrationExistsError,
-  InvalidMigrationRequestError,
-  InvalidMigrationStateError,
-  MigrationJobNotFoundError,
-  TooManyActiveMigrationsError,
-  UnknownEntityTypeError,
-} from '@ai-infrastructure/migration-core';
 import { Catch, HttpException, HttpStatus, Logger, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
+import { loadOptionalPackage, MIGRATION_CORE_PACKAGE } from '../utils/load-package.util';
 import type { ErrorResponseDto } from './error-response.dto';
 
 const REASONS: Record<number, string> = {
@@ -55,26 +48,53 @@ export class AiExceptionFilter implements ExceptionFilter {
   /** The error body for any thrown value. */
   toBody(exception: unknown): ErrorResponseDto {
     if (exception instanceof HttpException) return fromHttpException(exception);
-    if (exception instanceof MigrationJobNotFoundError) return body(404, exception.message);
-    if (exception instanceof InvalidMigrationStateError) return { ...body(409, exception.message), currentStatus: exception.currentStatus };
-    if (exception instanceof ActiveMigrationExistsError) return { ...body(409, exception.message), activeJobIds: [exception.activeJobId] };
-    if (exception instanceof TooManyActiveMigrationsError) return { ...body(409, exception.message), activeJobIds: exception.activeJobIds };
-    if (exception instanceof UnknownEntityTypeError) {
-      return {
-        ...body(400, exception.message),
-        details: [{ field: exception.field, rule: 'knownEntityType', message: exception.message }],
-        knownEntityTypes: exception.knownTypes,
-      };
-    }
-    if (exception instanceof InvalidMigrationRequestError) {
-      return { ...body(400, exception.message), ...(exception.field ? { details: [{ field: exception.field, rule: 'invalidValue', message: exception.message }] } : {}) };
-    }
+    const migrationError = fromMigrationError(exception);
+    if (migrationError) return migrationError;
     if (exception instanceof IndexingQueueError) return body(400, exception.message);
     const parserError = fromBodyParserError(exception);
     if (parserError) return parserError;
     this.logger.error(`Unhandled error: ${(exception as Error)?.stack ?? String(exception)}`);
     return body(500, 'The server failed to handle the request; the cause is in its log.');
   }
+}
+
+type MigrationCore = typeof import('@ai-infrastructure/migration-core');
+
+/** The migration package, `null` when it is not installed; looked up on the first error that needs it. */
+let migrationCore: MigrationCore | null | undefined;
+
+/**
+ * The migration module's domain errors as HTTP answers. `@ai-infrastructure/migration-core` is an optional
+ * peer, so its error classes are required on demand instead of imported: a search-only app that never
+ * installed it cannot throw them, and must still load this filter.
+ */
+function fromMigrationError(exception: unknown): ErrorResponseDto | undefined {
+  if (!(exception instanceof Error)) return undefined;
+  migrationCore ??= loadOptionalPackage<MigrationCore>(MIGRATION_CORE_PACKAGE) ?? null;
+  if (!migrationCore) return undefined;
+  const {
+    ActiveMigrationExistsError,
+    InvalidMigrationRequestError,
+    InvalidMigrationStateError,
+    MigrationJobNotFoundError,
+    TooManyActiveMigrationsError,
+    UnknownEntityTypeError,
+  } = migrationCore;
+  if (exception instanceof MigrationJobNotFoundError) return body(404, exception.message);
+  if (exception instanceof InvalidMigrationStateError) return { ...body(409, exception.message), currentStatus: exception.currentStatus };
+  if (exception instanceof ActiveMigrationExistsError) return { ...body(409, exception.message), activeJobIds: [exception.activeJobId] };
+  if (exception instanceof TooManyActiveMigrationsError) return { ...body(409, exception.message), activeJobIds: exception.activeJobIds };
+  if (exception instanceof UnknownEntityTypeError) {
+    return {
+      ...body(400, exception.message),
+      details: [{ field: exception.field, rule: 'knownEntityType', message: exception.message }],
+      knownEntityTypes: exception.knownTypes,
+    };
+  }
+  if (exception instanceof InvalidMigrationRequestError) {
+    return { ...body(400, exception.message), ...(exception.field ? { details: [{ field: exception.field, rule: 'invalidValue', message: exception.message }] } : {}) };
+  }
+  return undefined;
 }
 
 function body(statusCode: number, message: string): ErrorResponseDto {
@@ -97,6 +117,7 @@ function fromHttpException(exception: HttpException): ErrorResponseDto {
  */
 function sentence(status: number, message: string): string {
   if (status === 404 && /^Cannot [A-Z]+ /.test(message)) return `${message}: no such route. The API is described at /api/docs.`;
+  if (status === 400 && isUndecodableParam(message)) return undecodableParam(message);
   if (status === 400 && /\bJSON\b/.test(message) && !message.startsWith('Invalid request:')) {
     return `The request body is not valid JSON (${message}). Send a JSON object with Content-Type: application/json.`;
   }
@@ -120,6 +141,16 @@ function fromBodyParserError(exception: unknown): ErrorResponseDto | undefined {
     case 'entity.too.large':
       return body(413, `The request body is larger than the limit of ${String(error.limit)} bytes.`);
     default:
+      if (typeof error.message === 'string' && isUndecodableParam(error.message)) return body(400, undecodableParam(error.message));
       return body(status, `The request body could not be read: ${String(error.message)}.`);
   }
+}
+
+/** Express's router (not body-parser) refusing a path segment that is not valid percent-encoded UTF-8. */
+function isUndecodableParam(message: string): boolean {
+  return message.startsWith('Failed to decode param');
+}
+
+function undecodableParam(message: string): string {
+  return `The request URL could not be decoded (${message}): a path parameter is not valid percent-encoded UTF-8. Encode it with encodeURIComponent.`;
 }

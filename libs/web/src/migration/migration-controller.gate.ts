@@ -1,3 +1,5 @@
+// A static import is safe here: this file is reached only through MigrationWebModule, which AiWebModule
+// loads only when @ai-infrastructure/migration-core is installed.
 import { DataMigrationService } from '@ai-infrastructure/migration-core';
 import { Logger } from '@nestjs/common';
 import { DiscoveryService, ModulesContainer } from '@nestjs/core';

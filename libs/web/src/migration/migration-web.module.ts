@@ -8,7 +8,9 @@ import { MigrationController } from './migration.controller';
 
 /**
  * @internal Holds MigrationController and the gate that removes it when the application has no
- * MigrationModule. Imported by AiWebModule; its dependencies (options, throttler storage) come from there.
+ * MigrationModule. AiWebModule requires this file on demand, and only when `@ai-infrastructure/migration-core`
+ * is installed (everything in this folder imports it); its dependencies (options, throttler storage) come
+ * from AiWebModule.
  */
 @Module({
   imports: [DiscoveryModule],

@@ -1,5 +1,6 @@
 import { DataMigrationService } from '@ai-infrastructure/migration-core';
 import {
+  applyDecorators,
   BadRequestException,
   Body,
   Controller,
@@ -33,9 +34,11 @@ import {
   ApiOkResponse,
   ApiOperation,
   ApiParam,
+  ApiPayloadTooLargeResponse,
   ApiTags,
   ApiTooManyRequestsResponse,
   ApiUnauthorizedResponse,
+  ApiUnsupportedMediaTypeResponse,
 } from '@nestjs/swagger';
 import { finalize, takeUntil, type Observable } from 'rxjs';
 import { AI_WEB_OPTIONS } from '../ai-web.constants';
@@ -45,6 +48,7 @@ import { BearerAuthGuard } from '../auth/bearer-auth.guard';
 import { AiExceptionFilter } from '../errors/ai-exception.filter';
 import { ErrorResponseDto } from '../errors/error-response.dto';
 import { AiThrottlerGuard } from '../throttle/ai-throttler.guard';
+import { RequireJsonBodyGuard } from '../validation/require-json-body.guard';
 import { ListMigrationJobsQueryDto } from './dto/list-migration-jobs.query.dto';
 import { MigrationAuditEntryDto, toAuditEntryDto } from './dto/migration-audit-entry.dto';
 import { MigrationEstimateDto } from './dto/migration-estimate.dto';
@@ -68,16 +72,26 @@ const JOB_ID = new ParseUUIDPipe({
 
 const ErrorBody = { type: ErrorResponseDto };
 
+/** The answers of a route that reads a JSON body, besides its own. */
+function ApiJsonBodyResponses(limit: string): MethodDecorator {
+  return applyDecorators(
+    ApiUnsupportedMediaTypeResponse({ description: 'A body was sent without Content-Type: application/json.', ...ErrorBody }),
+    ApiPayloadTooLargeResponse({ description: `The body is larger than ${limit}.`, ...ErrorBody }),
+  );
+}
+const ID_LIST_BODY = ApiJsonBodyResponses('7.4 MiB (room for 10,000 ids of 255 characters)');
+const SMALL_BODY = ApiJsonBodyResponses('100 kB');
+
 /**
  * `/api/ai/migration`: start, watch and control backfill jobs remotely. Registered only when
  * MigrationModule is in the application. Every route needs a bearer token: any role may read, only
- * `admin` may change; changing routes are rate limited per token.
+ * `admin` may change; changing routes are rate limited per token. A body must be JSON (415 otherwise).
  */
 @ApiTags('migration')
 @ApiBearerAuth()
 @ApiUnauthorizedResponse({ description: 'No or an invalid bearer token.', ...ErrorBody })
 @ApiForbiddenResponse({ description: 'The token\'s role may not do this (viewer tokens may only read).', ...ErrorBody })
-@UseGuards(BearerAuthGuard)
+@UseGuards(BearerAuthGuard, RequireJsonBodyGuard)
 @UseFilters(AiExceptionFilter)
 @Controller('api/ai/migration')
 export class MigrationController {
@@ -94,6 +108,7 @@ export class MigrationController {
   @ApiBadRequestResponse({ description: 'Invalid body, or an unknown entity type (the known ones are listed).', ...ErrorBody })
   @ApiConflictResponse({ description: 'A job for this entity type is active, or maxConcurrentJobs jobs are; the body gives their ids.', ...ErrorBody })
   @ApiTooManyRequestsResponse({ description: 'Too many changing requests from this token; see Retry-After.', ...ErrorBody })
+  @ID_LIST_BODY
   async start(@Body() body: StartMigrationDto, @CurrentAiPrincipal() principal: AiPrincipal): Promise<MigrationJobDto> {
     return toJobDto(await this.migrations.startMigration({ ...body, createdBy: principal.name }));
   }
@@ -108,6 +123,7 @@ export class MigrationController {
   @ApiOkResponse({ type: MigrationEstimateDto, description: 'What a job with this request would do.' })
   @ApiBadRequestResponse({ description: 'Invalid body or unknown entity type.', ...ErrorBody })
   @ApiTooManyRequestsResponse({ description: 'Too many changing requests from this token; see Retry-After.', ...ErrorBody })
+  @ID_LIST_BODY
   estimate(@Body() body: StartMigrationDto): Promise<MigrationEstimateDto> {
     return this.migrations.estimateMigration(body);
   }
@@ -145,6 +161,7 @@ export class MigrationController {
   @ApiNotFoundResponse({ description: 'No job has this id.', ...ErrorBody })
   @ApiConflictResponse({ description: 'The job is not RUNNING or PAUSED; the body gives its status.', ...ErrorBody })
   @ApiTooManyRequestsResponse({ description: 'Too many changing requests from this token.', ...ErrorBody })
+  @SMALL_BODY
   async update(@Param('id', JOB_ID) id: string, @Body() body: UpdateMigrationDto, @CurrentAiPrincipal() principal: AiPrincipal): Promise<MigrationJobDto> {
     return toJobDto(await this.migrations.updateRateLimit(id, body.rateLimit, { actor: principal.name }));
   }
@@ -160,6 +177,7 @@ export class MigrationController {
   @ApiNotFoundResponse({ description: 'No job has this id.', ...ErrorBody })
   @ApiConflictResponse({ description: 'The job is not RUNNING; the body gives its status and what it allows.', ...ErrorBody })
   @ApiTooManyRequestsResponse({ description: 'Too many changing requests from this token.', ...ErrorBody })
+  @SMALL_BODY
   async pause(@Param('id', JOB_ID) id: string, @Body() body: PauseMigrationDto, @CurrentAiPrincipal() principal: AiPrincipal): Promise<MigrationJobDto> {
     return toJobDto(await this.migrations.pauseMigration(id, { actor: principal.name, reason: body?.reason }));
   }
@@ -213,6 +231,7 @@ export class MigrationController {
   @ApiNotFoundResponse({ description: 'No job has this id.', ...ErrorBody })
   @ApiConflictResponse({ description: 'The job was cancelled or failed, or another job of its entity type is active.', ...ErrorBody })
   @ApiTooManyRequestsResponse({ description: 'Too many changing requests from this token.', ...ErrorBody })
+  @ID_LIST_BODY
   async retryFailed(@Param('id', JOB_ID) id: string, @Body() body: RetryFailedDto, @CurrentAiPrincipal() principal: AiPrincipal): Promise<RetryFailedResultDto> {
     const retried = await this.migrations.retryFailed(id, body?.entityIds, { actor: principal.name });
     return { retried, job: toJobDto(await this.migrations.getJob(id)) };

@@ -1,16 +1,19 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform, Type } from 'class-transformer';
 import { IsInt, IsNumber, IsObject, IsOptional, IsString, Length, Matches, Max, Min } from 'class-validator';
+import { IsStorableText } from '../validation/is-storable-text.decorator';
 
 /** Query parameters of `GET /api/ai/search`. */
 export class SearchQueryDto {
   @ApiProperty({ description: 'Entity type to search, as in ai-entity-config.yml.', example: 'product' })
   @IsString()
+  @IsStorableText()
   @Matches(/^[a-z][a-z0-9_-]{0,99}$/, { message: 'entityType must be a configured entity type name (lower-case letters, digits, "_" or "-")' })
   entityType: string;
 
   @ApiProperty({ description: 'Free-text query.', example: 'waterproof running shoes', maxLength: 2000 })
   @IsString()
+  @IsStorableText()
   @Length(1, 2000)
   q: string;
 
@@ -45,5 +48,6 @@ export class SearchQueryDto {
     }
   })
   @IsObject({ message: 'filter must be a JSON object, e.g. {"category":"Footwear"}' })
+  @IsStorableText()
   filter?: Record<string, unknown>;
 }

@@ -1,4 +1,4 @@
-import { ISO_DATE_PATTERN } from '@ai-infrastructure/migration-core';
+import { ISO_DATE_PATTERN, MIGRATION_REQUEST_LIMITS } from '@ai-infrastructure/migration-core';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import {
@@ -14,6 +14,7 @@ import {
   Min,
   ValidateNested,
 } from 'class-validator';
+import { IsStorableText } from '../../validation/is-storable-text.decorator';
 import { IsEntityIdList } from './is-entity-id-list.decorator';
 
 /** Entity type names as written in ai-entity-config.yml. */
@@ -24,18 +25,20 @@ const ENTITY_TYPE_MESSAGE = 'entityType must be a configured entity type name (a
 export class MigrationFiltersDto {
   @ApiPropertyOptional({ description: 'Only entities created before this instant (ISO-8601 date or date-time).', example: '2024-01-01' })
   @IsOptional()
+  @IsStorableText()
   @IsISO8601({ strict: true }, { message: 'filters.createdBefore must be an ISO-8601 date or date-time, e.g. "2024-01-01"' })
   @Matches(ISO_DATE_PATTERN, { message: 'filters.createdBefore must be YYYY-MM-DD or YYYY-MM-DDTHH:mm[:ss][Z|±HH:mm]' })
   createdBefore?: string;
 
   @ApiPropertyOptional({ description: 'Only entities created at or after this instant (ISO-8601).', example: '2023-06-01T00:00:00Z' })
   @IsOptional()
+  @IsStorableText()
   @IsISO8601({ strict: true }, { message: 'filters.createdAfter must be an ISO-8601 date or date-time, e.g. "2023-06-01T00:00:00Z"' })
   @Matches(ISO_DATE_PATTERN, { message: 'filters.createdAfter must be YYYY-MM-DD or YYYY-MM-DDTHH:mm[:ss][Z|±HH:mm]' })
   createdAfter?: string;
 
   @ApiPropertyOptional({
-    description: "Only these entity ids (the entity's primary key: a uuid or an integer), 1 to 10000.",
+    description: "Only these entity ids (the entity's primary key: a uuid or an integer), 1 to 10000 of at most 255 characters each.",
     type: [String],
     example: ['6f1c1c52-8a3b-4b7e-9a1e-2d1f0c9b7a11'],
   })
@@ -44,30 +47,33 @@ export class MigrationFiltersDto {
   ids?: string[];
 }
 
+const { batchSize, rateLimit } = MIGRATION_REQUEST_LIMITS;
+
 /** Body of `POST /api/ai/migration/start` and `POST /api/ai/migration/estimate`. */
 export class StartMigrationDto {
   @ApiProperty({ description: 'Entity type to migrate, as configured in ai-entity-config.yml.', example: 'product' })
   @IsString()
+  @IsStorableText()
   @Matches(ENTITY_TYPE_PATTERN, { message: ENTITY_TYPE_MESSAGE })
   entityType: string;
 
-  @ApiPropertyOptional({ description: 'Rows read per page. Default: the module\'s defaultBatchSize (500).', minimum: 1, maximum: 5000, example: 1000 })
+  @ApiPropertyOptional({ description: 'Rows read per page. Default: the module\'s defaultBatchSize (500).', minimum: batchSize.min, maximum: batchSize.max, example: 1000 })
   @IsOptional()
   @IsInt()
-  @Min(1)
-  @Max(5000)
+  @Min(batchSize.min)
+  @Max(batchSize.max)
   batchSize?: number;
 
   @ApiPropertyOptional({
     description: "Embedding-provider requests per minute for this job. Default: the module's defaultRateLimit (100).",
-    minimum: 1,
-    maximum: 1_000_000,
+    minimum: rateLimit.min,
+    maximum: rateLimit.max,
     example: 100,
   })
   @IsOptional()
   @IsInt()
-  @Min(1)
-  @Max(1_000_000)
+  @Min(rateLimit.min)
+  @Max(rateLimit.max)
   rateLimit?: number;
 
   @ApiPropertyOptional({ description: 'Re-embed entities whose stored vector already matches their content. Default false.', default: false })

@@ -1,4 +1,4 @@
-import { WakeupSignal } from '@ai-infrastructure/core';
+import { WakeupSignal } from '@ai-infrastructure/core/internal';
 import { Injectable } from '@nestjs/common';
 
 /** Wakes this app's migration runner when a job starts, resumes or makes progress, so it reacts without a poll delay. */

@@ -1,0 +1,3 @@
+export type { AiIndexPurgeResult } from './ai-index-purge-result.interface';
+export { AiIndexPurgeError } from './ai-index-purge.errors';
+export { AiIndexPurgeService } from './ai-index-purge.service';

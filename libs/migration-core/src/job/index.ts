@@ -1,0 +1,10 @@
+export { ISO_DATE_PATTERN, isIsoDate } from './iso-date';
+export { toPageFilters } from './migration-filters';
+export { MigrationJob } from './migration-job.entity';
+export { MigrationJobRepository, type CheckpointMove, type JobOutcomeCounts, type LeasedJob, type PageRelease } from './migration-job.repository';
+export { itemsPerRequest, requestPacing, secondsFor } from './migration-pacing';
+export type { MigrationEstimate, MigrationFailure, MigrationProgress } from './migration-progress.interface';
+export type { MigrationFilters, MigrationJobQuery, MigrationRequest } from './migration-request.interface';
+export { MIGRATION_REQUEST_LIMITS, type MigrationRequestLimits } from './migration-request.limits';
+export * from './migration-request.validator';
+export { ACTIVE_MIGRATION_STATUSES, MigrationStatus } from './migration-status.enum';

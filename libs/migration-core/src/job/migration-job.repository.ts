@@ -1,0 +1,331 @@
+import { type IndexingInsertGate } from '@ai-infrastructure/core';
+import { AI_DATA_SOURCE } from '@ai-infrastructure/core/internal';
+import { isUuid, returnedRows } from '@ai-infrastructure/core/internal';
+import { Inject, Injectable } from '@nestjs/common';
+import type { DataSource, EntityManager } from 'typeorm';
+import { MigrationJob } from './migration-job.entity';
+import type { MigrationFilters, MigrationJobQuery } from './migration-request.interface';
+import { ACTIVE_MIGRATION_STATUSES, MigrationStatus } from './migration-status.enum';
+
+/** A job whose producer lease an instance holds, as the producer needs it. */
+export interface LeasedJob {
+  id: string;
+  entityType: string;
+  checkpoint: string | null;
+  batchSize: number;
+  reindexExisting: boolean;
+  filterConfig: MigrationFilters | null;
+  startedAt: number;
+}
+
+/** A page's move of a job's checkpoint, fenced by the lease and the checkpoint the page was read from. */
+export interface CheckpointMove {
+  jobId: string;
+  /** The instance holding the producer lease. */
+  instanceId: string;
+  /** The checkpoint the page was read from (null for the first page). */
+  from: string | null;
+  /** The page's last key. */
+  to: string;
+  /** Rows of the page already up to date. */
+  skipped: number;
+  /** Rows of the page handed to the queue. */
+  enqueued: number;
+  leaseMs: number;
+  /** Items per provider request (see job pacing). */
+  perRequest: number;
+  /** The rate limit of a job that has none. */
+  defaultRateLimit: number;
+}
+
+/** When a moved page's items become runnable: the first request's worth at `releaseAt`, then one every `spacingSeconds`. */
+export interface PageRelease {
+  releaseAt: Date;
+  spacingSeconds: number;
+}
+
+/** Counts of the workers' outcomes for one job, added in the workers' transaction. */
+export interface JobOutcomeCounts {
+  processed: number;
+  skipped: number;
+  failed: number;
+}
+
+/**
+ * The fence of a page's write: the job must still be RUNNING, leased by this instance ($2) and at the
+ * checkpoint the page was read from ($3); pause, cancel and takeover stop the page here.
+ */
+const PAGE_FENCE = `id = $1 AND status = 'RUNNING' AND lease_owner = $2 AND NOT producer_done AND checkpoint IS NOT DISTINCT FROM $3::text`;
+
+/**
+ * Fence, checkpoint and pacing of a page. The page becomes runnable when the job's rate budget allows
+ * (see job pacing): one request's worth of items at a time, spaced by the job's rate, read under the job
+ * row's lock, so a rethrottle committed before the statement applies to this page.
+ * The page's rows are counted as scanned, and the total is raised to the scanned rows when they are more
+ * (rows created during the job past the checkpoint), in the statement that enqueues them: every item a
+ * worker can count is covered by the total before it can be claimed, so processed + skipped + failed never
+ * exceeds the total.
+ * Returns, as the queue's insert gate expects, when the page's first request's worth of items is released
+ * (`release_at`) and the seconds between two requests (`spacing_secs`).
+ * Parameters: $1 job, $2 instance, $3 checkpoint read from, $4 new checkpoint, $5 skipped, $6 enqueued,
+ * $7 lease ms, $8 items per request, $9 default rate limit.
+ */
+const MOVE_CHECKPOINT = `UPDATE ai_migration_jobs
+    SET checkpoint = $4, skipped_entities = skipped_entities + $5, enqueued_entities = enqueued_entities + $6,
+        scanned_entities = scanned_entities + $5 + $6,
+        total_entities = greatest(total_entities, scanned_entities + $5 + $6),
+        lease_expires_at = now() + make_interval(secs => $7::float8 / 1000), last_updated_at = now(),
+        next_release_at = greatest(coalesce(next_release_at, now()), now())
+          + make_interval(secs => $6::float8 / $8::float8 * 60 / coalesce(rate_limit, $9::int))
+  WHERE ${PAGE_FENCE}
+ RETURNING next_release_at - make_interval(secs => $6::float8 / $8::float8 * 60 / coalesce(rate_limit, $9::int)) AS release_at,
+           60::float8 / coalesce(rate_limit, $9::int) AS spacing_secs`;
+
+/**
+ * Every statement on `ai_migration_jobs`: the job rows' state changes (each one conditional UPDATE), the
+ * producer's lease, checkpoint and pacing, and the counters. Methods that take an `EntityManager` run in
+ * the caller's transaction; the others run on their own.
+ */
+@Injectable()
+export class MigrationJobRepository {
+  constructor(@Inject(AI_DATA_SOURCE) private readonly dataSource: DataSource) {}
+
+  // ---- reading ----
+
+  /** The job, or null when no job has this id (a text that is not a uuid included). */
+  async find(jobId: string, manager: EntityManager = this.dataSource.manager): Promise<MigrationJob | null> {
+    return isUuid(jobId) ? manager.getRepository(MigrationJob).findOneBy({ id: jobId }) : null;
+  }
+
+  /** The job row, locked for the rest of the caller's transaction; null when it does not exist. */
+  async lock(jobId: string, manager: EntityManager): Promise<MigrationJob | null> {
+    if (!isUuid(jobId)) return null;
+    return manager.getRepository(MigrationJob).createQueryBuilder('j').setLock('pessimistic_write').where('j.id = :id', { id: jobId }).getOne();
+  }
+
+  /** Jobs, newest first, by status and entity type, paginated. */
+  async list(query: Required<Pick<MigrationJobQuery, 'limit' | 'offset'>> & Pick<MigrationJobQuery, 'status' | 'entityType'>): Promise<MigrationJob[]> {
+    const qb = this.dataSource.getRepository(MigrationJob).createQueryBuilder('j').orderBy('j.startedAt', 'DESC').addOrderBy('j.id', 'DESC');
+    if (query.status) qb.andWhere('j.status = :status', { status: query.status });
+    if (query.entityType) qb.andWhere('j.entityType = :entityType', { entityType: query.entityType });
+    return qb.take(query.limit).skip(query.offset).getMany();
+  }
+
+  /** How many jobs have this status and entity type. */
+  async count(query: Pick<MigrationJobQuery, 'status' | 'entityType'>): Promise<number> {
+    const qb = this.dataSource.getRepository(MigrationJob).createQueryBuilder('j');
+    if (query.status) qb.andWhere('j.status = :status', { status: query.status });
+    if (query.entityType) qb.andWhere('j.entityType = :entityType', { entityType: query.entityType });
+    return qb.getCount();
+  }
+
+  // ---- operator actions ----
+
+  /**
+   * Serialises the transactions that make a job active (starts, and retries of a COMPLETED job) until the
+   * caller's transaction ends, so the limits on active jobs cannot be raced past. Take it before any job
+   * row lock.
+   */
+  async lockActivations(manager: EntityManager): Promise<void> {
+    await manager.query(`SELECT pg_advisory_xact_lock(hashtext('ai_migration_jobs.start'))`);
+  }
+
+  /** The active jobs (PENDING, RUNNING, PAUSED), oldest first, optionally but one. */
+  async activeJobs(manager: EntityManager, exceptJobId?: string): Promise<Array<{ id: string; entityType: string }>> {
+    const rows: Array<{ id: string; entity_type: string }> = await manager.query(
+      `SELECT id, entity_type FROM ai_migration_jobs WHERE status = ANY($1) AND ($2::uuid IS NULL OR id <> $2::uuid) ORDER BY started_at`,
+      [ACTIVE_MIGRATION_STATUSES, exceptJobId ?? null],
+    );
+    return rows.map((r) => ({ id: r.id, entityType: r.entity_type }));
+  }
+
+  /** Inserts a new job row. */
+  async create(manager: EntityManager, fields: Partial<MigrationJob>): Promise<MigrationJob> {
+    const repository = manager.getRepository(MigrationJob);
+    return repository.save(repository.create(fields));
+  }
+
+  /**
+   * Moves the job from one of `from` to `to` in one conditional UPDATE under the row's lock (a terminal
+   * `to` also ends it and gives up its lease). Returns the status it came from, or null when it was in
+   * none of `from` (nothing changed).
+   */
+  async transition(manager: EntityManager, jobId: string, from: MigrationStatus[], to: MigrationStatus): Promise<MigrationStatus | null> {
+    const terminal = to === MigrationStatus.CANCELLED || to === MigrationStatus.FAILED;
+    // The old status comes from the locked row the UPDATE replaced, so the caller's audit entry cannot be raced.
+    const rows: unknown = await manager.query(
+      `UPDATE ai_migration_jobs j
+          SET status = $2, version = j.version + 1, last_updated_at = now()
+              ${terminal ? ', completed_at = now(), lease_owner = NULL, lease_expires_at = NULL' : ''}
+         FROM (SELECT id, status FROM ai_migration_jobs WHERE id = $1 FOR UPDATE) old
+        WHERE j.id = old.id AND old.status = ANY($3) RETURNING old.status AS from_status`,
+      [jobId, to, from],
+    );
+    const [changed] = returnedRows<{ from_status: MigrationStatus }>(rows);
+    return changed?.from_status ?? null;
+  }
+
+  /** Sets (or clears, with null) the message shown with the job, e.g. why it is paused. */
+  async setErrorMessage(manager: EntityManager, jobId: string, message: string | null): Promise<void> {
+    await manager.query(`UPDATE ai_migration_jobs SET error_message = $2 WHERE id = $1`, [jobId, message]);
+  }
+
+  /** Sets the job's rate limit (provider requests per minute). */
+  async setRateLimit(manager: EntityManager, jobId: string, rateLimit: number): Promise<void> {
+    await manager.query(`UPDATE ai_migration_jobs SET rate_limit = $2, version = version + 1, last_updated_at = now() WHERE id = $1`, [jobId, rateLimit]);
+  }
+
+  /** Resets the job's rate budget: its next page is released `seconds` from now (after its waiting items). */
+  async setNextRelease(manager: EntityManager, jobId: string, seconds: number): Promise<void> {
+    await manager.query(`UPDATE ai_migration_jobs SET next_release_at = now() + make_interval(secs => $2::float8) WHERE id = $1::uuid`, [jobId, seconds]);
+  }
+
+  /**
+   * Takes `retried` failures back from the job's counters; a COMPLETED job becomes RUNNING again until they
+   * are done.
+   */
+  async reopenForRetry(manager: EntityManager, jobId: string, retried: number): Promise<void> {
+    await manager.query(
+      `UPDATE ai_migration_jobs
+          SET failed_entities = greatest(failed_entities - $2, 0), version = version + 1, last_updated_at = now(),
+              status = CASE WHEN status = 'COMPLETED' THEN 'RUNNING' ELSE status END,
+              completed_at = CASE WHEN status = 'COMPLETED' THEN NULL ELSE completed_at END
+        WHERE id = $1`,
+      [jobId, retried],
+    );
+  }
+
+  // ---- the producer ----
+
+  /**
+   * Takes (or renews) the leases of up to `limit` RUNNING jobs with pages left whose lease is free, expired
+   * or `instanceId`'s, oldest first.
+   */
+  async lease(instanceId: string, leaseMs: number, limit: number): Promise<LeasedJob[]> {
+    const rows = await this.dataSource.query(
+      `UPDATE ai_migration_jobs j
+          SET lease_owner = $1, lease_expires_at = now() + make_interval(secs => $2::float8 / 1000)
+        WHERE j.id IN (SELECT id FROM ai_migration_jobs
+                        WHERE status = 'RUNNING' AND NOT producer_done
+                          AND (lease_owner IS NULL OR lease_owner = $1 OR lease_expires_at < now())
+                        ORDER BY started_at
+                        LIMIT $3
+                        FOR UPDATE SKIP LOCKED)
+        RETURNING j.id::text AS id, j.entity_type, j.checkpoint, j.batch_size, j.reindex_existing, j.filter_config, j.started_at`,
+      [instanceId, leaseMs, limit],
+    );
+    return returnedRows<Record<string, unknown>>(rows)
+      .map((r) => ({
+        id: r.id as string,
+        entityType: r.entity_type as string,
+        checkpoint: r.checkpoint as string | null,
+        batchSize: Number(r.batch_size),
+        reindexExisting: r.reindex_existing === true,
+        filterConfig: r.filter_config as MigrationFilters | null,
+        startedAt: new Date(r.started_at as string).getTime(),
+      }))
+      .sort((a, b) => a.startedAt - b.startedAt);
+  }
+
+  /** Gives up `instanceId`'s producer leases, so another instance can take over at once. */
+  async releaseLeases(instanceId: string): Promise<void> {
+    await this.dataSource.query(`UPDATE ai_migration_jobs SET lease_owner = NULL, lease_expires_at = NULL WHERE lease_owner = $1`, [instanceId]);
+  }
+
+  /**
+   * The page's checkpoint move as the gate of the queue's single-statement insert
+   * (`IndexingQueueService.enqueueNew`): the items go in only when the move passes its fence, in the
+   * statement that moves it, with the release times it computes.
+   */
+  checkpointGate(move: CheckpointMove): IndexingInsertGate {
+    return { sql: MOVE_CHECKPOINT, params: moveParams(move) };
+  }
+
+  /** Moves the checkpoint in the caller's transaction (locking the job row until it ends); null when the fence stopped it. */
+  async moveCheckpoint(manager: EntityManager, move: CheckpointMove): Promise<PageRelease | null> {
+    const [moved] = returnedRows<{ release_at: Date | string; spacing_secs: number }>(await manager.query(MOVE_CHECKPOINT, moveParams(move)));
+    return moved ? { releaseAt: new Date(moved.release_at), spacingSeconds: Number(moved.spacing_secs) } : null;
+  }
+
+  /** Records that the producer read the last page (behind the same fence); false when the fence stopped it. */
+  async markProducerDone(manager: EntityManager, jobId: string, instanceId: string, checkpoint: string | null): Promise<boolean> {
+    const done = await manager.query(
+      `UPDATE ai_migration_jobs SET producer_done = true, last_updated_at = now(), version = version + 1 WHERE ${PAGE_FENCE} RETURNING id`,
+      [jobId, instanceId, checkpoint],
+    );
+    return returnedRows(done).length > 0;
+  }
+
+  // ---- completion, counting, cleanup ----
+
+  /** Whether any RUNNING job has read its last page (a plain read: the common answer is no). */
+  async anyProducerDone(): Promise<boolean> {
+    const [row] = await this.dataSource.query(`SELECT 1 FROM ai_migration_jobs WHERE status = 'RUNNING' AND producer_done LIMIT 1`);
+    return Boolean(row);
+  }
+
+  /** Locks the RUNNING jobs that have read their last page and are not locked by another transaction; returns their ids. */
+  async lockProducerDone(manager: EntityManager): Promise<string[]> {
+    return returnedRows<{ id: string }>(
+      await manager.query(`SELECT id::text AS id FROM ai_migration_jobs WHERE status = 'RUNNING' AND producer_done FOR UPDATE SKIP LOCKED`),
+    ).map((row) => row.id);
+  }
+
+  /**
+   * Completes these RUNNING jobs. Their total becomes what they covered, processed + skipped + failed:
+   * every row the producer read has its outcome by then, and rows deleted before the producer reached
+   * them no longer count.
+   */
+  async complete(manager: EntityManager, jobIds: string[]): Promise<void> {
+    if (jobIds.length === 0) return;
+    await manager.query(
+      `UPDATE ai_migration_jobs
+          SET status = 'COMPLETED', completed_at = now(), last_updated_at = now(), version = version + 1,
+              lease_owner = NULL, lease_expires_at = NULL,
+              total_entities = processed_entities + skipped_entities + failed_entities
+        WHERE id = ANY($1::uuid[]) AND status = 'RUNNING'`,
+      [jobIds],
+    );
+  }
+
+  /**
+   * Adds the workers' outcomes to the job's counters, in the workers' transaction. The total is raised when
+   * the counts would pass it (an item of the job queued some other way), so processed + skipped + failed
+   * never exceeds it.
+   */
+  async addOutcomes(manager: EntityManager, jobId: string, counts: JobOutcomeCounts): Promise<void> {
+    await manager.query(
+      `UPDATE ai_migration_jobs
+          SET processed_entities = processed_entities + $2, skipped_entities = skipped_entities + $3,
+              failed_entities = failed_entities + $4, last_updated_at = now(),
+              total_entities = greatest(total_entities, processed_entities + skipped_entities + failed_entities + $2 + $3 + $4)
+        WHERE id = $1`,
+      [jobId, counts.processed, counts.skipped, counts.failed],
+    );
+  }
+
+  /**
+   * Takes the cleanup's turn for the caller's transaction: true on one instance at a time, false at once on
+   * the others.
+   */
+  async tryLockCleanup(manager: EntityManager): Promise<boolean> {
+    const [{ locked }] = await manager.query(`SELECT pg_try_advisory_xact_lock(hashtext('ai_migration_jobs.cleanup')) AS locked`);
+    return locked === true;
+  }
+
+  /** Deletes COMPLETED, FAILED and CANCELLED jobs that ended more than `days` days ago; returns their ids. */
+  async deleteFinishedBefore(manager: EntityManager, days: number): Promise<string[]> {
+    const deleted: unknown = await manager.query(
+      `DELETE FROM ai_migration_jobs
+        WHERE status IN ('COMPLETED', 'FAILED', 'CANCELLED')
+          AND completed_at < now() - make_interval(days => $1::int)
+        RETURNING id::text AS id`,
+      [days],
+    );
+    return returnedRows<{ id: string }>(deleted).map((r) => r.id);
+  }
+}
+
+function moveParams(move: CheckpointMove): unknown[] {
+  return [move.jobId, move.instanceId, move.from, move.to, move.skipped, move.enqueued, move.leaseMs, move.perRequest, move.defaultRateLimit];
+}

@@ -1,0 +1,1 @@
+export { EntityRepositoryRegistry, type EntityRegistration } from './entity-repository.registry';

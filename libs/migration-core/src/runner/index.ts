@@ -1,0 +1,2 @@
+export type { MigrationPageEvent } from './migration-page-event.interface';
+export { MigrationRunnerService, pauseReason } from './migration-runner.service';

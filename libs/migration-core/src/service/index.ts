@@ -1,0 +1,2 @@
+export { DataMigrationService } from './data-migration.service';
+export { isoDuration, toProgress } from './migration-progress';
