@@ -1,6 +1,6 @@
 /**
  * Live-indexing latency during a backfill: `npm run bench:live -- [--rows 100000] [--engines postgres,pglite]
- * [--providers local,latency200] [--modes default,before] [--commit-chunk N] [--writes 40] [--interval-ms 500] [--rounds 2]`.
+ * [--providers local,latency200] [--modes default,before] [--commit-chunk N] [--concurrency N] [--writes 40] [--interval-ms 500] [--rounds 2]`.
  *
  * Per engine and provider (`local`: the hashing provider; `latency200`: the real openai client against the
  * local OpenAI-compatible test server answering after 200 ms), in one process:
@@ -159,11 +159,14 @@ async function main(): Promise<void> {
   const modes = arg('modes', 'default,before').split(',');
   // Unset: the library's default. Set: an experiment with the completion transactions' size.
   const commitChunkSize = arg('commit-chunk', '') ? positiveInt('commit-chunk', 200) : undefined;
+  // Unset: the library's default (2 backfill loops). Set: an experiment leaving cores free for live work.
+  const concurrency = arg('concurrency', '') ? positiveInt('concurrency', 2) : undefined;
   for (const m of modes) if (m !== 'default' && m !== 'before') throw new Error(`--modes accepts default and before, got "${m}".`);
   const engines: Engine[] = engineList();
   console.log(
     `bench:live — ${rows} products, ${writes} live writes every ${intervalMs} ms idle and during the backfill, ${rounds} round(s) per mode ` +
-      `(alternating order; latencies pooled, entities/s averaged); 2 worker loops, batch 1000 (defaults)`,
+      `(alternating order; latencies pooled, entities/s averaged); ${concurrency ?? 2} backfill loop(s), batch 1000, ` +
+      `commit chunk ${commitChunkSize ?? 200}${concurrency || commitChunkSize ? ' (not the defaults)' : ' (defaults)'}`,
   );
   for (const engine of engines) {
     for (const provider of providers) {
@@ -174,7 +177,7 @@ async function main(): Promise<void> {
         const embedding: AiCoreModuleOptions['embedding'] = server
           ? { provider: 'openai', apiKey: FAKE_OPENAI_API_KEY, baseURL: server.url, model: 'text-embedding-3-small', dimensions: 384 }
           : { provider: 'hashing' };
-        const core = (liveConcurrency: number): AiCoreModuleOptions => ({ entityConfigPath: CONFIG_PATH, embedding, worker: { liveConcurrency, ...(commitChunkSize ? { commitChunkSize } : {}) } });
+        const core = (liveConcurrency: number): AiCoreModuleOptions => ({ entityConfigPath: CONFIG_PATH, embedding, worker: { liveConcurrency, ...(commitChunkSize ? { commitChunkSize } : {}), ...(concurrency ? { concurrency } : {}) } });
         // Seeding in a first app (migrations run there), then one app per mode on the same database.
         const seeder = await NestFactory.createApplicationContext(LiveBenchModule.with(database.env, { ...core(1), worker: { enabled: false } }), { logger: ['error'] });
         try {
