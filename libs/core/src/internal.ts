@@ -61,7 +61,7 @@ export { ProviderRateLimiter } from './embedding/provider-rate-limiter';
 export { estimateTokens } from './embedding/token-estimate';
 export { DEFAULT_REQUEST_TIMEOUT_MS } from './embedding/embedding.service';
 
-// ---- the vector store (not a plug-in point: docs/adr/0002-vector-store-not-pluggable.md) ----
+// ---- the vector store (not a plug-in point: docs/adr/0004-vector-store-not-a-plug-in-point.md) ----
 
 /** The pgvector store and what it reads and writes. */
 export { PgVectorStore } from './vector-store/pgvector.store';

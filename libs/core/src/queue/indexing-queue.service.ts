@@ -227,7 +227,9 @@ export class IndexingQueueService {
         [...gate.params, items.entityType, priority, owner, items.force === true, maxRetries, items.groupSize, items.entityIds],
       );
     } catch (error) {
-      if (isPendingTwinConflict(error)) return { status: 'conflict' };
+      // Inside the caller's transaction the conflict has aborted it, so "conflict" would invite statements
+      // that cannot run: the error goes to the caller, whose transaction rolls back as a whole.
+      if (isPendingTwinConflict(error) && !manager?.queryRunner?.isTransactionActive) return { status: 'conflict' };
       throw error;
     }
     const [row] = returnedRows<{ admitted: number; queued: number }>(result);

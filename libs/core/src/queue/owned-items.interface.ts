@@ -69,6 +69,7 @@ export interface NewOwnedItems {
  * - `queued`: the gate admitted the items and `queued` of them were inserted (in the same statement);
  * - `refused`: the gate returned no row, nothing was written;
  * - `conflict`: one of the entities already had a pending item of the owner, so the statement (the gate's
- *   write included) failed whole; enqueue such items with `enqueue()`, which merges them.
+ *   write included) failed whole; enqueue such items with `enqueue()`, which merges them. Only outside a
+ *   transaction of the caller's: inside one, the conflict has aborted it and `enqueueNew` throws instead.
  */
 export type NewOwnedItemsResult = { status: 'queued'; queued: number } | { status: 'refused' } | { status: 'conflict' };

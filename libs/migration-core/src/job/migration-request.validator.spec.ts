@@ -150,8 +150,13 @@ describe('normalizeEntityIds', () => {
   it('rejects values that are not keys of the type, naming the index', () => {
     expect(thrown(() => normalizeEntityIds(['1', '9223372036854775808'], 'entityIds', 'tag', 'integer'))).toMatchObject({
       field: 'entityIds[1]',
-      message: '"entityIds[1]" is "9223372036854775808"; ids of "tag" are an integer of at most 255 characters (the entity\'s primary key).',
+      message: '"entityIds[1]" is "9223372036854775808"; ids of "tag" are an integer from -2147483648 to 2147483647 (integer) of at most 255 characters (the entity\'s primary key).',
     });
+    // The column's width counts: 3,000,000,000 fits a bigint key, not an integer (int4) one, where it used
+    // to reach PostgreSQL and fail there ("out of range for type integer", a 500 over REST).
+    expect(thrown(() => normalizeEntityIds(['3000000000'], 'entityIds', 'tag', 'integer')).field).toBe('entityIds[0]');
+    expect(normalizeEntityIds(['3000000000'], 'entityIds', 'tag', 'bigint')).toEqual(['3000000000']);
+    expect(thrown(() => normalizeEntityIds(['40000'], 'entityIds', 'tag', 'smallint')).field).toBe('entityIds[0]');
     expect(thrown(() => normalizeEntityIds([{ id: 1 }], 'entityIds', 'note', 'text')).field).toBe('entityIds[0]');
     expect(thrown(() => normalizeEntityIds([''], 'entityIds', 'note', 'text')).field).toBe('entityIds[0]');
     expect(thrown(() => normalizeEntityIds(['x'.repeat(256)], 'entityIds', 'note', 'text')).field).toBe('entityIds[0]');
