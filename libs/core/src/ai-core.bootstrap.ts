@@ -3,6 +3,7 @@ import type { DataSource } from 'typeorm';
 import { AI_CORE_RESOLVED_OPTIONS, AI_DATA_SOURCE, EMBEDDING_PROVIDER } from './ai-core.constants';
 import type { ResolvedAiCoreOptions } from './config/ai-core-options.resolver';
 import { AiCoreConfigurationError } from './config/ai-core.errors';
+import { quoteTablePath } from './common/table-path';
 import { AI_CORE_ENTITIES } from './database/ai-core.schema';
 import type { EmbeddingProvider } from './embedding/embedding-provider.interface';
 import { loadAiEntityConfig } from './entity/ai-entity-config.loader';
@@ -54,13 +55,12 @@ export class AiCoreBootstrap implements OnModuleInit {
     const problems: string[] = [];
     for (const descriptor of this.registry.all()) {
       const { metadata } = descriptor;
-      const parts = [metadata.schema, metadata.tableName].filter((part): part is string => !!part);
-      const table = parts.join('.');
+      const table = metadata.tablePath;
       const rows: Array<{ exists: boolean; column: string | null }> = await this.dataSource.query(
         `SELECT to_regclass($1) IS NOT NULL AS exists, a.attname AS column
            FROM (SELECT 1) one
            LEFT JOIN pg_attribute a ON a.attrelid = to_regclass($1) AND a.attnum > 0 AND NOT a.attisdropped`,
-        [parts.map(quoteIdentifier).join('.')],
+        [quoteTablePath(table)],
       );
       const entity = `@AICapable class ${descriptor.target.name} (entity type "${descriptor.entityType}")`;
       if (!rows[0]?.exists) {
@@ -108,7 +108,3 @@ export class AiCoreBootstrap implements OnModuleInit {
   }
 }
 
-/** A name quoted for a regclass literal, so mixed case and odd names resolve as TypeORM created them. */
-function quoteIdentifier(name: string): string {
-  return `"${name.replace(/"/g, '""')}"`;
-}

@@ -9,6 +9,7 @@ import {
 } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
 import { AI_CORE_RESOLVED_OPTIONS, AI_DATA_SOURCE, VECTOR_STORE } from '../ai-core.constants';
+import { quoteTablePath } from '../common/table-path';
 import type { ResolvedAiCoreOptions } from '../config/ai-core-options.resolver';
 import { EmbeddingService } from '../embedding/embedding.service';
 import { AiEntityRegistry } from '../entity/ai-entity-registry.service';
@@ -197,12 +198,7 @@ export class IndexingWorkerService implements OnApplicationBootstrap, BeforeAppl
     let analyze = Promise.resolve<unknown>(undefined);
     if (this.claimedTotal >= this.nextAnalyzeAt) {
       this.nextAnalyzeAt *= 2;
-      const tables = ['ai_searchable_entities', ...this.registry.all().map((d) => d.metadata.tablePath)].map((path) =>
-        path
-          .split('.')
-          .map((part) => `"${part.replace(/"/g, '""')}"`)
-          .join('.'),
-      );
+      const tables = ['ai_searchable_entities', ...this.registry.all().map((d) => d.metadata.tablePath)].map(quoteTablePath);
       analyze = this.dataSource
         .query(
           `SELECT t.name FROM unnest($1::text[]) AS t(name) JOIN pg_class c ON c.oid = to_regclass(t.name)
