@@ -33,8 +33,8 @@ describeEachEngine('AiIndexPurgeService', ({ getUrl }) => {
     await ctx.dataSource.query(`UPDATE ai_indexing_queue SET status = 'ACTIVE', lease_token = gen_random_uuid(), lease_expires_at = now() + interval '1 minute' WHERE entity_id = $1`, [ids[6]]);
     await ctx.dataSource.query(`UPDATE ai_indexing_queue SET status = 'DEAD', last_error = 'gave up' WHERE entity_id = $1`, [ids[7]]);
     await ctx.dataSource.query(
-      `INSERT INTO ai_searchable_entities (entity_type, entity_id, embedding, content_hash, model, dimensions, metadata)
-       VALUES ('retired', '1', '[1,0,0]', repeat('a', 64), 'old-model', 3, '{}')`,
+      `INSERT INTO ai_searchable_entities (entity_type, entity_id, embedding, content_hash, model, dimensions, metadata, generation_id)
+       VALUES ('retired', '1', '[1,0,0]', repeat('a', 64), 'old-model', 3, '{}', 999)`,
     );
     await ctx.dataSource.query(`INSERT INTO ai_indexing_queue (entity_type, entity_id, status, last_error) VALUES ('retired', '1', 'DEAD', 'gone')`);
     return ids;

@@ -13,6 +13,8 @@ import {
   computeContentHash,
   parseAiEntityConfig,
   VECTOR_STORE,
+  EmbeddingProviderRegistry,
+  IndexGenerationCatalog,
   type IndexingOutcome,
 } from '@ai-infrastructure/core/internal';
 import { EntitySnapshotCache } from '@ai-infrastructure/core/entity/entity-snapshot.cache';
@@ -150,6 +152,8 @@ describeEachEngine('Leases, fencing and stale content', ({ getUrl }) => {
         new IndexingClaimsRepository(ctx.dataSource),
         ctx.hooks,
         new EntitySnapshotCache(),
+        ctx.app.get(EmbeddingProviderRegistry),
+        ctx.app.get(IndexGenerationCatalog),
       );
       const live = () => new AbortController().signal;
 

@@ -5,7 +5,6 @@ import {
   AiCoreModule,
   createAiDataSource,
 } from '@ai-infrastructure/core';
-import { PgVectorStore, SEARCHABLE_ENTITY_HNSW_INDEX } from '@ai-infrastructure/core/internal';
 import { Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { TypeOrmModule } from '@nestjs/typeorm';
@@ -20,7 +19,7 @@ import { describeEachEngine } from './support/test-database';
  * `migration:generate` run) must find nothing of the core tables to change — in particular it must not
  * drop the HNSW index, the partial queue indexes or the status check, which it cannot express itself.
  */
-describeEachEngine('Core schema vs TypeORM schema sync', ({ getUrl, engine }) => {
+describeEachEngine('Core schema vs TypeORM schema sync', ({ getUrl }) => {
   let dataSource: DataSource;
 
   beforeAll(async () => {
@@ -29,7 +28,6 @@ describeEachEngine('Core schema vs TypeORM schema sync', ({ getUrl, engine }) =>
       { DATABASE_URL: getUrl() },
     );
     await dataSource.initialize();
-    await new PgVectorStore(dataSource).prepare('feature-hashing-v1-384', 384);
   });
 
   afterAll(async () => {
@@ -38,7 +36,8 @@ describeEachEngine('Core schema vs TypeORM schema sync', ({ getUrl, engine }) =>
 
   it('the migrations created the indexes and the check the entities declare', async () => {
     const indexes: Array<{ indexname: string }> = await dataSource.query(
-      `SELECT indexname FROM pg_indexes WHERE tablename IN ('ai_indexing_queue', 'ai_searchable_entities') ORDER BY 1`,
+      `SELECT indexname FROM pg_indexes
+        WHERE tablename IN ('ai_indexing_queue', 'ai_searchable_entities', 'ai_index_generations', 'ai_index_aliases') ORDER BY 1`,
     );
     const names = indexes.map((i) => i.indexname);
     expect(names).toEqual(
@@ -47,11 +46,11 @@ describeEachEngine('Core schema vs TypeORM schema sync', ({ getUrl, engine }) =>
         'ai_indexing_queue_claim_idx',
         'ai_indexing_queue_lease_idx',
         'ai_indexing_queue_dead_idx',
-        'ai_searchable_entities_space_idx',
+        'ai_searchable_entities_generation_idx',
+        'ai_index_generations_entity_type_idx',
+        'ai_index_generations_building_uq',
       ]),
     );
-    // HNSW only on a PostgreSQL server: PGlite searches exactly.
-    expect(names.includes(SEARCHABLE_ENTITY_HNSW_INDEX)).toBe(engine === 'postgres');
     const checks = await dataSource.query(`SELECT conname FROM pg_constraint WHERE conname = 'ai_indexing_queue_status_ck'`);
     expect(checks).toHaveLength(1);
   });
@@ -59,7 +58,7 @@ describeEachEngine('Core schema vs TypeORM schema sync', ({ getUrl, engine }) =>
   it('schema sync would not drop or alter anything of the core tables', async () => {
     const sql = await dataSource.driver.createSchemaBuilder().log();
     const statements = sql.upQueries.map((q) => q.query);
-    const touchingCore = statements.filter((q) => /ai_indexing_queue|ai_searchable_entities/.test(q));
+    const touchingCore = statements.filter((q) => /ai_indexing_queue|ai_searchable_entities|ai_index_generations|ai_index_aliases/.test(q));
     expect(touchingCore).toEqual([]);
   });
 });
@@ -75,7 +74,7 @@ describeEachEngine('Startup without the core migrations', ({ getUrl }) => {
       (error: Error) => error,
     );
     expect(failure).toBeInstanceOf(AiCoreConfigurationError);
-    expect(failure!.message).toMatch(/ai_indexing_queue, ai_searchable_entities\) do not exist.*AI_CORE_MIGRATIONS.*migrationsRun: true/);
+    expect(failure!.message).toMatch(/ai_indexing_queue, ai_searchable_entities, ai_index_generations, ai_index_aliases\) do not exist.*AI_CORE_MIGRATIONS.*migrationsRun: true/);
   });
 });
 
@@ -101,7 +100,7 @@ describeEachEngine('Startup without the core entities in the DataSource', ({ get
     );
     await app.close().catch(() => undefined);
     expect(failure).toBeInstanceOf(AiCoreConfigurationError);
-    expect(failure!.message).toContain('The AI core entities (SearchableEntityRecord, IndexingQueueItem) are not in your DataSource\'s entities');
+    expect(failure!.message).toContain('The AI core entities (SearchableEntityRecord, IndexingQueueItem, IndexGeneration, IndexAlias) are not in your DataSource\'s entities');
     expect(failure!.message).toContain('entities: [YourEntity, ...AI_CORE_ENTITIES]');
   });
 });

@@ -6,7 +6,7 @@ import {
   parseAiEntityConfig,
   PgVectorStore,
   resolveAiCoreOptions,
-  SEARCHABLE_ENTITY_HNSW_INDEX,
+  generationIndexName,
 } from '@ai-infrastructure/core/internal';
 import { readFileSync } from 'node:fs';
 import request from 'supertest';
@@ -90,13 +90,16 @@ describeEachEngine('Search recall on the HNSW index', ({ getUrl }) => {
     }
   });
 
-  it('prepare() rebuilds an index built with other parameters and keeps a matching one (no WITH clause counts as pgvector’s defaults)', async () => {
+  it('ensureIndex() rebuilds an index built with other parameters and keeps a matching one (no WITH clause counts as pgvector’s defaults)', async () => {
     const { model, dimensions } = ctx.embeddingProvider;
+    const generation = await servingGeneration(ctx);
+    const name = generationIndexName(generation.id);
+    const ensure = (hnsw: { m?: number; efConstruction?: number }) => storeWith(hnsw).ensureIndex(generation, { concurrently: false });
     const index = async () =>
       (
         await ctx.dataSource.query(
           `SELECT i.indexdef, c.oid FROM pg_indexes i JOIN pg_class c ON c.relname = i.indexname WHERE i.indexname = $1`,
-          [SEARCHABLE_ENTITY_HNSW_INDEX],
+          [name],
         )
       )[0] as { indexdef: string; oid: number };
     const storeWith = (hnsw: { m?: number; efConstruction?: number }) =>
@@ -104,22 +107,22 @@ describeEachEngine('Search recall on the HNSW index', ({ getUrl }) => {
 
     const built = await index();
     expect(built.indexdef).toContain(`WITH (m='16', ef_construction='64')`);
-    await storeWith({}).prepare(model, dimensions);
+    await ensure({});
     expect((await index()).oid).toBe(built.oid);
 
-    await storeWith({ m: 8, efConstruction: 32 }).prepare(model, dimensions);
+    await ensure({ m: 8, efConstruction: 32 });
     const rebuilt = await index();
     expect(rebuilt.indexdef).toContain(`WITH (m='8', ef_construction='32')`);
     expect(rebuilt.oid).not.toBe(built.oid);
 
-    // The index as the store created it before issue 11: same graph as m 16, ef_construction 64, so kept.
-    await ctx.dataSource.query(`DROP INDEX ${SEARCHABLE_ENTITY_HNSW_INDEX}`);
+    // An index without a WITH clause: same graph as m 16, ef_construction 64, so kept.
+    await ctx.dataSource.query(`DROP INDEX ${name}`);
     await ctx.dataSource.query(
-      `CREATE INDEX ${SEARCHABLE_ENTITY_HNSW_INDEX} ON ai_searchable_entities USING hnsw ((embedding::vector(${dimensions})) vector_cosine_ops)
-        WHERE model = '${model}' AND dimensions = ${dimensions}`,
+      `CREATE INDEX ${name} ON ai_searchable_entities USING hnsw ((embedding::vector(${dimensions})) vector_cosine_ops)
+        WHERE generation_id = ${generation.id} AND model = '${model}'`,
     );
     const legacy = await index();
-    await storeWith({ m: 16, efConstruction: 64 }).prepare(model, dimensions);
+    await ensure({ m: 16, efConstruction: 64 });
     expect((await index()).oid).toBe(legacy.oid);
   });
 }, ['postgres']);
@@ -134,7 +137,8 @@ async function seedCatalogueVectors(ctx: IndexingApp, count: number): Promise<vo
   // The app's provider is this one (the fixture's default); the same instance type computes the same vectors.
   const provider = new HashingEmbeddingProvider(ctx.embeddingProvider.dimensions);
   expect(provider.model).toBe(ctx.embeddingProvider.model);
-  await dataSource.query(`DROP INDEX IF EXISTS ${SEARCHABLE_ENTITY_HNSW_INDEX}`);
+  const generation = await servingGeneration(ctx);
+  await dataSource.query(`DROP INDEX IF EXISTS ${generationIndexName(generation.id)}`);
   const products = [...generateProducts(7, 0, count)];
   for (let i = 0; i < products.length; i += 1_000) {
     const params: unknown[] = [];
@@ -149,13 +153,19 @@ async function seedCatalogueVectors(ctx: IndexingApp, count: number): Promise<vo
         provider.dimensions,
         JSON.stringify({ category: p.category, price: p.price }),
       );
-      return `('product', $${b + 1}, $${b + 2}::vector, $${b + 3}, $${b + 4}, $${b + 5}::int, $${b + 6}::jsonb)`;
+      return `('product', $${b + 1}, $${b + 2}::vector, $${b + 3}, $${b + 4}, $${b + 5}::int, $${b + 6}::jsonb, ${generation.id})`;
     });
     await dataSource.query(
-      `INSERT INTO ai_searchable_entities (entity_type, entity_id, embedding, content_hash, model, dimensions, metadata) VALUES ${values.join(', ')}`,
+      `INSERT INTO ai_searchable_entities (entity_type, entity_id, embedding, content_hash, model, dimensions, metadata, generation_id) VALUES ${values.join(', ')}`,
       params,
     );
   }
   await dataSource.query(`ANALYZE ai_searchable_entities`);
-  await ctx.vectorStore.prepare(provider.model, provider.dimensions);
+  await ctx.vectorStore.ensureIndex(generation, { concurrently: false });
+}
+
+/** The generation serving products in the app. */
+async function servingGeneration(ctx: IndexingApp): Promise<{ id: number; dimensions: number }> {
+  const [row] = await ctx.dataSource.query(`SELECT serving_generation_id AS id FROM ai_index_aliases WHERE entity_type = 'product'`);
+  return { id: row.id, dimensions: ctx.embeddingProvider.dimensions };
 }

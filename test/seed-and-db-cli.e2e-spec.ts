@@ -112,17 +112,19 @@ describe.each(engines().map((engine) => [engine] as [Engine]))('seed and db CLI 
   it('db:status lists every migration as pending on a new database', async () => {
     const stdout = expectSuccess(await runCli('db', ['status'], target.env));
 
-    expect(stdout).toContain('6 migrations, 0 applied, 6 pending.');
+    expect(stdout).toContain('8 migrations, 0 applied, 8 pending.');
     expect(stdout).toMatch(/pending\s+AiCoreInit1732100000000/);
     expect(stdout).toMatch(/pending\s+AiMigrationJobs1732100000500/);
     expect(stdout).toMatch(/pending\s+AiMigrationAuditLog1732100000600/);
     expect(stdout).toMatch(/pending\s+AiIndexingQueueOwnerLookups1732100000700/);
+    expect(stdout).toMatch(/pending\s+AiIndexGenerations1732100000900/);
+    expect(stdout).toMatch(/pending\s+AiMigrationGenerations1732100000950/);
     expect(stdout).toMatch(/pending\s+CreateProducts1732100001000/);
   });
 
   it('db:migrate runs the pending migrations, and db:status then shows them applied', async () => {
     const migrated = expectSuccess(await runCli('db', ['migrate'], target.env));
-    expect(migrated).toContain('Ran 6 migrations:');
+    expect(migrated).toContain('Ran 8 migrations:');
     expect(migrated).toContain('AiCoreInit1732100000000');
     expect(migrated).toContain('AiMigrationJobs1732100000500');
     expect(migrated).toContain('AiMigrationAuditLog1732100000600');
@@ -130,13 +132,15 @@ describe.each(engines().map((engine) => [engine] as [Engine]))('seed and db CLI 
     expect(migrated).toContain('CreateProducts1732100001000');
 
     const stdout = expectSuccess(await runCli('db', ['status'], target.env));
-    expect(stdout).toContain('6 migrations, 6 applied, 0 pending.');
+    expect(stdout).toContain('8 migrations, 8 applied, 0 pending.');
     expect(stdout).toMatch(/applied #1\s+AiCoreInit1732100000000\s+recorded timestamp 1732100000000/);
     expect(stdout).toMatch(/applied #2\s+AiMigrationJobs1732100000500/);
     expect(stdout).toMatch(/applied #3\s+AiMigrationAuditLog1732100000600/);
     expect(stdout).toMatch(/applied #4\s+AiIndexingQueueOwnerLookups1732100000700/);
     expect(stdout).toMatch(/applied #5\s+AiMigrationJobsScanned1732100000800/);
-    expect(stdout).toMatch(/applied #6\s+CreateProducts1732100001000/);
+    expect(stdout).toMatch(/applied #6\s+AiIndexGenerations1732100000900/);
+    expect(stdout).toMatch(/applied #7\s+AiMigrationGenerations1732100000950/);
+    expect(stdout).toMatch(/applied #8\s+CreateProducts1732100001000/);
   });
 
   it('seed inserts exactly the requested products, and running it again inserts none, without indexing any', async () => {
@@ -173,7 +177,7 @@ describe.each(engines().map((engine) => [engine] as [Engine]))('seed and db CLI 
 
   it('db:revert undoes the last migration and names it; the queue index migration reverts to the previous indexes', async () => {
     const stdout = expectSuccess(await runCli('db', ['revert'], target.env));
-    expect(stdout).toContain('Reverted CreateProducts1732100001000 (applied #6). 5 migrations still applied.');
+    expect(stdout).toContain('Reverted CreateProducts1732100001000 (applied #8). 7 migrations still applied.');
 
     const after = await target.withClient(async (client) => ({
       products: (await client.query<{ t: string | null }>(`SELECT to_regclass('products')::text AS t`)).rows[0].t,
@@ -186,7 +190,21 @@ describe.each(engines().map((engine) => [engine] as [Engine]))('seed and db CLI 
       'AiMigrationAuditLog1732100000600',
       'AiIndexingQueueOwnerLookups1732100000700',
       'AiMigrationJobsScanned1732100000800',
+      'AiIndexGenerations1732100000900',
+      'AiMigrationGenerations1732100000950',
     ]);
+    const jobGenerations = expectSuccess(await runCli('db', ['revert'], target.env));
+    expect(jobGenerations).toContain('Reverted AiMigrationGenerations1732100000950 (applied #7). 6 migrations still applied.');
+    const coreGenerations = expectSuccess(await runCli('db', ['revert'], target.env));
+    expect(coreGenerations).toContain('Reverted AiIndexGenerations1732100000900 (applied #6). 5 migrations still applied.');
+    // The vectors the demo stored stay, one row per entity again (the serving generation's).
+    expect(
+      await target.withClient(async (client) => ({
+        generations: (await client.query(`SELECT to_regclass('ai_index_generations')::text AS t`)).rows[0].t,
+        vectors: (await client.query(`SELECT count(*)::int AS n FROM ai_searchable_entities`)).rows[0].n,
+        key: (await client.query(`SELECT pg_get_constraintdef(oid) AS def FROM pg_constraint WHERE conname = 'ai_searchable_entities_pk'`)).rows[0].def,
+      })),
+    ).toEqual({ generations: null, vectors: 500, key: 'PRIMARY KEY (entity_type, entity_id)' });
     const scanned = expectSuccess(await runCli('db', ['revert'], target.env));
     expect(scanned).toContain('Reverted AiMigrationJobsScanned1732100000800 (applied #5). 4 migrations still applied.');
     expect(

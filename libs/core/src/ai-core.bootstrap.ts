@@ -11,11 +11,13 @@ import { AiEntityRegistry } from './entity/ai-entity-registry.service';
 import { LiveIndexingSubscriber } from './live/live-indexing.subscriber';
 import { IndexingQueueService } from './queue/indexing-queue.service';
 import { PgVectorStore } from './vector-store/pgvector.store';
+import { IndexGenerationCatalog } from './generation/index-generation.catalog';
+import { IndexGenerationService } from './generation/index-generation.service';
 
 /**
  * Startup of the core, once the DataSource is initialised and before workers start: loads and validates
- * the entity configuration against this app's entities, prepares the vector index for the active
- * embedding space and attaches live indexing to the DataSource.
+ * the entity configuration against this app's entities, reconciles the index generations with it (see
+ * IndexGenerationService.reconcileAtStartup) and attaches live indexing to the DataSource.
  * @internal
  */
 @Injectable()
@@ -29,6 +31,8 @@ export class AiCoreBootstrap implements OnModuleInit {
     private readonly registry: AiEntityRegistry,
     private readonly vectorStore: PgVectorStore,
     private readonly queue: IndexingQueueService,
+    private readonly generations: IndexGenerationService,
+    private readonly catalog: IndexGenerationCatalog,
   ) {}
 
   async onModuleInit(): Promise<void> {
@@ -36,9 +40,12 @@ export class AiCoreBootstrap implements OnModuleInit {
     const configs = loadAiEntityConfig(this.options.entityConfigPath);
     this.registry.build(this.dataSource, configs, this.options.entityConfigPath);
     await this.assertEntityTables();
-    await this.vectorStore.prepare(this.provider.model, this.provider.dimensions);
+    await this.vectorStore.detectEngine();
+    // Records generations and compares the configuration with the serving ones; builds no index (that
+    // happens in the background, see IndexGenerationMaintenance), so a model change starts as fast as a restart.
+    await this.generations.reconcileAtStartup();
     if (this.options.liveIndexing) {
-      const subscriber = new LiveIndexingSubscriber(this.registry, this.queue, this.vectorStore, this.provider);
+      const subscriber = new LiveIndexingSubscriber(this.registry, this.queue, this.vectorStore, this.catalog);
       this.dataSource.subscribers.push(subscriber);
     }
     this.logger.log(
@@ -97,11 +104,12 @@ export class AiCoreBootstrap implements OnModuleInit {
       );
     }
     const [row] = await this.dataSource.query(
-      `SELECT to_regclass('ai_indexing_queue') IS NOT NULL AND to_regclass('ai_searchable_entities') IS NOT NULL AS ready`,
+      `SELECT to_regclass('ai_indexing_queue') IS NOT NULL AND to_regclass('ai_searchable_entities') IS NOT NULL
+              AND to_regclass('ai_index_generations') IS NOT NULL AND to_regclass('ai_index_aliases') IS NOT NULL AS ready`,
     );
     if (!row?.ready) {
       throw new AiCoreConfigurationError(
-        'The AI core tables (ai_indexing_queue, ai_searchable_entities) do not exist in this database. Add AI_CORE_MIGRATIONS ' +
+        'The AI core tables (ai_indexing_queue, ai_searchable_entities, ai_index_generations, ai_index_aliases) do not exist in this database. Add AI_CORE_MIGRATIONS ' +
           "to your DataSource's migrations and run them (migrationsRun: true, or your migration command, e.g. npm run db:migrate).",
       );
     }

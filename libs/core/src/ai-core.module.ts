@@ -9,7 +9,11 @@ import {
   AI_CORE_OPTIONS_TYPE,
   AiCoreConfigurableModule,
 } from './ai-core.module-definition';
-import type { AiCoreModuleOptions } from './config/ai-core-options.interface';
+import type { AiCoreModuleOptions, EmbeddingOptions } from './config/ai-core-options.interface';
+import { EmbeddingProviderRegistry } from './embedding/embedding-provider.registry';
+import { IndexGenerationCatalog } from './generation/index-generation.catalog';
+import { IndexGenerationMaintenance } from './generation/index-generation.maintenance';
+import { IndexGenerationService } from './generation/index-generation.service';
 import { resolveAiCoreOptions, type ResolvedAiCoreOptions } from './config/ai-core-options.resolver';
 import type { EmbeddingProvider } from './embedding/embedding-provider.interface';
 import { EmbeddingService } from './embedding/embedding.service';
@@ -29,7 +33,10 @@ import { IndexingWorkerService } from './worker/indexing-worker.service';
 import { LiveWorkGate } from './worker/live-work.gate';
 
 async function createEmbeddingProvider(options: ResolvedAiCoreOptions, moduleRef: ModuleRef): Promise<EmbeddingProvider> {
-  const embedding = options.embedding;
+  return createProvider(options.embedding, moduleRef);
+}
+
+async function createProvider(embedding: EmbeddingOptions, moduleRef: ModuleRef): Promise<EmbeddingProvider> {
   switch (embedding.provider) {
     case 'hashing':
       return new HashingEmbeddingProvider(embedding.dimensions ?? 384);
@@ -59,14 +66,26 @@ const providers: Provider[] = [
   {
     provide: EmbeddingService,
     useFactory: (provider: EmbeddingProvider, limiter: ProviderRateLimiter, options: ResolvedAiCoreOptions) =>
-      new EmbeddingService(provider, limiter, {
-        overlongInput: options.overlongInput,
-        quotaBackoffMs: options.rateLimit.quotaBackoffMs,
-        retry: options.providerRetry,
-        requestTimeoutMs: options.embedding.provider === 'openai' ? (options.embedding.timeoutMs ?? 30_000) : undefined,
-      }),
+      new EmbeddingService(provider, limiter, embeddingServiceOptions(options, options.embedding)),
     inject: [EMBEDDING_PROVIDER, ProviderRateLimiter, AI_CORE_RESOLVED_OPTIONS],
   },
+  {
+    // Each retained provider gets its own limiter: the rate limits are the provider account's.
+    provide: EmbeddingProviderRegistry,
+    useFactory: async (current: EmbeddingService, options: ResolvedAiCoreOptions, moduleRef: ModuleRef) => {
+      const retained = await Promise.all(
+        options.retainedEmbeddings.map(
+          async (embedding) =>
+            new EmbeddingService(await createProvider(embedding, moduleRef), new ProviderRateLimiter(options.rateLimit), embeddingServiceOptions(options, embedding)),
+        ),
+      );
+      return new EmbeddingProviderRegistry(current, retained);
+    },
+    inject: [EmbeddingService, AI_CORE_RESOLVED_OPTIONS, ModuleRef],
+  },
+  IndexGenerationCatalog,
+  IndexGenerationService,
+  IndexGenerationMaintenance,
   PgVectorStore,
   { provide: VECTOR_STORE, useExisting: PgVectorStore },
   AiEntityRegistry,
@@ -82,6 +101,15 @@ const providers: Provider[] = [
   AiCoreBootstrap,
 ];
 
+function embeddingServiceOptions(options: ResolvedAiCoreOptions, embedding: EmbeddingOptions) {
+  return {
+    overlongInput: options.overlongInput,
+    quotaBackoffMs: options.rateLimit.quotaBackoffMs,
+    retry: options.providerRetry,
+    requestTimeoutMs: embedding.provider === 'openai' ? (embedding.timeoutMs ?? 30_000) : undefined,
+  };
+}
+
 const exported = [
   AI_CORE_RESOLVED_OPTIONS,
   AI_DATA_SOURCE,
@@ -89,6 +117,11 @@ const exported = [
   VECTOR_STORE,
   ProviderRateLimiter,
   EmbeddingService,
+  EmbeddingProviderRegistry,
+  IndexGenerationCatalog,
+  IndexGenerationService,
+  IndexGenerationMaintenance,
+  PgVectorStore,
   AiEntityRegistry,
   EntityPageReader,
   IndexingHooks,

@@ -98,6 +98,27 @@ export type { AiSearchRequest, AiSearchResult } from './search/ai-search.interfa
 /** Removes an entity type's vectors and queue items (instead of deleting from the library's tables by hand). */
 export { AiIndexPurgeService, AiIndexPurgeError, type AiIndexPurgeResult } from './purge';
 
+// Index generations: model and field changes built beside the serving index, gate, cutover, rollback.
+export { IndexGenerationService, type GenerationGateOptions, type GenerationSwitch } from './generation/index-generation.service';
+export { IndexGeneration } from './generation/index-generation.entity';
+export { IndexAlias } from './generation/index-alias.entity';
+export { IndexGenerationState, MAINTAINED_GENERATION_STATES } from './generation/index-generation-state.enum';
+export {
+  IndexGenerationError,
+  GenerationNotFoundError,
+  GenerationStateError,
+  GenerationGateError,
+  GenerationProviderMissingError,
+} from './generation/index-generation.errors';
+export type {
+  GenerationCoverage,
+  GenerationQualityReport,
+  GoldenQuery,
+  GoldenQueryResult,
+} from './generation/generation-quality.interface';
+export type { GenerationTextDefinition, GenerationDefinition, GenerationSpace } from './generation/generation-definition';
+export { loadGoldenQueries, parseGoldenQueries, MAX_GOLDEN_QUERIES } from './generation/golden-queries.loader';
+
 // ---- text that PostgreSQL can store ----
 
 /** Checks for text PostgreSQL cannot store (NUL, unpaired surrogates), with messages naming the field. */

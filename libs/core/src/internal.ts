@@ -13,7 +13,7 @@
 /** Injection tokens of the resolved options, the DataSource the core uses, and its vector store. */
 export { AI_CORE_RESOLVED_OPTIONS, AI_DATA_SOURCE, VECTOR_STORE } from './ai-core.constants';
 /** AiCoreModule options validated and with every default filled in. */
-export { resolveAiCoreOptions, type ResolvedAiCoreOptions, type ResolvedSearchOptions } from './config/ai-core-options.resolver';
+export { resolveAiCoreOptions, type ResolvedAiCoreOptions, type ResolvedGenerationOptions, type ResolvedSearchOptions } from './config/ai-core-options.resolver';
 
 // ---- helpers shared by the packages ----
 
@@ -64,8 +64,12 @@ export { DEFAULT_REQUEST_TIMEOUT_MS } from './embedding/embedding.service';
 // ---- the vector store (not a plug-in point: docs/adr/0004-vector-store-not-a-plug-in-point.md) ----
 
 /** The pgvector store and what it reads and writes. */
-export { PgVectorStore } from './vector-store/pgvector.store';
-export type { PreparedVectorWrite, VectorRecord, VectorSearchHit, VectorSearchQuery, VectorStore } from './vector-store/vector-store.interface';
+export { PgVectorStore, generationIndexName } from './vector-store/pgvector.store';
+export type { PreparedVectorWrite, StoredVectorState, VectorRecord, VectorSearchHit, VectorSearchQuery, VectorStore } from './vector-store/vector-store.interface';
+export { EmbeddingProviderRegistry } from './embedding/embedding-provider.registry';
+export { IndexGenerationCatalog, type GenerationTarget } from './generation/index-generation.catalog';
+export { IndexGenerationMaintenance } from './generation/index-generation.maintenance';
+export { definitionHash, describeDefinition, spaceKey, textDefinitionOf } from './generation/generation-definition';
 /** The vector table's row and the name of its HNSW index. */
 export { SearchableEntityRecord, SEARCHABLE_ENTITY_HNSW_INDEX } from './vector-store/searchable-entity.entity';
 /** pgvector's binary encoding of a vector. */

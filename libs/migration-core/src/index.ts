@@ -18,8 +18,8 @@
 
 /** The migration module: `MigrationModule.forRoot(options)` / `forRootAsync(...)`, after AiCoreModule. */
 export { MigrationModule } from './migration.module';
-/** Options of `MigrationModule.forRoot`: default batch size and rate limit, concurrency, leases, cleanup. */
-export type { MigrationModuleOptions } from './migration-options.interface';
+/** Options of `MigrationModule.forRoot`: default batch size and rate limit, concurrency, leases, cleanup, generations. */
+export type { MigrationModuleOptions, MigrationGenerationOptions } from './migration-options.interface';
 /** The migration module's TypeORM entities and versioned migrations, to list in the DataSource options. */
 export { AI_MIGRATION_ENTITIES, AI_MIGRATION_MIGRATIONS } from './database/migration-schema';
 
@@ -40,6 +40,14 @@ export type { MigrationEstimate, MigrationFailure, MigrationProgress } from './j
 export { MIGRATION_REQUEST_LIMITS, type MigrationRequestLimits } from './job/migration-request.limits';
 /** The date formats the `createdBefore` / `createdAfter` filters accept. */
 export { ISO_DATE_PATTERN, isIsoDate } from './job/iso-date';
+
+// ---- index generations ----
+
+/** Build, validate, cut over, roll back and retire index generations, with audit entries. */
+export { MigrationGenerationService, type GenerationValidationRequest } from './generation';
+/** What a verification job found, per entity (see `DataMigrationService.getVerifyFindings`). */
+export { MigrationVerifyFinding, type VerifyFindingKind } from './verify';
+export type { MigrationJobKind } from './job/migration-job.entity';
 
 // ---- the audit log ----
 

@@ -23,4 +23,27 @@ export interface MigrationModuleOptions {
   pollIntervalMs?: number;
   /** Provider price in USD per 1M tokens, for estimates (text-embedding-3-small: 0.02). Default 0. */
   pricePerMillionTokens?: number;
+  /** Index generations: their automatic backfill and the quality gate before a cutover. */
+  generations?: MigrationGenerationOptions;
+}
+
+/** How the migration module builds and validates index generations (docs/migration-guide.md, "Change the embedding model"). */
+export interface MigrationGenerationOptions {
+  /**
+   * Start the backfill of a BUILDING generation that has no job yet (one a configuration change recorded at
+   * startup). Default true; false leaves it to `POST /api/ai/migration/start` with its `generationId`.
+   */
+  autoBuild?: boolean;
+  /** Golden-query file (YAML or JSON) the quality gate runs when a validation request brings no queries. */
+  goldenQueriesPath?: string;
+  /** Hits compared per golden query. Default 10. */
+  k?: number;
+  /** Least mean recall@k over golden queries with expected ids. Default 0.8. */
+  minRecall?: number;
+  /** Least mean overlap@k with the serving generation. Default 0: reported, not enforced (another model ranks differently). */
+  minOverlap?: number;
+  /** Most rows without a vector in the generation. Default 0. */
+  maxMissing?: number;
+  /** Most stale vectors in the generation. Default 0. */
+  maxStale?: number;
 }

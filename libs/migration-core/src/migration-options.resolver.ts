@@ -1,9 +1,50 @@
 import { MIGRATION_REQUEST_LIMITS } from './job/migration-request.limits';
-import type { MigrationModuleOptions } from './migration-options.interface';
+import type { MigrationGenerationOptions, MigrationModuleOptions } from './migration-options.interface';
 import { MigrationOptionsError } from './migration.errors';
 
 /** MigrationModule options with every default filled in. */
-export type ResolvedMigrationOptions = Required<MigrationModuleOptions>;
+export type ResolvedMigrationOptions = Required<Omit<MigrationModuleOptions, 'generations'>> & { generations: ResolvedMigrationGenerationOptions };
+
+/** {@link MigrationGenerationOptions} with every default filled in. */
+export interface ResolvedMigrationGenerationOptions {
+  autoBuild: boolean;
+  goldenQueriesPath: string | null;
+  k: number;
+  minRecall: number;
+  minOverlap: number;
+  maxMissing: number;
+  maxStale: number;
+}
+
+function ratio(key: string, value: unknown, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !(value >= 0 && value <= 1)) {
+    throw new MigrationOptionsError(`MigrationModule option "${key}" is ${JSON.stringify(value)}; it must be a number from 0 to 1 (default ${fallback}).`);
+  }
+  return value;
+}
+
+function resolveGenerations(value: unknown): ResolvedMigrationGenerationOptions {
+  if (value !== undefined && (value === null || typeof value !== 'object' || Array.isArray(value))) {
+    throw new MigrationOptionsError(`MigrationModule option "generations" is ${JSON.stringify(value)}; it must be an object (or left out for the defaults).`);
+  }
+  const options = (value ?? {}) as MigrationGenerationOptions;
+  if (options.autoBuild !== undefined && typeof options.autoBuild !== 'boolean') {
+    throw new MigrationOptionsError(`MigrationModule option "generations.autoBuild" is ${JSON.stringify(options.autoBuild)}; it must be true or false (default true).`);
+  }
+  if (options.goldenQueriesPath !== undefined && (typeof options.goldenQueriesPath !== 'string' || options.goldenQueriesPath === '')) {
+    throw new MigrationOptionsError(`MigrationModule option "generations.goldenQueriesPath" must be the path of a YAML or JSON file of golden queries.`);
+  }
+  return {
+    autoBuild: options.autoBuild ?? true,
+    goldenQueriesPath: options.goldenQueriesPath ?? null,
+    k: integer('generations.k', options.k, 10, 1, 100),
+    minRecall: ratio('generations.minRecall', options.minRecall, 0.8),
+    minOverlap: ratio('generations.minOverlap', options.minOverlap, 0),
+    maxMissing: integer('generations.maxMissing', options.maxMissing, 0, 0, 2_147_483_647),
+    maxStale: integer('generations.maxStale', options.maxStale, 0, 0, 2_147_483_647),
+  };
+}
 
 function integer(key: string, value: unknown, fallback: number, min: number, max: number): number {
   if (value === undefined) return fallback;
@@ -43,5 +84,6 @@ export function resolveMigrationOptions(options: MigrationModuleOptions = {}): R
     leaseMs: integer('leaseMs', options.leaseMs, 30_000, 1_000, 3_600_000),
     pollIntervalMs: integer('pollIntervalMs', options.pollIntervalMs, 500, 10, 60_000),
     pricePerMillionTokens: price(options.pricePerMillionTokens),
+    generations: resolveGenerations(options.generations),
   };
 }

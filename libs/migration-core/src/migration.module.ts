@@ -14,6 +14,7 @@ import { MigrationWakeup } from './migration-wakeup';
 import { EntityRepositoryRegistry } from './registry/entity-repository.registry';
 import { MigrationRunnerService } from './runner/migration-runner.service';
 import { DataMigrationService } from './service/data-migration.service';
+import { MigrationGenerationService } from './generation/migration-generation.service';
 
 /**
  * Backfill jobs over the core indexing queue: `DataMigrationService` (start, watch, pause, resume,
@@ -39,9 +40,10 @@ import { DataMigrationService } from './service/data-migration.service';
     MigrationJobRepository,
     MigrationWakeup,
     DataMigrationService,
+    MigrationGenerationService,
     MigrationRunnerService,
   ],
-  exports: [DataMigrationService, EntityRepositoryRegistry, MigrationRunnerService, MIGRATION_RESOLVED_OPTIONS],
+  exports: [DataMigrationService, MigrationGenerationService, EntityRepositoryRegistry, MigrationRunnerService, MIGRATION_RESOLVED_OPTIONS],
 })
 export class MigrationModule extends MigrationConfigurableModule {
   /** Configures the module with static options; invalid options fail at startup naming the key. */

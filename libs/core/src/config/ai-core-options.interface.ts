@@ -143,6 +143,52 @@ export interface AiCoreModuleOptions {
   liveIndexing?: boolean;
   /** Vector search on PostgreSQL: the HNSW index's query and build parameters. */
   search?: SearchOptions;
+  /**
+   * Providers that are no longer `embedding` but still embed for an index generation that serves search or
+   * is kept for rollback (the previous model while a new one builds). A generation whose provider is in
+   * neither place cannot be kept current: startup fails when it serves. Remove an entry once its
+   * generations are retired.
+   *
+   * @example
+   * ```ts
+   * // Moving from the hashing provider to OpenAI: search keeps using the old space until the cutover.
+   * embedding: { provider: 'openai', apiKey, model: 'text-embedding-3-small', dimensions: 1536 },
+   * retainedEmbeddings: [{ provider: 'hashing' }],
+   * ```
+   */
+  retainedEmbeddings?: EmbeddingOptions[];
+  /** Index generations: what a change of model or embeddable fields does, and how long old generations stay. */
+  generations?: GenerationOptions;
+}
+
+/**
+ * Index generations (docs/migration-guide.md, "Change the embedding model"). A change of the embedding
+ * model, its dimensions or an entity type's embeddable fields never touches the generation that serves
+ * search: the new configuration is built beside it and served after a cutover.
+ */
+export interface GenerationOptions {
+  /**
+   * At startup, when an entity type's configuration differs from its serving generation's:
+   * - `build` (default): record it as a BUILDING generation at once, so live writes reach both from then
+   *   on; its backfill is a migration job (the migration module starts it when `autoBuild` is on);
+   * - `manual`: log the difference and leave it to an explicit `createGeneration` call (REST:
+   *   `POST /api/ai/migration/generations`), e.g. to choose when the provider spend starts.
+   */
+  onConfigChange?: 'build' | 'manual';
+  /**
+   * How long a generation that stopped serving is kept current for rollback before it is retired (rows and
+   * index deleted), in ms. Default 7 days; 0 keeps it until retired on demand.
+   */
+  retentionMs?: number;
+  /** Session settings of the HNSW index build after a generation's load (PostgreSQL only). Default: the server's. */
+  indexBuild?: {
+    /** `maintenance_work_mem` for the build, e.g. `'1GB'`: a build that fits in memory is several times faster. */
+    maintenanceWorkMem?: string;
+    /** `max_parallel_maintenance_workers` for the build (0 builds in one process). */
+    parallelWorkers?: number;
+  };
+  /** How often each instance looks for index builds to finish or resume and generations to retire, in ms. Default 30,000. */
+  sweepIntervalMs?: number;
 }
 
 /** Extra `imports` for `forRootAsync`. */

@@ -1,4 +1,4 @@
-import type { AiCoreModuleOptions, EmbeddingOptions, SearchOptions } from './ai-core-options.interface';
+import type { AiCoreModuleOptions, EmbeddingOptions, GenerationOptions, SearchOptions } from './ai-core-options.interface';
 import { AiCoreConfigurationError } from './ai-core.errors';
 
 /** AiCoreModule options with every default filled in. */
@@ -23,6 +23,16 @@ export interface ResolvedAiCoreOptions {
   providerRetry: { backoffBaseMs: number; backoffMaxMs: number; outagePauseMs: number };
   liveIndexing: boolean;
   search: ResolvedSearchOptions;
+  retainedEmbeddings: EmbeddingOptions[];
+  generations: ResolvedGenerationOptions;
+}
+
+/** {@link GenerationOptions} with every default filled in. */
+export interface ResolvedGenerationOptions {
+  onConfigChange: 'build' | 'manual';
+  retentionMs: number;
+  indexBuild: { maintenanceWorkMem: string | null; parallelWorkers: number | null };
+  sweepIntervalMs: number;
 }
 
 type Bounds = { min: number; max: number };
@@ -58,7 +68,20 @@ function boolean(key: string, value: unknown, fallback: boolean): boolean {
   return value;
 }
 
-function validateEmbedding(embedding: EmbeddingOptions): EmbeddingOptions {
+function validateEmbedding(embedding: EmbeddingOptions, key = 'embedding'): EmbeddingOptions {
+  try {
+    return validateEmbeddingAt(embedding);
+  } catch (error) {
+    // The same checks name the entry of retainedEmbeddings they are about.
+    if (key === 'embedding' || !(error instanceof AiCoreConfigurationError)) throw error;
+    throw new AiCoreConfigurationError(error.message.replace(/"embedding(\.|")/g, `"${key}$1`));
+  }
+}
+
+function validateEmbeddingAt(embedding: EmbeddingOptions): EmbeddingOptions {
+  if (typeof embedding !== 'object' || embedding === null) {
+    throw new AiCoreConfigurationError(`AiCoreModule option "embedding" is ${JSON.stringify(embedding)}; it must be an object with a "provider".`);
+  }
   const provider = (embedding as { provider?: unknown }).provider;
   switch (provider) {
     case 'hashing':
@@ -161,6 +184,8 @@ export function resolveAiCoreOptions(options: AiCoreModuleOptions = {}): Resolve
     },
     liveIndexing: boolean('liveIndexing', options.liveIndexing, true),
     search: resolveSearch(options.search, (options.embedding ?? { provider: 'hashing' }).provider),
+    retainedEmbeddings: resolveRetained(options.retainedEmbeddings),
+    generations: resolveGenerations(options.generations),
   };
   return resolved;
 }
@@ -215,4 +240,40 @@ function object(key: string, value: unknown): Record<string, unknown> {
     throw new AiCoreConfigurationError(`AiCoreModule option "${key}" is ${JSON.stringify(value)}; it must be an object (or left out for the defaults).`);
   }
   return value as Record<string, unknown>;
+}
+
+function resolveRetained(value: unknown): EmbeddingOptions[] {
+  if (value === undefined) return [];
+  if (!Array.isArray(value)) {
+    throw new AiCoreConfigurationError(
+      `AiCoreModule option "retainedEmbeddings" is ${JSON.stringify(value)}; it must be a list of embedding options (like "embedding"), or left out.`,
+    );
+  }
+  return value.map((entry, index) => validateEmbedding(entry as EmbeddingOptions, `retainedEmbeddings[${index}]`));
+}
+
+function resolveGenerations(value: unknown): ResolvedGenerationOptions {
+  const options = object('generations', value) as GenerationOptions;
+  if (options.onConfigChange !== undefined && options.onConfigChange !== 'build' && options.onConfigChange !== 'manual') {
+    throw new AiCoreConfigurationError(
+      `AiCoreModule option "generations.onConfigChange" is ${JSON.stringify(options.onConfigChange)}; use "build" (default) or "manual".`,
+    );
+  }
+  const indexBuild = object('generations.indexBuild', options.indexBuild) as NonNullable<GenerationOptions['indexBuild']>;
+  const memory = indexBuild.maintenanceWorkMem;
+  if (memory !== undefined && (typeof memory !== 'string' || !/^\d+\s*(kB|MB|GB|TB)?$/.test(memory))) {
+    throw new AiCoreConfigurationError(
+      `AiCoreModule option "generations.indexBuild.maintenanceWorkMem" is ${JSON.stringify(memory)}; use a PostgreSQL memory size such as "512MB" or "2GB".`,
+    );
+  }
+  return {
+    onConfigChange: options.onConfigChange ?? 'build',
+    retentionMs: integer('generations.retentionMs', options.retentionMs, 7 * 86_400_000, { min: 0, max: 3650 * 86_400_000 }),
+    indexBuild: {
+      maintenanceWorkMem: memory ?? null,
+      parallelWorkers:
+        indexBuild.parallelWorkers === undefined ? null : integer('generations.indexBuild.parallelWorkers', indexBuild.parallelWorkers, 0, { min: 0, max: 64 }),
+    },
+    sweepIntervalMs: integer('generations.sweepIntervalMs', options.sweepIntervalMs, 30_000, { min: 100, max: 3_600_000 }),
+  };
 }

@@ -2,9 +2,12 @@ import { IndexingQueueItem } from '../queue/indexing-queue-item.entity';
 import { SearchableEntityRecord } from '../vector-store/searchable-entity.entity';
 import { AiCoreInit1732100000000 } from './migrations/1732100000000-ai-core-init';
 import { AiIndexingQueueOwnerLookups1732100000700 } from './migrations/1732100000700-ai-indexing-queue-owner-lookups';
+import { AiIndexGenerations1732100000900 } from './migrations/1732100000900-ai-index-generations';
+import { IndexAlias } from '../generation/index-alias.entity';
+import { IndexGeneration } from '../generation/index-generation.entity';
 
 /** TypeORM entities owned by the core library; add them to your DataSource's `entities`. */
-export const AI_CORE_ENTITIES = [SearchableEntityRecord, IndexingQueueItem];
+export const AI_CORE_ENTITIES = [SearchableEntityRecord, IndexingQueueItem, IndexGeneration, IndexAlias];
 
 /** Versioned migrations of the core library, in order; add them to your DataSource's `migrations`. */
-export const AI_CORE_MIGRATIONS = [AiCoreInit1732100000000, AiIndexingQueueOwnerLookups1732100000700];
+export const AI_CORE_MIGRATIONS = [AiCoreInit1732100000000, AiIndexingQueueOwnerLookups1732100000700, AiIndexGenerations1732100000900];

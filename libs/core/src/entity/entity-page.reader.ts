@@ -2,6 +2,8 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { DataSource, EntityManager, ObjectLiteral, SelectQueryBuilder } from 'typeorm';
 import { AI_DATA_SOURCE, EMBEDDING_PROVIDER } from '../ai-core.constants';
 import type { EmbeddingProvider } from '../embedding/embedding-provider.interface';
+import { IndexGenerationCatalog, type GenerationTarget } from '../generation/index-generation.catalog';
+import { GenerationNotFoundError } from '../generation/index-generation.errors';
 import { AiEntityRegistry, type AiEntityDescriptor } from './ai-entity-registry.service';
 import { AiEntityConfigError } from './entity-config.errors';
 import { EntitySnapshotCache } from './entity-snapshot.cache';
@@ -47,19 +49,24 @@ export class EntityPageReader {
     @Inject(EMBEDDING_PROVIDER) private readonly provider: EmbeddingProvider,
     private readonly registry: AiEntityRegistry,
     private readonly snapshots: EntitySnapshotCache,
+    private readonly generations: IndexGenerationCatalog,
   ) {}
 
-  /** Reads the page after `afterId` (or the first page when null). */
+  /**
+   * Reads the page after `afterId` (or the first page when null), with the hashes of `generationId`
+   * (default: the generation serving the entity type).
+   */
   async readPage(
     entityType: string,
-    page: { afterId: string | null; limit: number; filters?: EntityPageFilters },
+    page: { afterId: string | null; limit: number; filters?: EntityPageFilters; generationId?: number },
     manager: EntityManager = this.dataSource.manager,
   ): Promise<EntityPageRow[]> {
     const descriptor = this.require(entityType);
+    const generation = await this.target(entityType, page.generationId, manager);
     const pk = descriptor.primaryColumn.propertyName;
     const query = this.filtered(manager, descriptor, page.filters).orderBy(`e.${pk}`, 'ASC').limit(page.limit);
     if (page.afterId !== null) query.andWhere(`e.${pk} > :afterId`, { afterId: page.afterId });
-    const snapshots = await readEntitySnapshots(query, descriptor, this.provider);
+    const snapshots = await readEntitySnapshots(query, descriptor, generation);
     return snapshots.map((snapshot) => {
       const row: EntityPageRow = {
         entityId: snapshot.entityId,
@@ -86,6 +93,20 @@ export class EntityPageReader {
       if (snapshot) snapshots.push(snapshot);
     }
     this.snapshots.put(entityType, snapshots);
+  }
+
+  /** The generation a page is read for: the given one, or the serving one. */
+  private async target(entityType: string, generationId: number | undefined, manager: EntityManager): Promise<GenerationTarget> {
+    if (generationId === undefined) {
+      const serving = await this.generations.serving(entityType, manager);
+      if (!serving) throw new GenerationNotFoundError(`No index generation serves "${entityType}" yet; start the application once so that the core creates it.`);
+      return serving;
+    }
+    const row = await this.generations.find(generationId, manager);
+    if (!row || row.entityType !== entityType) {
+      throw new GenerationNotFoundError(`Index generation ${generationId} of "${entityType}" does not exist; list the generations with GET /api/ai/migration/generations.`);
+    }
+    return this.generations.toTarget(row);
   }
 
   /** Number of rows matching the filters. */

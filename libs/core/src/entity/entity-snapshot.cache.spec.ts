@@ -2,7 +2,7 @@ import { EntitySnapshotCache } from './entity-snapshot.cache';
 import type { EntitySnapshot } from './entity-snapshot.loader';
 
 function snapshot(entityId: string, text = `text of ${entityId}`): EntitySnapshot {
-  return { entityId, text, hash: `h-${entityId}`, metadata: {}, version: '1', storedHash: null, storedMetadata: null };
+  return { entityId, generationId: 1, text, hash: `h-${entityId}`, metadata: {}, version: '1', storedHash: null, storedMetadata: null };
 }
 
 describe('EntitySnapshotCache', () => {

@@ -1,18 +1,24 @@
 import { Logger } from '@nestjs/common';
 import type { EntitySubscriberInterface, InsertEvent, ObjectLiteral, RemoveEvent, TransactionCommitEvent, UpdateEvent } from 'typeorm';
-import type { EmbeddingProvider } from '../embedding/embedding-provider.interface';
+import type { EntityManager } from 'typeorm';
+import type { GenerationTarget, IndexGenerationCatalog } from '../generation/index-generation.catalog';
 import type { AiEntityDescriptor, AiEntityRegistry } from '../entity/ai-entity-registry.service';
 import { buildEntityText, computeContentHash, extractMetadata } from '../entity/entity-text.builder';
 import type { IndexingQueueService } from '../queue/indexing-queue.service';
 import { IndexingPriority } from '../queue/indexing-request.interface';
 import type { VectorStore } from '../vector-store/vector-store.interface';
 
+/** How long the subscriber trusts its list of an entity type's maintained generations. */
+const GENERATIONS_TTL_MS = 2_000;
+
 /**
  * Live indexing: TypeORM writes of `@AICapable` entities enqueue HIGH-priority work through the event's
  * own EntityManager, i.e. in the same transaction as the write — if the write commits, so does its
- * indexing work, and nothing is lost when the process dies right after. Updates whose content hash is
- * unchanged enqueue nothing (a change of metadata fields alone is written to the vector row at once);
- * removals delete the vector in the same transaction.
+ * indexing work, and nothing is lost when the process dies right after. The item targets every
+ * maintained index generation (the serving one and one being built), so both stay current. Updates whose
+ * content hash is unchanged in every generation enqueue nothing (a change of metadata fields alone is
+ * written to the vector rows at once); removals delete the vectors of every generation in the same
+ * transaction.
  *
  * Writes that bypass entity events (`QueryBuilder.update()`, raw SQL, COPY) are not seen: enqueue those
  * entities yourself with {@link IndexingQueueService.enqueue}, or run a backfill.
@@ -23,13 +29,27 @@ export class LiveIndexingSubscriber implements EntitySubscriberInterface<ObjectL
   private readonly warned = new Set<string>();
   /** Query runners whose open transaction enqueued live work; the workers are woken when it commits. */
   private readonly enqueuedIn = new WeakSet<object>();
+  private readonly generations = new Map<string, { at: number; list: GenerationTarget[] }>();
 
   constructor(
     private readonly registry: AiEntityRegistry,
     private readonly queue: IndexingQueueService,
     private readonly vectorStore: VectorStore,
-    private readonly provider: EmbeddingProvider,
+    private readonly catalog: IndexGenerationCatalog,
   ) {}
+
+  /**
+   * The maintained generations of an entity type, read at most every GENERATIONS_TTL_MS through the write's
+   * own EntityManager (on the embedded database another connection would wait for this transaction).
+   * A list that is out of date only costs an enqueue: refreshIfCurrent checks the generations in SQL.
+   */
+  private async maintained(entityType: string, manager: EntityManager): Promise<GenerationTarget[]> {
+    const cached = this.generations.get(entityType);
+    if (cached && Date.now() - cached.at < GENERATIONS_TTL_MS) return cached.list;
+    const list = (await this.catalog.maintained([entityType], manager)).get(entityType) ?? [];
+    this.generations.set(entityType, { at: Date.now(), list });
+    return list;
+  }
 
   async afterInsert(event: InsertEvent<ObjectLiteral>): Promise<void> {
     const descriptor = this.registry.findByTarget(event.metadata.target as Function);
@@ -50,12 +70,17 @@ export class LiveIndexingSubscriber implements EntitySubscriberInterface<ObjectL
     const complete = [...descriptor.config.embeddableFields.map((f) => f.name), ...descriptor.config.metadataFields].every(
       (name) => name in merged,
     );
-    if (complete) {
-      const text = buildEntityText(merged, descriptor.config);
-      const hash = computeContentHash(text, this.provider.model, this.provider.dimensions);
-      // Same text: nothing to embed, but metadata fields (filters) may have changed — refresh them here.
+    const generations = complete ? await this.maintained(descriptor.entityType, event.manager) : [];
+    const known = new Set(Object.keys(merged));
+    if (generations.length > 0 && generations.every((g) => g.textDefinition.embeddableFields.every((f) => known.has(f.name)))) {
+      // Same text in every maintained generation: nothing to embed, but metadata fields (filters) may have
+      // changed — refresh them here. A generation this list does not know makes the check fail (enqueue).
+      const expected = generations.map((generation) => {
+        const text = buildEntityText(merged, { ...descriptor.config, embeddableFields: generation.textDefinition.embeddableFields });
+        return { generationId: generation.id, contentHash: computeContentHash(text, generation.model, generation.dimensions) };
+      });
       const metadata = extractMetadata(merged, descriptor.config);
-      if (await this.vectorStore.refreshIfCurrent(descriptor.entityType, id, hash, metadata, event.manager)) return;
+      if (await this.vectorStore.refreshIfCurrent(descriptor.entityType, id, expected, metadata, event.manager)) return;
     }
     await this.enqueue(descriptor, id, event);
   }

@@ -27,6 +27,12 @@ export type QuotaExceededListener = (owners: Array<string | null>, error: Error)
 export type ProviderUnavailableListener = (owners: Array<string | null>, error: Error) => Promise<void> | void;
 
 /**
+ * Tells which index generation the items of these owners target (a migration job targets one); owners
+ * absent from the answer target every maintained generation of their entity type.
+ */
+export type OwnerTargetResolver = (owners: string[]) => Promise<Map<string, number>>;
+
+/**
  * Extension points of the indexing pipeline for other libraries of the same app (the migration module
  * counts a job's progress here, in the same transaction as the vector writes). Per app instance.
  */
@@ -35,6 +41,7 @@ export class IndexingHooks {
   private readonly outcomeListeners: IndexingOutcomeListener[] = [];
   private readonly quotaListeners: QuotaExceededListener[] = [];
   private readonly unavailableListeners: ProviderUnavailableListener[] = [];
+  private readonly targetResolvers: OwnerTargetResolver[] = [];
 
   /** Registers a listener for final outcomes; returns a function that removes it. */
   onOutcomes(listener: IndexingOutcomeListener): () => void {
@@ -55,6 +62,25 @@ export class IndexingHooks {
   onProviderUnavailable(listener: ProviderUnavailableListener): () => void {
     this.unavailableListeners.push(listener);
     return () => this.unavailableListeners.splice(this.unavailableListeners.indexOf(listener) >>> 0, 1);
+  }
+
+  /**
+   * Registers a resolver of the generation an owner's items target (the migration module: a job's
+   * generation); returns a function that removes it.
+   */
+  onResolveTargets(resolver: OwnerTargetResolver): () => void {
+    this.targetResolvers.push(resolver);
+    return () => this.targetResolvers.splice(this.targetResolvers.indexOf(resolver) >>> 0, 1);
+  }
+
+  /** @internal The generation of each owner that a resolver knows. */
+  async resolveTargets(owners: string[]): Promise<Map<string, number>> {
+    const targets = new Map<string, number>();
+    if (owners.length === 0) return targets;
+    for (const resolver of this.targetResolvers) {
+      for (const [owner, generationId] of await resolver(owners.filter((o) => !targets.has(o)))) targets.set(owner, generationId);
+    }
+    return targets;
   }
 
   /** @internal */

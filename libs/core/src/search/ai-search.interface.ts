@@ -16,6 +16,11 @@ export interface AiSearchRequest {
   threshold?: number;
   /** Metadata equality filter over the entity type's metadata-fields. */
   filter?: Record<string, unknown>;
+  /**
+   * Search this index generation instead of the serving one (to compare a generation being built or kept
+   * for rollback; the quality gate does). Default: the generation serving the entity type.
+   */
+  generationId?: number;
 }
 
 /** One search result. */

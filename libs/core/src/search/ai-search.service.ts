@@ -1,7 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { VECTOR_STORE } from '../ai-core.constants';
 import { assertStorableText } from '../common/storable-text';
-import { EmbeddingService } from '../embedding/embedding.service';
+import { EmbeddingProviderRegistry } from '../embedding/embedding-provider.registry';
+import { IndexGenerationCatalog } from '../generation/index-generation.catalog';
 import { AiEntityRegistry } from '../entity/ai-entity-registry.service';
 import type { VectorStore } from '../vector-store/vector-store.interface';
 import { AiSearchRequestError } from './ai-search.errors';
@@ -11,15 +12,17 @@ import type { AiSearchRequest, AiSearchResult } from './ai-search.interface';
 const SEARCH_RETRY_BUDGET_MS = 3_000;
 
 /**
- * Semantic search over indexed entities: embeds the query with the configured provider (through the shared
- * rate limiter) and returns the nearest entities of the type by cosine similarity.
+ * Semantic search over indexed entities: finds the index generation serving the entity type, embeds the
+ * query with that generation's provider (through its rate limiter) and returns the nearest entities by
+ * cosine similarity among the generation's vectors.
  */
 @Injectable()
 export class AiSearchService {
   constructor(
     private readonly registry: AiEntityRegistry,
-    private readonly embedding: EmbeddingService,
     @Inject(VECTOR_STORE) private readonly vectorStore: VectorStore,
+    private readonly providers: EmbeddingProviderRegistry,
+    private readonly generations: IndexGenerationCatalog,
   ) {}
 
   /** Runs a search; throws {@link AiSearchRequestError} for invalid input. */
@@ -52,17 +55,36 @@ export class AiSearchService {
           `filterable fields: ${descriptor.config.metadataFields.join(', ') || '(none)'}.`,
       );
     }
+    // Read per query, so a cutover on any instance takes effect at this instance's next search.
+    const generation = request.generationId === undefined
+      ? await this.generations.serving(request.entityType)
+      : await this.generations.find(request.generationId).then((row) => (row && row.entityType === request.entityType ? this.generations.toTarget(row) : undefined));
+    if (!generation) {
+      throw new AiSearchRequestError(
+        request.generationId === undefined
+          ? `No index generation serves "${request.entityType}" yet; it is created when the application starts.`
+          : `Index generation ${request.generationId} of "${request.entityType}" does not exist; list the generations with GET /api/ai/migration/generations.`,
+      );
+    }
+    // Startup checks that the serving generation's provider is configured; a generation about to serve has one too.
+    const embedding = this.providers.forSpace(generation);
+    if (!embedding) {
+      throw new AiSearchRequestError(
+        `Index generation ${generation.id} of "${request.entityType}" embeds with ${generation.model} (${generation.dimensions} dimensions), ` +
+          `which no provider of this instance has; add it to "retainedEmbeddings".`,
+      );
+    }
     // A person waits for this answer: it goes ahead of backfill requests at the limiter, and transient
     // provider failures are retried for a few seconds only before the provider's error is returned.
-    const [embedded] = await this.embedding.embedTexts([request.query], undefined, { lane: 'interactive', retryBudgetMs: SEARCH_RETRY_BUDGET_MS });
+    const [embedded] = await embedding.embedTexts([request.query], undefined, { lane: 'interactive', retryBudgetMs: SEARCH_RETRY_BUDGET_MS });
     if ('retry' in embedded) throw embedded.cause;
     if (!('vector' in embedded)) throw new AiSearchRequestError(`"query" cannot be embedded: ${embedded.error}`);
-    const provider = this.embedding.provider;
     return this.vectorStore.search({
+      generationId: generation.id,
       entityType: request.entityType,
       vector: embedded.vector,
-      model: provider.model,
-      dimensions: provider.dimensions,
+      model: generation.model,
+      dimensions: generation.dimensions,
       limit,
       threshold: request.threshold,
       filter: request.filter,

@@ -3,11 +3,10 @@ import type { DataSource, EntityManager } from 'typeorm';
 import { AI_CORE_RESOLVED_OPTIONS, AI_DATA_SOURCE } from '../ai-core.constants';
 import { affectedCount } from '../common/query-result';
 import { resolveAiCoreOptions, type ResolvedAiCoreOptions, type ResolvedSearchOptions } from '../config/ai-core-options.resolver';
-import { SEARCHABLE_ENTITY_HNSW_INDEX } from './searchable-entity.entity';
 import { chunkForParameters, encodeVector } from './vector-codec';
-import type { PreparedVectorWrite, VectorRecord, VectorSearchHit, VectorSearchQuery, VectorStore } from './vector-store.interface';
+import type { PreparedVectorWrite, StoredVectorState, VectorRecord, VectorSearchHit, VectorSearchQuery, VectorStore } from './vector-store.interface';
 
-const PARAMS_PER_ROW = 7;
+const PARAMS_PER_ROW = 8;
 const ROWS_PER_STATEMENT = 2_000;
 /** pgvector's largest `hnsw.ef_search`. */
 const MAX_EF_SEARCH = 1000;
@@ -17,8 +16,9 @@ const PGVECTOR_DEFAULT_BUILD = { m: 16, efConstruction: 64 };
 /**
  * {@link VectorStore} on pgvector in the application's database (`ai_searchable_entities`).
  *
- * On PostgreSQL an HNSW (cosine) index over the active embedding space is ensured at startup; on PGlite the
- * search is exact (an HNSW build in WASM is about 6x slower than the scans it would save at embedded sizes).
+ * On PostgreSQL each index generation gets its own partial HNSW (cosine) index (see {@link ensureIndex});
+ * on PGlite the search is exact (an HNSW build in WASM is about 6x slower than the scans it would save at
+ * embedded sizes).
  */
 @Injectable()
 export class PgVectorStore implements VectorStore {
@@ -37,39 +37,94 @@ export class PgVectorStore implements VectorStore {
     this.settings = options?.search ?? resolveAiCoreOptions({}).search;
   }
 
-  /**
-   * Ensures the HNSW index for the active space. The index is a partial expression index
-   * (`embedding::vector(N)` where model and dimensions match), so rows of another model never break it.
-   * A model change, or build parameters (`search.hnsw`) other than the existing index's, rebuild it.
-   */
-  async prepare(model: string, dimensions: number): Promise<void> {
+  /** Whether the database is the embedded one (PGlite), which searches exactly and gets no HNSW index. */
+  get isEmbedded(): boolean {
+    return this.embedded;
+  }
+
+  /** Finds out which engine the DataSource talks to; called once at startup. */
+  async detectEngine(): Promise<boolean> {
     const [{ version }] = await this.dataSource.query(`SELECT version() AS version`);
     this.embedded = /PGlite/i.test(version);
-    if (this.embedded) return;
-    const predicate = `model = ${quoteLiteral(model)} AND dimensions = ${dimensions}`;
+    return this.embedded;
+  }
+
+  /**
+   * Ensures the HNSW index of one generation: a partial expression index over its rows
+   * (`embedding::vector(N)` where `generation_id` is its id). An index with other build parameters
+   * (`search.hnsw`), or left INVALID by a concurrent build that was interrupted, is dropped and built again.
+   * Returns its name, or null on the embedded database (exact search, no index).
+   *
+   * `concurrently` builds without blocking writes (`CREATE INDEX CONCURRENTLY`, the way after a
+   * generation's load); `session` sets `maintenance_work_mem` and `max_parallel_maintenance_workers` for
+   * the build's connection only.
+   */
+  async ensureIndex(
+    generation: { id: number; dimensions: number },
+    options: { concurrently: boolean; session?: { maintenanceWorkMem: string | null; parallelWorkers: number | null } },
+  ): Promise<string | null> {
+    if (this.embedded) return null;
+    const name = generationIndexName(generation.id);
     const { m, efConstruction } = this.settings.hnsw;
-    const [existing] = await this.dataSource.query(
-      `SELECT indexdef FROM pg_indexes WHERE indexname = $1`,
-      [SEARCHABLE_ENTITY_HNSW_INDEX],
+    const [existing]: Array<{ indexdef: string; valid: boolean }> = await this.dataSource.query(
+      `SELECT pg_get_indexdef(i.indexrelid) AS indexdef, i.indisvalid AS valid
+         FROM pg_index i WHERE i.indexrelid = to_regclass($1)`,
+      [name],
     );
+    const concurrently = options.concurrently ? 'CONCURRENTLY' : '';
     if (existing) {
-      const indexdef: string = existing.indexdef;
-      const sameSpace = indexdef.includes(`vector(${dimensions})`) && indexdef.includes(quoteLiteral(model));
-      const built = buildParameters(indexdef);
-      if (sameSpace && built.m === m && built.efConstruction === efConstruction) return;
+      const built = buildParameters(existing.indexdef);
+      if (existing.valid && built.m === m && built.efConstruction === efConstruction) return name;
       this.logger.warn(
-        sameSpace
-          ? `HNSW build parameters changed from m=${built.m}, ef_construction=${built.efConstruction} to m=${m}, ` +
-              `ef_construction=${efConstruction}; rebuilding ${SEARCHABLE_ENTITY_HNSW_INDEX}.`
-          : `Embedding space changed to ${model}/${dimensions}; rebuilding ${SEARCHABLE_ENTITY_HNSW_INDEX}.`,
+        existing.valid
+          ? `HNSW build parameters of ${name} changed from m=${built.m}, ef_construction=${built.efConstruction} to m=${m}, ef_construction=${efConstruction}; rebuilding it.`
+          : `${name} was left invalid by an interrupted build; building it again.`,
       );
-      await this.dataSource.query(`DROP INDEX IF EXISTS ${SEARCHABLE_ENTITY_HNSW_INDEX}`);
+      await this.dataSource.query(`DROP INDEX ${concurrently} IF EXISTS ${name}`);
     }
-    await this.dataSource.query(
-      `CREATE INDEX IF NOT EXISTS ${SEARCHABLE_ENTITY_HNSW_INDEX} ON ai_searchable_entities
-         USING hnsw ((embedding::vector(${dimensions})) vector_cosine_ops)
-         WITH (m = ${m}, ef_construction = ${efConstruction}) WHERE ${predicate}`,
-    );
+    const runner = this.dataSource.createQueryRunner();
+    try {
+      await runner.connect();
+      const session = options.session;
+      if (session?.maintenanceWorkMem) await runner.query(`SELECT set_config('maintenance_work_mem', $1, false)`, [session.maintenanceWorkMem]);
+      if (session?.parallelWorkers !== null && session?.parallelWorkers !== undefined) {
+        await runner.query(`SELECT set_config('max_parallel_maintenance_workers', $1, false)`, [String(session.parallelWorkers)]);
+      }
+      await runner.query(
+        `CREATE INDEX ${concurrently} IF NOT EXISTS ${name} ON ai_searchable_entities
+           USING hnsw ((embedding::vector(${generation.dimensions})) vector_cosine_ops)
+           WITH (m = ${m}, ef_construction = ${efConstruction}) WHERE generation_id = ${generation.id}`,
+      );
+    } finally {
+      // A pooled connection must not keep the build's settings.
+      if (options.session) await runner.query(`RESET maintenance_work_mem; RESET max_parallel_maintenance_workers`).catch(() => undefined);
+      await runner.release();
+    }
+    return name;
+  }
+
+  /** Drops an index (the generation's, when it is retired), without blocking writes when `concurrently`. */
+  async dropIndex(name: string, concurrently: boolean): Promise<void> {
+    if (this.embedded) return;
+    await this.dataSource.query(`DROP INDEX ${concurrently ? 'CONCURRENTLY' : ''} IF EXISTS ${quoteIdentifier(name)}`);
+  }
+
+  /**
+   * Deletes the rows of a generation in batches of `batchSize` (each its own short statement, so a
+   * retirement of millions of rows never holds locks for long); returns how many were deleted.
+   */
+  async deleteGeneration(entityType: string, generationId: number, batchSize = 5_000): Promise<number> {
+    let total = 0;
+    for (;;) {
+      const result = await this.dataSource.query(
+        `DELETE FROM ai_searchable_entities WHERE ctid = ANY(ARRAY(
+           SELECT ctid FROM ai_searchable_entities WHERE entity_type = $1 AND generation_id = $2 LIMIT $3))`,
+        [entityType, generationId, batchSize],
+      );
+      const n = affectedCount(result);
+      total += n;
+      if (n < batchSize) return total;
+    }
   }
 
   async upsert(records: VectorRecord[], manager?: EntityManager): Promise<void> {
@@ -81,12 +136,12 @@ export class PgVectorStore implements VectorStore {
       const params: unknown[] = [];
       const values = chunk.map((r) => {
         const b = params.length;
-        params.push(r.entityType, r.entityId, encodeVector(r.vector), r.contentHash, r.model, r.dimensions, JSON.stringify(r.metadata));
-        return `($${b + 1}, $${b + 2}, $${b + 3}::vector, $${b + 4}, $${b + 5}, $${b + 6}::int, $${b + 7}::jsonb, now())`;
+        params.push(r.entityType, r.entityId, encodeVector(r.vector), r.contentHash, r.model, r.dimensions, JSON.stringify(r.metadata), r.generationId);
+        return `($${b + 1}, $${b + 2}, $${b + 3}::vector, $${b + 4}, $${b + 5}, $${b + 6}::int, $${b + 7}::jsonb, now(), $${b + 8}::int)`;
       });
-      const sql = `INSERT INTO ai_searchable_entities (entity_type, entity_id, embedding, content_hash, model, dimensions, metadata, indexed_at)
+      const sql = `INSERT INTO ai_searchable_entities (entity_type, entity_id, embedding, content_hash, model, dimensions, metadata, indexed_at, generation_id)
          VALUES ${values.join(', ')}
-         ON CONFLICT (entity_type, entity_id) DO UPDATE
+         ON CONFLICT (entity_type, entity_id, generation_id) DO UPDATE
            SET embedding = EXCLUDED.embedding, content_hash = EXCLUDED.content_hash, model = EXCLUDED.model,
                dimensions = EXCLUDED.dimensions, metadata = EXCLUDED.metadata, indexed_at = EXCLUDED.indexed_at`;
       return { sql, params };
@@ -101,6 +156,7 @@ export class PgVectorStore implements VectorStore {
 
   async updateMetadata(
     entityType: string,
+    generationId: number,
     items: Array<{ entityId: string; metadata: Record<string, unknown> }>,
     manager?: EntityManager,
   ): Promise<number> {
@@ -109,8 +165,8 @@ export class PgVectorStore implements VectorStore {
     const result = await runner.query(
       `UPDATE ai_searchable_entities s SET metadata = u.metadata
          FROM unnest($2::text[], $3::jsonb[]) AS u(entity_id, metadata)
-        WHERE s.entity_type = $1 AND s.entity_id = u.entity_id AND s.metadata <> u.metadata`,
-      [entityType, items.map((i) => i.entityId), items.map((i) => JSON.stringify(i.metadata))],
+        WHERE s.entity_type = $1 AND s.generation_id = $4 AND s.entity_id = u.entity_id AND s.metadata <> u.metadata`,
+      [entityType, items.map((i) => i.entityId), items.map((i) => JSON.stringify(i.metadata)), generationId],
     );
     return affectedCount(result);
   }
@@ -118,29 +174,40 @@ export class PgVectorStore implements VectorStore {
   async refreshIfCurrent(
     entityType: string,
     entityId: string,
-    contentHash: string,
+    expected: Array<{ generationId: number; contentHash: string }>,
     metadata: Record<string, unknown>,
     manager?: EntityManager,
   ): Promise<boolean> {
     const runner = manager ?? this.dataSource.manager;
+    // Current only if every maintained generation (read here, so one created since the caller looked counts)
+    // has a vector with the expected hash.
     const rows: Array<{ current: boolean }> = await runner.query(
-      `WITH stored AS (
-         SELECT content_hash = $3 AS current FROM ai_searchable_entities WHERE entity_type = $1 AND entity_id = $2),
+      `WITH maintained AS (
+         SELECT id FROM ai_index_generations WHERE entity_type = $1 AND state IN ('BUILDING', 'READY', 'SERVING')),
+       expected AS (SELECT * FROM unnest($3::int[], $4::text[]) AS e(generation_id, content_hash)),
+       verdict AS (
+         SELECT (SELECT count(*) FROM maintained) > 0 AND NOT EXISTS (
+                  SELECT 1 FROM maintained m
+                   WHERE NOT EXISTS (
+                     SELECT 1 FROM ai_searchable_entities s JOIN expected e ON e.generation_id = s.generation_id
+                      WHERE s.entity_type = $1 AND s.entity_id = $2 AND s.generation_id = m.id AND s.content_hash = e.content_hash)) AS current),
        refreshed AS (
-         UPDATE ai_searchable_entities SET metadata = $4::jsonb
-          WHERE entity_type = $1 AND entity_id = $2 AND content_hash = $3 AND metadata <> $4::jsonb)
-       SELECT current FROM stored`,
-      [entityType, entityId, contentHash, JSON.stringify(metadata)],
+         UPDATE ai_searchable_entities SET metadata = $5::jsonb
+          WHERE entity_type = $1 AND entity_id = $2 AND metadata <> $5::jsonb
+            AND generation_id IN (SELECT id FROM maintained) AND (SELECT current FROM verdict))
+       SELECT current FROM verdict`,
+      [entityType, entityId, expected.map((e) => e.generationId), expected.map((e) => e.contentHash), JSON.stringify(metadata)],
     );
     return rows[0]?.current === true;
   }
 
-  async delete(entityType: string, entityIds: string[], manager?: EntityManager): Promise<number> {
+  async delete(entityType: string, entityIds: string[], manager?: EntityManager, generationId?: number): Promise<number> {
     if (entityIds.length === 0) return 0;
     const runner = manager ?? this.dataSource.manager;
     const result = await runner.query(
-      `DELETE FROM ai_searchable_entities WHERE entity_type = $1 AND entity_id = ANY($2::text[])`,
-      [entityType, entityIds],
+      `DELETE FROM ai_searchable_entities
+        WHERE entity_type = $1 AND entity_id = ANY($2::text[]) AND ($3::int IS NULL OR generation_id = $3)`,
+      [entityType, entityIds, generationId ?? null],
     );
     return affectedCount(result);
   }
@@ -163,11 +230,14 @@ export class PgVectorStore implements VectorStore {
       params.push(JSON.stringify(query.filter));
       filterSql = `AND metadata @> $${params.length}::jsonb`;
     }
-    // The model literal (from configuration, quoted) lets the planner match the partial HNSW index. The exact
-    // variant orders by the score, an expression the index cannot serve, so the planner scans the rows.
+    // The generation as a literal lets the planner match the generation's partial HNSW index; model and
+    // dimensions as literals, the index of the active space from before generations (until it is replaced).
+    // The exact variant orders by the score, an expression the index cannot serve, so the planner scans.
+    const generation = Math.trunc(query.generationId);
     const sql = (exact: boolean) => `SELECT entity_id, 1 - (embedding::vector(${n}) <=> $1::vector(${n})) AS score, metadata
          FROM ai_searchable_entities
-        WHERE model = ${quoteLiteral(query.model)} AND dimensions = ${n} AND entity_type = $2 ${filterSql}
+        WHERE generation_id = ${generation} AND model = ${quoteLiteral(query.model)} AND dimensions = ${n}
+          AND entity_type = $2 ${filterSql}
         ORDER BY ${exact ? 'score DESC' : `embedding::vector(${n}) <=> $1::vector(${n})`}
         LIMIT $3`;
     let rows: SearchRow[];
@@ -200,27 +270,60 @@ export class PgVectorStore implements VectorStore {
     return Math.min(MAX_EF_SEARCH, Math.max(this.settings.efSearch, 2 * limit));
   }
 
-  async count(entityType?: string): Promise<number> {
+  async count(entityType?: string, generationId?: number): Promise<number> {
     const [row] = await this.dataSource.query(
-      `SELECT count(*)::int AS n FROM ai_searchable_entities WHERE $1::text IS NULL OR entity_type = $1`,
-      [entityType ?? null],
+      `SELECT count(*)::int AS n FROM ai_searchable_entities s
+        WHERE ($1::text IS NULL OR s.entity_type = $1)
+          AND CASE WHEN $2::int IS NULL
+                   THEN s.generation_id IN (SELECT serving_generation_id FROM ai_index_aliases)
+                   ELSE s.generation_id = $2 END`,
+      [entityType ?? null, generationId ?? null],
     );
     return row.n;
   }
 
-  async existsByIds(entityType: string, entityIds: string[], manager?: EntityManager): Promise<Set<string>> {
-    return new Set((await this.contentHashes(entityType, entityIds, manager)).keys());
+  async existsByIds(entityType: string, entityIds: string[], manager?: EntityManager, generationId?: number): Promise<Set<string>> {
+    return new Set((await this.contentHashes(entityType, entityIds, manager, generationId)).keys());
   }
 
-  async contentHashes(entityType: string, entityIds: string[], manager?: EntityManager): Promise<Map<string, string>> {
+  async contentHashes(entityType: string, entityIds: string[], manager?: EntityManager, generationId?: number): Promise<Map<string, string>> {
     if (entityIds.length === 0) return new Map();
     const runner = manager ?? this.dataSource.manager;
     const rows: Array<{ entity_id: string; content_hash: string }> = await runner.query(
-      `SELECT entity_id, content_hash FROM ai_searchable_entities WHERE entity_type = $1 AND entity_id = ANY($2::text[])`,
-      [entityType, entityIds],
+      `SELECT entity_id, content_hash FROM ai_searchable_entities
+        WHERE entity_type = $1 AND entity_id = ANY($2::text[])
+          AND generation_id = coalesce($3::int, (SELECT serving_generation_id FROM ai_index_aliases WHERE entity_type = $1))`,
+      [entityType, entityIds, generationId ?? null],
     );
     return new Map(rows.map((r) => [r.entity_id, r.content_hash]));
   }
+
+  async storedStates(
+    entityType: string,
+    entityIds: string[],
+    generationIds: number[],
+    manager?: EntityManager,
+  ): Promise<Map<number, Map<string, StoredVectorState>>> {
+    const states = new Map<number, Map<string, StoredVectorState>>(generationIds.map((id) => [id, new Map()]));
+    if (entityIds.length === 0 || generationIds.length === 0) return states;
+    const runner = manager ?? this.dataSource.manager;
+    const rows: Array<{ generation_id: number; entity_id: string; content_hash: string; metadata: Record<string, unknown> }> = await runner.query(
+      `SELECT generation_id, entity_id, content_hash, metadata FROM ai_searchable_entities
+        WHERE entity_type = $1 AND entity_id = ANY($2::text[]) AND generation_id = ANY($3::int[])`,
+      [entityType, entityIds, generationIds],
+    );
+    for (const r of rows) states.get(r.generation_id)?.set(r.entity_id, { contentHash: r.content_hash, metadata: r.metadata });
+    return states;
+  }
+}
+
+/** Name of a generation's HNSW index. */
+export function generationIndexName(generationId: number): string {
+  return `ai_searchable_entities_hnsw_g${generationId}`;
+}
+
+function quoteIdentifier(name: string): string {
+  return `"${name.replace(/"/g, '""')}"`;
 }
 
 function quoteLiteral(value: string): string {

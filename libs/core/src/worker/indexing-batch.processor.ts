@@ -1,10 +1,12 @@
 import { Logger } from '@nestjs/common';
 import type { DataSource, EntityManager } from 'typeorm';
 import type { ResolvedAiCoreOptions } from '../config/ai-core-options.resolver';
+import type { EmbeddingProviderRegistry } from '../embedding/embedding-provider.registry';
 import type { EmbedDeferral, EmbeddingService } from '../embedding/embedding.service';
 import type { AiEntityRegistry } from '../entity/ai-entity-registry.service';
 import type { EntitySnapshotCache } from '../entity/entity-snapshot.cache';
-import { loadEntitySnapshots, lockEntityVersions, type EntitySnapshot } from '../entity/entity-snapshot.loader';
+import { loadEntityRows, lockEntityVersions, propertiesFor, snapshotFor, type EntitySnapshot } from '../entity/entity-snapshot.loader';
+import type { GenerationTarget, IndexGenerationCatalog } from '../generation/index-generation.catalog';
 import { sameMetadata } from '../entity/entity-text.builder';
 import { describeEntityIdKind, normalizeEntityId } from '../entity/entity-id';
 import type { IndexingHooks, IndexingOutcome } from '../queue/indexing-hooks';
@@ -16,23 +18,38 @@ import type { ClaimedItem, DeadItem, IndexingClaimsRepository } from './indexing
 
 /**
  * `metadata`: same text, so no embedding, but the metadata fields changed and the row must be refreshed.
- * `defer`: the provider could not embed it this time (transient trouble); it goes back to the queue.
+ * `defer`: it could not be embedded this time (transient provider trouble, or a generation this instance
+ * cannot embed); the item goes back to the queue.
  */
 type Action = 'embed' | 'unchanged' | 'metadata' | 'remove' | 'fail' | 'defer';
 
-interface PlannedItem {
-  item: ClaimedItem;
+/** The work of one item in one index generation. */
+interface PlannedUnit {
+  generation: GenerationTarget;
   action: Action;
   /** Content hash the decision was based on; null when the entity row did not exist. */
   hash: string | null;
-  /** Row version the decision was based on; null when the entity row did not exist. */
-  version: string | null;
   snapshot?: EntitySnapshot;
   /** The embedding in pgvector's binary form, encoded before the completion transaction opens. */
   vector?: Buffer;
   error?: string;
   deferral?: EmbedDeferral;
 }
+
+interface PlannedItem {
+  item: ClaimedItem;
+  /** Row version the decision was based on; null when the entity row did not exist. */
+  version: string | null;
+  /** One per generation the item targets (every maintained one, or its owner's). */
+  units: PlannedUnit[];
+  /** The item's own verdict, from its units (see {@link settle}). */
+  action: Action;
+  error?: string;
+  deferral?: EmbedDeferral;
+}
+
+/** How long an item waits before another try when this instance cannot embed one of its generations. */
+const FOREIGN_GENERATION_DELAY_MS = 5_000;
 
 /**
  * Points where the worker coordinates a batch with others (see LiveWorkGate): `beforeDb` before each
@@ -72,6 +89,8 @@ export class IndexingBatchProcessor {
     private readonly claims: IndexingClaimsRepository,
     private readonly hooks: IndexingHooks,
     private readonly snapshotCache: EntitySnapshotCache,
+    private readonly providers: EmbeddingProviderRegistry,
+    private readonly generations: IndexGenerationCatalog,
   ) {}
 
   /** Processes a batch to completion, retry or dead letter. Never throws for item-level problems. */
@@ -79,28 +98,27 @@ export class IndexingBatchProcessor {
     try {
       await steps.beforeDb?.();
       const plan = await this.plan(batch.items);
-      const toEmbed = plan.filter((p) => p.action === 'embed');
       const epoch = this.embedding.backOffEpoch;
-      if (toEmbed.length > 0) {
-        // Live writes (HIGH) go ahead of backfill requests at the provider's limiter.
-        const lane = batch.items.some((i) => i.priority >= IndexingPriority.HIGH) ? 'interactive' : 'bulk';
+      // Live writes (HIGH) go ahead of backfill requests at the provider's limiter.
+      const lane = batch.items.some((i) => i.priority >= IndexingPriority.HIGH) ? 'interactive' : 'bulk';
+      const toEmbed = plan.flatMap((p) => p.units.filter((u) => u.action === 'embed'));
+      // One request stream per embedding space (usually one; two while a new model's generation builds).
+      for (const units of groupBy(toEmbed, (u) => `${u.generation.model}\u0000${u.generation.dimensions}`).values()) {
+        const service = this.providers.forSpace(units[0].generation)!;
         steps.beforeProvider?.();
         let results;
         try {
-          results = await this.embedding.embedTexts(
-            toEmbed.map((p) => p.snapshot!.text),
-            signal,
-            { lane },
-          );
+          results = await service.embedTexts(units.map((u) => u.snapshot!.text), signal, { lane });
         } finally {
           steps.afterProvider?.();
         }
         results.forEach((result, i) => {
-          if ('vector' in result) toEmbed[i].vector = encodeVector(result.vector);
-          else if ('retry' in result) Object.assign(toEmbed[i], { action: 'defer', deferral: result });
-          else Object.assign(toEmbed[i], { action: 'fail', error: result.error });
+          if ('vector' in result) units[i].vector = encodeVector(result.vector);
+          else if ('retry' in result) Object.assign(units[i], { action: 'defer', deferral: result });
+          else Object.assign(units[i], { action: 'fail', error: result.error });
         });
       }
+      plan.forEach(settle);
       // A large batch commits in chunks, each its own transaction fenced by the lease: a backfill batch then
       // holds the database (the embedded one's only session; a server's HNSW graph) for one chunk at a time,
       // and live steps waiting at the gate go between two chunks. Each item is written by exactly one chunk,
@@ -117,82 +135,134 @@ export class IndexingBatchProcessor {
   }
 
   private async plan(items: ClaimedItem[]): Promise<PlannedItem[]> {
-    const space = this.space();
     const plan: PlannedItem[] = [];
-    for (const [entityType, group] of groupBy(items, (i) => i.entityType)) {
+    const byType = groupBy(items, (i) => i.entityType);
+    const maintained = await this.generations.maintained([...byType.keys()]);
+    const owners = [...new Set(items.map((i) => i.owner).filter((o): o is string => o !== null))];
+    const ownerTargets = await this.hooks.resolveTargets(owners);
+    for (const [entityType, group] of byType) {
       const descriptor = this.registry.find(entityType);
       if (!descriptor) {
         const error = `Entity type "${entityType}" is not configured in this application; add it to ai-entity-config.yml and an @AICapable entity, then retry the dead letters.`;
-        group.forEach((item) => plan.push({ item, action: 'fail', hash: null, version: null, error }));
+        group.forEach((item) => plan.push(failed(item, error)));
         continue;
       }
+      const generations = maintained.get(entityType) ?? [];
+      const targetsOf = (item: ClaimedItem): GenerationTarget[] => {
+        const target = item.owner === null ? undefined : ownerTargets.get(item.owner);
+        // An owner's generation that is no longer maintained (discarded, retired) has nothing to do.
+        return target === undefined ? generations : generations.filter((g) => g.id === target);
+      };
       // Items written to the queue by other means than enqueue() may carry malformed ids; they fail alone
       // instead of making the whole batch's query fail.
-      const valid = group.filter((item) => normalizeEntityId(descriptor, item.entityId) === item.entityId);
-      // A backfill's producer hands over the rows it just read (see EntitySnapshotCache). Only snapshots
-      // that call for an embedding are used as they are: "unchanged" or "metadata only" rests on the
-      // stored vector, which may have changed since, so those rows are read again. The version check in
-      // complete() keeps a snapshot of a row that changed meanwhile from being written.
-      const snapshots = new Map<string, EntitySnapshot>();
-      const toRead: string[] = [];
-      for (const item of valid) {
-        const cached = this.snapshotCache.take(entityType, item.entityId);
-        if (cached && cached.text.length > 0 && (item.force || cached.storedHash !== cached.hash)) snapshots.set(item.entityId, cached);
-        else toRead.push(item.entityId);
-      }
-      for (const [id, snapshot] of await loadEntitySnapshots(this.dataSource.manager, descriptor, toRead, space)) snapshots.set(id, snapshot);
-      const validItems = new Set(valid);
+      const valid: ClaimedItem[] = [];
       for (const item of group) {
-        if (!validItems.has(item)) {
-          plan.push({
-            item,
-            action: 'fail',
-            hash: null,
-            version: null,
-            error: `Entity id ${JSON.stringify(item.entityId)} of entity type "${entityType}" is not ${describeEntityIdKind(descriptor.idKind)} in canonical form; enqueue it through IndexingQueueService.enqueue(), which validates and normalises ids.`,
-          });
+        if (normalizeEntityId(descriptor, item.entityId) === item.entityId) valid.push(item);
+        else {
+          plan.push(
+            failed(
+              item,
+              `Entity id ${JSON.stringify(item.entityId)} of entity type "${entityType}" is not ${describeEntityIdKind(descriptor.idKind)} in canonical form; enqueue it through IndexingQueueService.enqueue(), which validates and normalises ids.`,
+            ),
+          );
+        }
+      }
+      // Generations this instance cannot write: no provider for their space, or a field its entity class lacks
+      // (a rolling deploy). Their items wait for an instance that can.
+      const foreign = new Map<number, string>();
+      for (const generation of generations) {
+        if (!this.providers.forSpace(generation)) {
+          foreign.set(generation.id, `No embedding provider for ${generation.model} (${generation.dimensions} dimensions) of index generation ${generation.id} is configured in this instance; add it to "embedding" or "retainedEmbeddings".`);
           continue;
         }
-        const snapshot = snapshots.get(item.entityId);
-        if (!snapshot) {
-          // The row is gone: its vector (if any) must go too. The live path usually removed it already.
-          plan.push({ item, action: 'remove', hash: null, version: null });
-        } else if (snapshot.text.length === 0) {
-          plan.push({
-            item,
-            action: 'fail',
-            hash: snapshot.hash,
-            version: snapshot.version,
-            error: `Entity ${entityType}#${item.entityId} has no text in its embeddable fields (${descriptor.config.embeddableFields.map((f) => f.name).join(', ')}); fill one of them, then retry.`,
-          });
-        } else if (!item.force && snapshot.storedHash === snapshot.hash) {
-          const action = sameMetadata(snapshot.storedMetadata, snapshot.metadata) ? 'unchanged' : 'metadata';
-          plan.push({ item, action, hash: snapshot.hash, version: snapshot.version, snapshot });
-        } else {
-          plan.push({ item, action: 'embed', hash: snapshot.hash, version: snapshot.version, snapshot });
+        try {
+          propertiesFor(descriptor, [generation]);
+        } catch (error) {
+          foreign.set(generation.id, (error as Error).message);
         }
+      }
+      const usable = generations.filter((g) => !foreign.has(g.id));
+      // A backfill's producer hands over the rows it just read (see EntitySnapshotCache), for its job's
+      // generation. Only snapshots that call for an embedding are used as they are: "unchanged" or
+      // "metadata only" rests on the stored vector, which may have changed since, so those rows are read
+      // again. The version check in complete() keeps a snapshot of a row that changed meanwhile from being
+      // written.
+      const cached = new Map<ClaimedItem, EntitySnapshot>();
+      const toRead: ClaimedItem[] = [];
+      for (const item of valid) {
+        const targets = targetsOf(item);
+        const snapshot = this.snapshotCache.take(entityType, item.entityId);
+        const usableSnapshot =
+          snapshot && targets.length === 1 && snapshot.generationId === targets[0].id && snapshot.text.length > 0 && (item.force || snapshot.storedHash !== snapshot.hash);
+        if (usableSnapshot) cached.set(item, snapshot);
+        else toRead.push(item);
+      }
+      const ids = toRead.map((i) => i.entityId);
+      const rows = await loadEntityRows(this.dataSource.manager, descriptor, ids, propertiesFor(descriptor, usable));
+      const stored = await this.vectorStore.storedStates(entityType, ids, usable.map((g) => g.id));
+      for (const item of valid) {
+        const targets = targetsOf(item);
+        const snapshot = cached.get(item);
+        if (snapshot) {
+          plan.push({ item, version: snapshot.version, action: 'embed', units: [{ generation: targets[0], action: 'embed', hash: snapshot.hash, snapshot }] });
+          continue;
+        }
+        const row = rows.get(item.entityId);
+        const units = targets.map((generation): PlannedUnit => {
+          const reason = foreign.get(generation.id);
+          if (reason !== undefined) {
+            return {
+              generation,
+              action: 'defer',
+              hash: null,
+              deferral: { retry: reason, reason: 'failed', consumesAttempt: false, retryAfterMs: FOREIGN_GENERATION_DELAY_MS, cause: new Error(reason) },
+            };
+          }
+          // The row is gone: its vector (if any) must go too. The live path usually removed it already.
+          if (!row) return { generation, action: 'remove', hash: null };
+          const unit = snapshotFor(row, descriptor, generation, stored.get(generation.id)?.get(item.entityId));
+          if (unit.text.length === 0) {
+            return {
+              generation,
+              action: 'fail',
+              hash: unit.hash,
+              error: `Entity ${entityType}#${item.entityId} has no text in its embeddable fields (${generation.textDefinition.embeddableFields.map((f) => f.name).join(', ')}); fill one of them, then retry.`,
+            };
+          }
+          if (!item.force && unit.storedHash === unit.hash) {
+            return { generation, action: sameMetadata(unit.storedMetadata, unit.metadata) ? 'unchanged' : 'metadata', hash: unit.hash, snapshot: unit };
+          }
+          return { generation, action: 'embed', hash: unit.hash, snapshot: unit };
+        });
+        const planned: PlannedItem = { item, version: row?.version ?? null, units, action: 'unchanged' };
+        settle(planned);
+        plan.push(planned);
       }
     }
     return plan;
   }
 
   private async complete(token: string, plan: PlannedItem[]): Promise<void> {
-    const space = this.space();
     const records = (items: PlannedItem[]): VectorRecord[] =>
-      items.map((p) => ({
-        entityType: p.item.entityType,
-        entityId: p.item.entityId,
-        vector: p.vector!,
-        contentHash: p.hash!,
-        model: space.model,
-        dimensions: space.dimensions,
-        metadata: p.snapshot!.metadata,
-      }));
+      items.flatMap((p) =>
+        p.units
+          .filter((u) => u.action === 'embed' && u.vector)
+          .map((u) => ({
+            generationId: u.generation.id,
+            entityType: p.item.entityType,
+            entityId: p.item.entityId,
+            vector: u.vector!,
+            contentHash: u.hash!,
+            model: u.generation.model,
+            dimensions: u.generation.dimensions,
+            metadata: u.snapshot!.metadata,
+          })),
+      );
     // The vector write is built before the transaction opens: while it is open, it holds the row locks
     // (and, on the embedded database, the one session every connection shares). It is rebuilt inside only
     // when some items turn out lost or stale.
-    const embedded = plan.filter((p) => p.action === 'embed');
-    const prepared = this.vectorStore.prepareUpsert(records(embedded));
+    const writing = plan.filter(writes);
+    const prepared = this.vectorStore.prepareUpsert(records(writing));
     let lost = 0;
     await this.dataSource.transaction(async (manager) => {
       const owned = await this.claims.takeOwned(manager, plan.map((p) => p.item.id), token);
@@ -200,25 +270,32 @@ export class IndexingBatchProcessor {
       if (owned.size === 0) return;
       const mine = plan.filter((p) => owned.has(p.item.id));
       const stale = await this.findStale(manager, mine);
-      const upserts = mine.filter((p) => p.action === 'embed' && !stale.has(p));
-      const removals = mine.filter((p) => p.action === 'remove' && !stale.has(p));
-      const refreshes = mine.filter((p) => p.action === 'metadata' && !stale.has(p));
-      if (upserts.length === embedded.length) await prepared.run(manager);
+      const current = mine.filter((p) => !stale.has(p));
+      const upserts = current.filter(writes);
+      if (upserts.length === writing.length) await prepared.run(manager);
       else await this.vectorStore.upsert(records(upserts), manager);
-      for (const [entityType, group] of groupBy(refreshes, (p) => p.item.entityType)) {
-        await this.vectorStore.updateMetadata(entityType, group.map((p) => ({ entityId: p.item.entityId, metadata: p.snapshot!.metadata })), manager);
+      const units = (action: Action) => current.flatMap((p) => p.units.filter((u) => u.action === action).map((u) => ({ p, u })));
+      for (const group of groupBy(units('metadata'), ({ p, u }) => `${p.item.entityType}\u0000${u.generation.id}`).values()) {
+        const { p, u } = group[0];
+        await this.vectorStore.updateMetadata(
+          p.item.entityType,
+          u.generation.id,
+          group.map(({ p: item, u: unit }) => ({ entityId: item.item.entityId, metadata: unit.snapshot!.metadata })),
+          manager,
+        );
       }
-      for (const [entityType, group] of groupBy(removals, (p) => p.item.entityType)) {
-        await this.vectorStore.delete(entityType, group.map((p) => p.item.entityId), manager);
+      for (const group of groupBy(units('remove'), ({ p, u }) => `${p.item.entityType}\u0000${u.generation.id}`).values()) {
+        const { p, u } = group[0];
+        await this.vectorStore.delete(p.item.entityType, group.map(({ p: item }) => item.item.entityId), manager, u.generation.id);
       }
-      const done = mine.filter((p) => p.action !== 'fail' && p.action !== 'defer' && !stale.has(p));
+      const done = current.filter((p) => p.action !== 'fail' && p.action !== 'defer');
       // A deferral that may be the input's fault uses an attempt; the last one makes the item dead.
-      const deferred = mine.filter((p) => p.action === 'defer');
+      const deferred = current.filter((p) => p.action === 'defer');
       const exhausted = deferred.filter((p) => p.deferral!.consumesAttempt && p.item.attempts >= p.item.maxRetries);
       exhausted.forEach((p) => Object.assign(p, { action: 'fail', error: p.deferral!.retry }));
-      const failed = mine.filter((p) => p.action === 'fail');
+      const failedItems = current.filter((p) => p.action === 'fail');
       // takeOwned already removed every owned item; put back what did not complete.
-      await this.claims.reinsert(manager, failed.map((p) => ({ item: p.item, error: p.error! })), 'DEAD');
+      await this.claims.reinsert(manager, failedItems.map((p) => ({ item: p.item, error: p.error! })), 'DEAD');
       await this.claims.reinsert(
         manager,
         [
@@ -231,7 +308,7 @@ export class IndexingBatchProcessor {
       );
       const outcomes: IndexingOutcome[] = [
         ...done.map((p) => outcome(p.item, p.action === 'embed' ? 'indexed' : p.action === 'remove' ? 'removed' : 'unchanged')),
-        ...failed.map((p) => ({ ...outcome(p.item, 'dead'), error: p.error })),
+        ...failedItems.map((p) => ({ ...outcome(p.item, 'dead'), error: p.error })),
       ];
       await this.hooks.emitOutcomes(manager, outcomes);
     });
@@ -246,8 +323,8 @@ export class IndexingBatchProcessor {
    */
   private async findStale(manager: EntityManager, items: PlannedItem[]): Promise<Set<PlannedItem>> {
     const stale = new Set<PlannedItem>();
-    const writes = items.filter((p) => p.action === 'embed' || p.action === 'remove' || p.action === 'metadata');
-    for (const [entityType, group] of groupBy(writes, (p) => p.item.entityType)) {
+    const writing = items.filter((p) => p.units.some((u) => u.action === 'embed' || u.action === 'remove' || u.action === 'metadata'));
+    for (const [entityType, group] of groupBy(writing, (p) => p.item.entityType)) {
       const descriptor = this.registry.find(entityType)!;
       const current = await lockEntityVersions(manager, descriptor, group.map((p) => p.item.entityId));
       for (const p of group) {
@@ -319,9 +396,34 @@ export class IndexingBatchProcessor {
     }
   }
 
-  private space() {
-    return { model: this.embedding.provider.model, dimensions: this.embedding.provider.dimensions };
-  }
+}
+
+/** A planned item that fails as a whole (unknown entity type, malformed id). */
+function failed(item: ClaimedItem, error: string): PlannedItem {
+  return { item, version: null, units: [], action: 'fail', error };
+}
+
+/** Whether an item writes vectors (some unit was embedded). */
+function writes(p: PlannedItem): boolean {
+  return p.units.some((u) => u.action === 'embed' && u.vector !== undefined);
+}
+
+/**
+ * The item's verdict from its units: it fails when one unit failed, goes back to the queue when one was
+ * deferred (the others' writes are kept and found unchanged next time), and otherwise counts as indexed
+ * when one was embedded, removed when all were removed, unchanged otherwise. An item without units (its
+ * owner's generation is no longer maintained) is unchanged.
+ */
+function settle(p: PlannedItem): void {
+  if (p.units.length === 0) return;
+  const failedUnit = p.units.find((u) => u.action === 'fail');
+  const deferredUnit = p.units.find((u) => u.action === 'defer');
+  if (failedUnit) Object.assign(p, { action: 'fail', error: failedUnit.error });
+  else if (deferredUnit) Object.assign(p, { action: 'defer', deferral: deferredUnit.deferral });
+  else if (p.units.some((u) => u.action === 'embed')) p.action = 'embed';
+  else if (p.units.every((u) => u.action === 'remove')) p.action = 'remove';
+  else if (p.units.some((u) => u.action === 'metadata')) p.action = 'metadata';
+  else p.action = 'unchanged';
 }
 
 function outcome(item: ClaimedItem, result: IndexingOutcome['result']): IndexingOutcome {

@@ -9,6 +9,8 @@ import {
 } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
 import { AI_CORE_RESOLVED_OPTIONS, AI_DATA_SOURCE, VECTOR_STORE } from '../ai-core.constants';
+import { EmbeddingProviderRegistry } from '../embedding/embedding-provider.registry';
+import { IndexGenerationCatalog } from '../generation/index-generation.catalog';
 import { quoteTablePath } from '../common/table-path';
 import type { ResolvedAiCoreOptions } from '../config/ai-core-options.resolver';
 import { EmbeddingService } from '../embedding/embedding.service';
@@ -62,9 +64,11 @@ export class IndexingWorkerService implements OnApplicationBootstrap, BeforeAppl
     private readonly wakeup: IndexingWakeup,
     snapshots: EntitySnapshotCache,
     private readonly gate: LiveWorkGate,
+    providers: EmbeddingProviderRegistry,
+    generations: IndexGenerationCatalog,
   ) {
     this.claims = new IndexingClaimsRepository(dataSource);
-    this.processor = new IndexingBatchProcessor(dataSource, options, registry, embedding, vectorStore, this.claims, hooks, snapshots);
+    this.processor = new IndexingBatchProcessor(dataSource, options, registry, embedding, vectorStore, this.claims, hooks, snapshots, providers, generations);
   }
 
   async onApplicationBootstrap(): Promise<void> {

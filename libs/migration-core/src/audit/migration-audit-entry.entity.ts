@@ -8,12 +8,18 @@ import type { MigrationAuditAction } from './migration-audit-action.enum';
  */
 @Entity('ai_migration_audit_log')
 @Index('ai_migration_audit_log_job_idx', ['jobId', 'id'])
+@Index('ai_migration_audit_log_generation_idx', ['generationId', 'id'])
 export class MigrationAuditEntry {
   @PrimaryGeneratedColumn('identity', { type: 'bigint', generatedIdentity: 'ALWAYS' })
   id: string;
 
-  @Column({ name: 'job_id', type: 'uuid' })
-  jobId: string;
+  /** The job acted on; null for an action on an index generation. */
+  @Column({ name: 'job_id', type: 'uuid', nullable: true })
+  jobId: string | null;
+
+  /** The index generation acted on (cutover, rollback, retire, validate, create); null for job actions. */
+  @Column({ name: 'generation_id', type: 'int', nullable: true })
+  generationId: number | null;
 
   @Column({ type: 'varchar', length: 30 })
   action: MigrationAuditAction;
@@ -22,7 +28,7 @@ export class MigrationAuditEntry {
   @Column({ type: 'varchar', length: 255 })
   actor: string;
 
-  /** The job's status before the action (null for start). */
+  /** The job's (or generation's) status before the action (null for start). */
   @Column({ name: 'from_status', type: 'varchar', length: 20, nullable: true })
   fromStatus: string | null;
 

@@ -1,11 +1,14 @@
-import { Column, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
+import { Check, Column, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
 import { MigrationStatus } from './migration-status.enum';
 import type { MigrationFilters } from './migration-request.interface';
 
 const bigint = { type: 'bigint' as const, default: 0, transformer: { to: (v: number) => v, from: (v: string | null) => Number(v ?? 0) } };
 
+/** What a job does: fill a generation, or verify (and optionally fix) it. */
+export type MigrationJobKind = 'BACKFILL' | 'VERIFY';
+
 /**
- * A backfill job (`ai_migration_jobs`). Every state change is one conditional UPDATE; the counters are
+ * A backfill or verification job (`ai_migration_jobs`). Every state change is one conditional UPDATE; the counters are
  * incremented in the same transactions as the work they count (pages enqueued, vectors stored).
  */
 @Entity('ai_migration_jobs')
@@ -13,6 +16,8 @@ const bigint = { type: 'bigint' as const, default: 0, transformer: { to: (v: num
 @Index('ai_migration_jobs_entity_type_idx', ['entityType'])
 @Index('ai_migration_jobs_started_at_idx', ['startedAt'])
 @Index('ai_migration_jobs_active_uq', { synchronize: false })
+@Index('ai_migration_jobs_generation_idx', ['generationId'])
+@Check('ai_migration_jobs_kind_ck', `"kind" IN ('BACKFILL', 'VERIFY')`)
 export class MigrationJob {
   @PrimaryGeneratedColumn('uuid')
   id: string;
@@ -22,6 +27,38 @@ export class MigrationJob {
 
   @Column({ type: 'varchar', length: 20 })
   status: MigrationStatus;
+
+  /** BACKFILL embeds entities into its generation; VERIFY compares the generation with the table (and fixes it with `verifyFix`). */
+  @Column({ type: 'varchar', length: 10, default: 'BACKFILL' })
+  kind: MigrationJobKind;
+
+  /** The index generation the job fills or verifies (null for jobs from before generations). */
+  @Column({ name: 'generation_id', type: 'int', nullable: true })
+  generationId: number | null;
+
+  /** A VERIFY job re-queues missing and stale entities and deletes orphaned vectors. */
+  @Column({ name: 'verify_fix', type: 'boolean', default: false })
+  verifyFix: boolean;
+
+  /** A VERIFY job's keyset checkpoint over the generation's vectors (its second pass, for orphans). */
+  @Column({ name: 'vector_checkpoint', type: 'varchar', length: 255, nullable: true })
+  vectorCheckpoint: string | null;
+
+  /** VERIFY: rows without a vector in the generation. */
+  @Column({ name: 'missing_entities', ...bigint })
+  missingEntities: number;
+
+  /** VERIFY: vectors whose content hash is not the row's current one. */
+  @Column({ name: 'stale_entities', ...bigint })
+  staleEntities: number;
+
+  /** VERIFY: vectors whose row no longer exists. */
+  @Column({ name: 'orphaned_entities', ...bigint })
+  orphanedEntities: number;
+
+  /** VERIFY: vectors of the entity type in generations that are not maintained (retired, discarded, unknown). */
+  @Column({ name: 'foreign_entities', ...bigint })
+  foreignEntities: number;
 
   /**
    * Entities the job covers: the rows matching its filters when it started, raised to the rows its

@@ -3,7 +3,7 @@ import { AI_DATA_SOURCE } from '@ai-infrastructure/core/internal';
 import { isUuid, returnedRows } from '@ai-infrastructure/core/internal';
 import { Inject, Injectable } from '@nestjs/common';
 import type { DataSource, EntityManager } from 'typeorm';
-import { MigrationJob } from './migration-job.entity';
+import { MigrationJob, type MigrationJobKind } from './migration-job.entity';
 import type { MigrationFilters, MigrationJobQuery } from './migration-request.interface';
 import { ACTIVE_MIGRATION_STATUSES, MigrationStatus } from './migration-status.enum';
 
@@ -11,11 +11,25 @@ import { ACTIVE_MIGRATION_STATUSES, MigrationStatus } from './migration-status.e
 export interface LeasedJob {
   id: string;
   entityType: string;
+  /** The generation the job fills or verifies; null for jobs from before generations (the serving one). */
+  generationId: number | null;
+  kind: MigrationJobKind;
+  verifyFix: boolean;
+  vectorCheckpoint: string | null;
   checkpoint: string | null;
   batchSize: number;
   reindexExisting: boolean;
   filterConfig: MigrationFilters | null;
   startedAt: number;
+}
+
+/** A job that {@link MigrationJobRepository.complete} completed. */
+export interface CompletedJob {
+  id: string;
+  kind: MigrationJobKind;
+  generationId: number | null;
+  /** It covered the whole table (no filters): a generation it filled is then loaded. */
+  wholeTable: boolean;
 }
 
 /** A page's move of a job's checkpoint, fenced by the lease and the checkpoint the page was read from. */
@@ -211,13 +225,18 @@ export class MigrationJobRepository {
                         ORDER BY started_at
                         LIMIT $3
                         FOR UPDATE SKIP LOCKED)
-        RETURNING j.id::text AS id, j.entity_type, j.checkpoint, j.batch_size, j.reindex_existing, j.filter_config, j.started_at`,
+        RETURNING j.id::text AS id, j.entity_type, j.checkpoint, j.batch_size, j.reindex_existing, j.filter_config, j.started_at,
+                  j.generation_id, j.kind, j.verify_fix, j.vector_checkpoint`,
       [instanceId, leaseMs, limit],
     );
     return returnedRows<Record<string, unknown>>(rows)
       .map((r) => ({
         id: r.id as string,
         entityType: r.entity_type as string,
+        generationId: (r.generation_id as number | null) ?? null,
+        kind: r.kind as MigrationJobKind,
+        verifyFix: r.verify_fix === true,
+        vectorCheckpoint: r.vector_checkpoint as string | null,
         checkpoint: r.checkpoint as string | null,
         batchSize: Number(r.batch_size),
         reindexExisting: r.reindex_existing === true,
@@ -276,16 +295,32 @@ export class MigrationJobRepository {
    * every row the producer read has its outcome by then, and rows deleted before the producer reached
    * them no longer count.
    */
-  async complete(manager: EntityManager, jobIds: string[]): Promise<void> {
-    if (jobIds.length === 0) return;
-    await manager.query(
+  async complete(manager: EntityManager, jobIds: string[]): Promise<CompletedJob[]> {
+    if (jobIds.length === 0) return [];
+    const rows = await manager.query(
       `UPDATE ai_migration_jobs
           SET status = 'COMPLETED', completed_at = now(), last_updated_at = now(), version = version + 1,
               lease_owner = NULL, lease_expires_at = NULL,
-              total_entities = processed_entities + skipped_entities + failed_entities
-        WHERE id = ANY($1::uuid[]) AND status = 'RUNNING'`,
+              total_entities = CASE WHEN kind = 'VERIFY' THEN total_entities ELSE processed_entities + skipped_entities + failed_entities END
+        WHERE id = ANY($1::uuid[]) AND status = 'RUNNING'
+        RETURNING id::text AS id, kind, generation_id, filter_config`,
       [jobIds],
     );
+    return returnedRows<Record<string, unknown>>(rows).map((r) => ({
+      id: r.id as string,
+      kind: r.kind as MigrationJobKind,
+      generationId: (r.generation_id as number | null) ?? null,
+      wholeTable: r.filter_config === null,
+    }));
+  }
+
+  /** The generation each of these jobs targets (jobs without one are absent). */
+  async generationsOf(jobIds: string[]): Promise<Map<string, number>> {
+    const rows: Array<{ id: string; generation_id: number }> = await this.dataSource.query(
+      `SELECT id::text AS id, generation_id FROM ai_migration_jobs WHERE id = ANY($1::uuid[]) AND generation_id IS NOT NULL`,
+      [jobIds],
+    );
+    return new Map(rows.map((r) => [r.id, r.generation_id]));
   }
 
   /**

@@ -27,6 +27,11 @@ export interface MigrationRequest {
   reindexExisting?: boolean;
   /** Who started the job (stored as created_by). */
   createdBy?: string;
+  /**
+   * The index generation to fill: a BUILDING one (a model or field change), or any maintained one.
+   * Default: the generation serving the entity type.
+   */
+  generationId?: number;
 }
 
 /** Query of getAllJobs. */

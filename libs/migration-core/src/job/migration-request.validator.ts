@@ -24,6 +24,8 @@ export interface ValidatedMigrationRequest {
   reindexExisting: boolean;
   /** Only the known filter keys; undefined when the request had none. */
   filters: MigrationFilters | undefined;
+  /** The generation asked for; undefined for the serving one. */
+  generationId: number | undefined;
 }
 
 const FILTER_KEYS: ReadonlyArray<keyof MigrationFilters> = ['createdBefore', 'createdAfter', 'ids'];
@@ -54,10 +56,18 @@ export function validateMigrationRequest(
   if (request.reindexExisting !== undefined && typeof request.reindexExisting !== 'boolean') {
     throw new InvalidMigrationRequestError(`"reindexExisting" is ${JSON.stringify(request.reindexExisting)}; use true or false.`);
   }
+  const generationId = request.generationId;
+  if (generationId !== undefined && generationId !== null && !(Number.isInteger(generationId) && generationId >= 1 && generationId <= 2_147_483_647)) {
+    throw new InvalidMigrationRequestError(
+      `"generationId" is ${shown(generationId)}; use the id of an index generation (GET /api/ai/migration/generations), or leave it out for the serving one.`,
+      'generationId',
+    );
+  }
   return {
     entityType,
     batchSize,
     rateLimit,
+    generationId: generationId ?? undefined,
     reindexExisting: request.reindexExisting ?? false,
     filters: request.filters === undefined || request.filters === null ? undefined : validateFilters(request.filters, entityType, context),
   };

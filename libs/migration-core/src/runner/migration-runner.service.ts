@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
-import { EMBEDDING_PROVIDER, IndexingPriority, IndexingQueueService, type EmbeddingProvider } from '@ai-infrastructure/core';
+import { EMBEDDING_PROVIDER, IndexGenerationService, IndexingPriority, IndexingQueueService, type EmbeddingProvider } from '@ai-infrastructure/core';
 import {
   AI_CORE_RESOLVED_OPTIONS,
   AI_DATA_SOURCE,
   EntityPageReader,
+  IndexGenerationMaintenance,
   IndexingHooks,
   isUuid,
   LiveWorkGate,
@@ -20,7 +21,7 @@ import { itemsPerRequest } from '../job/migration-pacing';
 import { MIGRATION_REQUEST_LIMITS } from '../job/migration-request.limits';
 import { MigrationStatus } from '../job/migration-status.enum';
 import { MIGRATION_RESOLVED_OPTIONS } from '../migration.constants';
-import { InvalidMigrationStateError, MigrationJobNotFoundError } from '../migration.errors';
+import { ActiveMigrationExistsError, InvalidMigrationStateError, MigrationJobNotFoundError, TooManyActiveMigrationsError } from '../migration.errors';
 import type { ResolvedMigrationOptions } from '../migration-options.resolver';
 import { MigrationWakeup } from '../migration-wakeup';
 import { EntityRepositoryRegistry } from '../registry/entity-repository.registry';
@@ -33,6 +34,8 @@ const CLEANUP_INTERVAL_MS = 60 * 60 * 1000;
 const MAX_PAGES_IN_FLIGHT = 8;
 /** Longest time between two completion checks while pages are being produced. */
 const COMPLETION_CHECK_MS = 1000;
+/** How often an idle runner looks for BUILDING generations without a job (with `generations.autoBuild`). */
+const AUTO_BUILD_CHECK_MS = 5_000;
 
 /**
  * Drives the jobs' producers and finishes jobs. Runs in every instance (unless `enabled` is false):
@@ -60,6 +63,9 @@ export class MigrationRunnerService implements OnApplicationBootstrap, BeforeApp
   private readonly pageListeners = new Set<(event: MigrationPageEvent) => void>();
   /** Jobs whose pages are enqueued with coalescing, after one of their pages met a pending twin. */
   private readonly coalescingJobs = new Set<string>();
+  /** The generation of each job seen by the workers' target resolver (immutable per job). */
+  private readonly jobGenerations = new Map<string, number>();
+  private lastAutoBuildAt = 0;
 
   constructor(
     @Inject(AI_DATA_SOURCE) private readonly dataSource: DataSource,
@@ -74,6 +80,8 @@ export class MigrationRunnerService implements OnApplicationBootstrap, BeforeApp
     @Inject(EMBEDDING_PROVIDER) private readonly provider: EmbeddingProvider,
     @Inject(AI_CORE_RESOLVED_OPTIONS) private readonly coreOptions: ResolvedAiCoreOptions,
     private readonly liveWork: LiveWorkGate,
+    private readonly generations: IndexGenerationService,
+    private readonly maintenance: IndexGenerationMaintenance,
   ) {}
 
   /** Resolves the migration repositories, subscribes to the workers' outcomes and starts the loop (unless `enabled` is false). */
@@ -86,7 +94,9 @@ export class MigrationRunnerService implements OnApplicationBootstrap, BeforeApp
     const stopOutage = this.hooks.onProviderUnavailable((owners, error) =>
       this.pauseJobs(owners, error, 'the embedding provider has been unavailable', 'Resume it once the provider answers again.'),
     );
+    const stopTargets = this.hooks.onResolveTargets((owners) => this.generationsOf(owners));
     this.unsubscribe = () => {
+      stopTargets();
       stopCounting();
       stopQuota();
       stopOutage();
@@ -162,6 +172,7 @@ export class MigrationRunnerService implements OnApplicationBootstrap, BeforeApp
     // database like any other) runs on idle rounds, and at least every COMPLETION_CHECK_MS for jobs whose
     // producer ended while another job still has pages.
     if (!worked || Date.now() - this.lastCompletionCheckAt >= COMPLETION_CHECK_MS) await this.completeFinishedJobs();
+    if (!worked) await this.startPendingBuilds();
     return worked;
   }
 
@@ -192,6 +203,7 @@ export class MigrationRunnerService implements OnApplicationBootstrap, BeforeApp
       afterId: leased.checkpoint,
       limit: leased.batchSize,
       filters: toPageFilters(leased.filterConfig),
+      generationId: leased.generationId ?? undefined,
     });
     // Same text but other metadata (a metadata field added to the configuration): the worker refreshes
     // the row without calling the provider.
@@ -309,6 +321,7 @@ export class MigrationRunnerService implements OnApplicationBootstrap, BeforeApp
     // statement and no transaction.
     this.lastCompletionCheckAt = Date.now();
     if (!(await this.jobs.anyProducerDone())) return;
+    let loaded = false;
     await this.dataSource.transaction(async (manager) => {
       // Lock the candidates first, then look for their items in a new statement: under READ COMMITTED it
       // sees everything committed before the lock was granted, e.g. failures a concurrent retryFailed put
@@ -316,8 +329,42 @@ export class MigrationRunnerService implements OnApplicationBootstrap, BeforeApp
       const candidates = await this.jobs.lockProducerDone(manager);
       if (candidates.length === 0) return;
       const waiting = await this.queue.countWaiting(candidates, manager);
-      await this.jobs.complete(manager, candidates.filter((id) => (waiting.get(id) ?? 0) === 0));
+      const completed = await this.jobs.complete(manager, candidates.filter((id) => (waiting.get(id) ?? 0) === 0));
+      // A backfill of a whole table completes its generation's load in the same transaction: a BUILDING
+      // generation then gets its vector index (built once, after the load) and becomes READY.
+      for (const job of completed) {
+        if (job.kind === 'BACKFILL' && job.generationId !== null && job.wholeTable) {
+          await this.generations.markLoaded(job.generationId, manager);
+          loaded = true;
+        }
+      }
     });
+    if (loaded) this.maintenance.kick();
+  }
+
+  /**
+   * With `generations.autoBuild`, starts the backfill of each BUILDING generation that never had a job (a
+   * configuration change recorded it at startup). At most every AUTO_BUILD_CHECK_MS; a start refused
+   * because another job of the entity type is active is tried again later.
+   */
+  private async startPendingBuilds(): Promise<void> {
+    if (!this.options.generations.autoBuild || Date.now() - this.lastAutoBuildAt < AUTO_BUILD_CHECK_MS) return;
+    this.lastAutoBuildAt = Date.now();
+    const pending: Array<{ id: number; entity_type: string }> = await this.dataSource.query(
+      `SELECT g.id, g.entity_type FROM ai_index_generations g
+        WHERE g.state = 'BUILDING' AND g.loaded_at IS NULL
+          AND NOT EXISTS (SELECT 1 FROM ai_migration_jobs j WHERE j.generation_id = g.id)`,
+    );
+    for (const generation of pending) {
+      if (!this.registry.entityTypes().includes(generation.entity_type)) continue;
+      try {
+        const job = await this.migrations.startMigration({ entityType: generation.entity_type, generationId: generation.id, createdBy: 'system' });
+        this.logger.log(`Started migration job ${job.id} to build index generation ${generation.id} of "${generation.entity_type}".`);
+      } catch (error) {
+        if (error instanceof ActiveMigrationExistsError || error instanceof TooManyActiveMigrationsError) continue;
+        throw error;
+      }
+    }
   }
 
   /**
@@ -347,6 +394,28 @@ export class MigrationRunnerService implements OnApplicationBootstrap, BeforeApp
       const job = await this.jobs.lock(jobId, manager);
       if (job?.status === MigrationStatus.PAUSED) await this.queue.holdPending(jobId, manager);
     });
+  }
+
+  /**
+   * The generation of each job among `owners` (workers ask per batch): a job's generation never changes,
+   * so answers are kept; owners that are not jobs of this module are left out.
+   */
+  private async generationsOf(owners: string[]): Promise<Map<string, number>> {
+    const result = new Map<string, number>();
+    const unknown: string[] = [];
+    for (const owner of owners) {
+      const known = this.jobGenerations.get(owner);
+      if (known !== undefined) result.set(owner, known);
+      else if (isUuid(owner)) unknown.push(owner);
+    }
+    if (unknown.length > 0) {
+      for (const [jobId, generationId] of await this.jobs.generationsOf(unknown)) {
+        if (this.jobGenerations.size >= 10_000) this.jobGenerations.clear();
+        this.jobGenerations.set(jobId, generationId);
+        result.set(jobId, generationId);
+      }
+    }
+    return result;
   }
 
   /**

@@ -1,10 +1,13 @@
 import {
   EMBEDDING_PROVIDER,
   EmbeddingService,
+  IndexGenerationService,
   IndexingQueueService,
+  MAINTAINED_GENERATION_STATES,
   type EmbeddingProvider,
+  type IndexGeneration,
 } from '@ai-infrastructure/core';
-import { AI_DATA_SOURCE } from '@ai-infrastructure/core/internal';
+import { AI_DATA_SOURCE, EmbeddingProviderRegistry } from '@ai-infrastructure/core/internal';
 import { AI_CORE_RESOLVED_OPTIONS, AiEntityRegistry, EntityPageReader, isUuid, type ResolvedAiCoreOptions } from '@ai-infrastructure/core/internal';
 import { Inject, Injectable } from '@nestjs/common';
 import type { DataSource, EntityManager } from 'typeorm';
@@ -34,6 +37,7 @@ import { ACTIVE_MIGRATION_STATUSES, MigrationStatus } from '../job/migration-sta
 import { MIGRATION_RESOLVED_OPTIONS } from '../migration.constants';
 import {
   ActiveMigrationExistsError,
+  InvalidMigrationRequestError,
   InvalidMigrationStateError,
   MigrationJobNotFoundError,
   TooManyActiveMigrationsError,
@@ -71,6 +75,8 @@ export class DataMigrationService {
     @Inject(AI_CORE_RESOLVED_OPTIONS) private readonly coreOptions: ResolvedAiCoreOptions,
     entities: AiEntityRegistry,
     private readonly embedding: EmbeddingService,
+    private readonly generations: IndexGenerationService,
+    private readonly providers: EmbeddingProviderRegistry,
   ) {
     this.requestContext = {
       entityTypes: () => registry.entityTypes(),
@@ -177,10 +183,13 @@ export class DataMigrationService {
     const job = await this.dataSource.transaction(async (manager) => {
       await this.jobs.lockActivations(manager);
       await this.assertCanActivate(manager, validated.entityType);
+      const generation = await this.targetGeneration(validated.entityType, validated.generationId, manager);
       const total = await this.pages.count(validated.entityType, toPageFilters(validated.filters), manager);
       const now = new Date();
       const created = await this.jobs.create(manager, {
         entityType: validated.entityType,
+        generationId: generation.id,
+        kind: 'BACKFILL',
         status: MigrationStatus.RUNNING,
         totalEntities: total,
         batchSize: validated.batchSize,
@@ -197,12 +206,37 @@ export class DataMigrationService {
         actor,
         fromStatus: null,
         toStatus: created.status,
-        details: { batchSize: validated.batchSize, rateLimit: validated.rateLimit, reindexExisting: validated.reindexExisting, filters: validated.filters ?? null },
+        details: {
+          batchSize: validated.batchSize,
+          rateLimit: validated.rateLimit,
+          reindexExisting: validated.reindexExisting,
+          filters: validated.filters ?? null,
+          generationId: generation.id,
+        },
       });
       return created;
     });
     this.wakeup.notify();
     return job;
+  }
+
+  /**
+   * The generation a job fills: the one asked for, which must be maintained (BUILDING, READY or SERVING)
+   * and of the entity type, or the serving one.
+   */
+  private async targetGeneration(entityType: string, generationId: number | undefined, manager: EntityManager): Promise<IndexGeneration> {
+    if (generationId === undefined) return this.generations.serving(entityType, manager);
+    const generation = await this.generations.get(generationId, manager);
+    if (generation.entityType !== entityType) {
+      throw new InvalidMigrationRequestError(`"generationId" ${generationId} is a generation of "${generation.entityType}", not of "${entityType}".`, 'generationId');
+    }
+    if (!MAINTAINED_GENERATION_STATES.includes(generation.state)) {
+      throw new InvalidMigrationRequestError(
+        `"generationId" ${generationId} is ${generation.state}; a job can fill a BUILDING, READY or SERVING generation only (create a new one instead).`,
+        'generationId',
+      );
+    }
+    return generation;
   }
 
   /**
@@ -279,7 +313,7 @@ export class DataMigrationService {
       await this.releaseItems(manager, jobId, job.rateLimit ?? this.options.defaultRateLimit);
     });
     // Committed: the items are runnable; wake this instance's idle workers instead of waiting for their poll.
-    this.embedding.clearBackOff();
+    this.providers.clearBackOff();
     this.queue.notifyWorkers();
     return resumed;
   }

@@ -1,0 +1,10 @@
+export { IndexGeneration } from './index-generation.entity';
+export { IndexAlias } from './index-alias.entity';
+export { IndexGenerationState, MAINTAINED_GENERATION_STATES } from './index-generation-state.enum';
+export { IndexGenerationService, type GenerationGateOptions, type GenerationSwitch } from './index-generation.service';
+export { IndexGenerationCatalog, type GenerationTarget } from './index-generation.catalog';
+export { IndexGenerationMaintenance } from './index-generation.maintenance';
+export * from './index-generation.errors';
+export type * from './generation-quality.interface';
+export * from './generation-definition';
+export { loadGoldenQueries, parseGoldenQueries, MAX_GOLDEN_QUERIES } from './golden-queries.loader';

@@ -1,0 +1,1 @@
+export { MigrationGenerationService, type GenerationValidationRequest } from './migration-generation.service';

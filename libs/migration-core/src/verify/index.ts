@@ -1,0 +1,1 @@
+export { MigrationVerifyFinding, type VerifyFindingKind } from './migration-verify-finding.entity';
