@@ -1,9 +1,7 @@
-/** Shared parts of the benchmarks: arguments, the database per engine, synthetic products, the raw ceiling. */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+/** Shared parts of the benchmarks: arguments, the database per engine, synthetic products. */
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { HashingEmbeddingProvider } from '@ai-infrastructure/core';
-import { buildEntityText, computeContentHash, encodeVector, parseAiEntityConfig } from '@ai-infrastructure/core/internal';
 import type { DataSource } from 'typeorm';
 import { generateProducts } from '../apps/sample/src/cli/product-generator';
 import { startPostgresServer } from '../test/support/postgres-server';
@@ -62,45 +60,3 @@ export async function insertBenchProducts(dataSource: DataSource, count: number)
   return ids;
 }
 
-/**
- * The raw ceiling: the same products' vectors (computed before the clock starts) written to an emptied
- * `ai_searchable_entities` with binary multi-row INSERTs and nothing else. Returns seconds.
- */
-export async function rawVectorCeiling(dataSource: DataSource, count: number, chunkRows: number): Promise<number> {
-  const provider = new HashingEmbeddingProvider(384);
-  const config = parseAiEntityConfig(readFileSync(CONFIG_PATH, 'utf8'), CONFIG_PATH).get('product')!;
-  await dataSource.query(`TRUNCATE ai_searchable_entities`);
-  let seconds = 0;
-  // Built and written in slices so a 1M-row ceiling does not hold every vector in memory at once.
-  for (let start = 0; start < count; start += 50_000) {
-    const rows = [...generateProducts(7, start, Math.min(50_000, count - start))].map((p) => {
-      const text = buildEntityText(p as unknown as Record<string, unknown>, config);
-      return [
-        'product',
-        p.id,
-        encodeVector(provider.embedOne(text)),
-        computeContentHash(text, provider.model, provider.dimensions),
-        provider.model,
-        provider.dimensions,
-        JSON.stringify({ category: p.category, price: p.price }),
-      ];
-    });
-    const started = performance.now();
-    for (let i = 0; i < rows.length; i += chunkRows) {
-      const chunk = rows.slice(i, i + chunkRows);
-      const params: unknown[] = [];
-      const values = chunk.map((r) => {
-        const b = params.length;
-        params.push(...r);
-        return `($${b + 1}, $${b + 2}, $${b + 3}::vector, $${b + 4}, $${b + 5}, $${b + 6}::int, $${b + 7}::jsonb)`;
-      });
-      await dataSource.query(
-        `INSERT INTO ai_searchable_entities (entity_type, entity_id, embedding, content_hash, model, dimensions, metadata)
-         VALUES ${values.join(', ')}`,
-        params,
-      );
-    }
-    seconds += (performance.now() - started) / 1000;
-  }
-  return seconds;
-}

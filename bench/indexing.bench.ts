@@ -21,7 +21,8 @@ import { NestFactory } from '@nestjs/core';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { sampleDataSourceOptions } from '../apps/sample/src/sample.config';
-import { benchDatabase, CONFIG_PATH, engineList, insertBenchProducts, positiveInt, rawVectorCeiling, type Engine } from './bench-support';
+import { benchDatabase, CONFIG_PATH, engineList, insertBenchProducts, positiveInt, type Engine } from './bench-support';
+import { servingGenerationId, vectorCeiling } from './generation-vectors';
 
 
 @Module({})
@@ -71,7 +72,7 @@ async function runEngine(engine: Engine, count: number, batchSize: number, concu
     const [{ n }] = await dataSource.query(`SELECT count(*)::int AS n FROM ai_searchable_entities`);
     if (n !== count) throw new Error(`Pipeline stored ${n} vectors for ${count} products.`);
 
-    const ceilingSeconds = await rawVectorCeiling(dataSource, count, 1000);
+    const ceilingSeconds = await vectorCeiling(dataSource, await servingGenerationId(dataSource), count, 1000);
     const pipeline = count / drainSeconds;
     const ceiling = count / ceilingSeconds;
     return { engine, count, seedSeconds, enqueueSeconds, enqueuePerSecond: count / enqueueSeconds, drainSeconds, pipeline, ceilingSeconds, ceiling, ratio: pipeline / ceiling };

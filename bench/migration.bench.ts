@@ -20,11 +20,16 @@
  *   per entity; a sleep of 60 s / rateLimit per page). OFFSET pages get slower with depth, so a run from
  *   the start of the table alone would flatter it: `--baseline-samples` pages are run at 0 %, 10 %, …,
  *   90 % and at the end of the table, and the time of every page is interpolated between them.
+ *
+ * `--rebuild` (PostgreSQL only) runs another comparison instead: rebuilding every entity into a new index
+ * generation whose HNSW index is built after the load, against re-embedding them in place with the index
+ * maintained row by row, plus the serving generation's search latency meanwhile; see
+ * bench/rebuild-comparison.ts for its flags and method.
  * Figures, not assertions: see docs/performance.md.
  */
 import 'reflect-metadata';
 import { AiCoreModule, createAiDataSource, IndexingPriority, IndexingQueueService } from '@ai-infrastructure/core';
-import { EntityPageReader, IndexingHooks } from '@ai-infrastructure/core/internal';
+import { EntityPageReader, IndexGenerationMaintenance, IndexingHooks } from '@ai-infrastructure/core/internal';
 import { DataMigrationService, MigrationModule, MigrationRunnerService, MigrationStatus } from '@ai-infrastructure/migration-core';
 import { fork } from 'node:child_process';
 import { Module, type DynamicModule } from '@nestjs/common';
@@ -33,7 +38,9 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { ProductsModule } from '../apps/sample/src/products/products.module';
 import { sampleDataSourceOptions } from '../apps/sample/src/sample.config';
-import { arg, benchDatabase, CONFIG_PATH, engineList, insertBenchProducts, positiveInt, rawVectorCeiling } from './bench-support';
+import { arg, benchDatabase, CONFIG_PATH, engineList, insertBenchProducts, positiveInt } from './bench-support';
+import { servingGenerationId, vectorCeiling } from './generation-vectors';
+import { rebuildBench } from './rebuild-comparison';
 
 /** Rows per producer page (the jobs' batchSize) and items per worker batch. */
 const PAGE_ROWS = 1000;
@@ -142,10 +149,14 @@ async function seedPhase(env: NodeJS.ProcessEnv, rows: number) {
   const app = await NestFactory.createApplicationContext(MigrationBenchModule.with(env), { logger: ['error', 'warn'] });
   try {
     const dataSource = app.get(DataSource);
+    // The startup round builds the serving generation's (empty) index in the background: let it finish
+    // first, so the ceiling writes into it like the job does.
+    await app.get(IndexGenerationMaintenance).settled();
+    const generationId = await servingGenerationId(dataSource);
     await insertBenchProducts(dataSource, rows);
     await dataSource.query('ANALYZE');
     const ceilingRows = Math.min(rows, positiveInt('ceiling-rows', rows));
-    const ceilingSeconds = await rawVectorCeiling(dataSource, ceilingRows, 1000);
+    const ceilingSeconds = await vectorCeiling(dataSource, generationId, ceilingRows, 1000);
     await dataSource.query('TRUNCATE ai_searchable_entities');
     return { ceiling: ceilingRows / ceilingSeconds };
   } finally {
@@ -158,6 +169,8 @@ async function runPhase(env: NodeJS.ProcessEnv, rows: number, baselineSamples: n
   const app = await NestFactory.createApplicationContext(MigrationBenchModule.with(env), { logger: ['error', 'warn'] });
   try {
     const dataSource = app.get(DataSource);
+    await app.get(IndexGenerationMaintenance).settled();
+    const generationId = await servingGenerationId(dataSource);
     // Progress marks: when the job's processed count passed 10 % and 90 % of the rows.
     const marks: Array<{ at: number; processed: number }> = [];
     let processed = 0;
@@ -170,7 +183,7 @@ async function runPhase(env: NodeJS.ProcessEnv, rows: number, baselineSamples: n
     // Both ceiling runs come after a warm-up (the seeding, or the job); a fresh process's embedded database
     // still runs baseline-compiled WebAssembly and has no cached plans. A throwaway write of the same kind
     // warms it before the clock starts, so the job is not the only side that pays for it.
-    await rawVectorCeiling(dataSource, Math.min(rows, WARM_UP_ROWS), 1000);
+    await vectorCeiling(dataSource, generationId, Math.min(rows, WARM_UP_ROWS), 1000);
     await dataSource.query('TRUNCATE ai_searchable_entities');
     // RSS is the whole process, so with PGlite it includes the embedded database's worker thread. The
     // main thread's live heap (measured right after a full GC, every 2 s) is the memory the job itself
@@ -214,7 +227,7 @@ async function runPhase(env: NodeJS.ProcessEnv, rows: number, baselineSamples: n
     // `--ceiling-rows` caps the ceiling's run (an HNSW-indexed 1M-row ceiling takes about an hour here):
     // its first rows go into a small graph, the fastest stretch, so a capped ceiling is higher, never lower.
     const ceilingRows = Math.min(rows, positiveInt('ceiling-rows', rows));
-    const ceilingSeconds = await rawVectorCeiling(dataSource, ceilingRows, 1000);
+    const ceilingSeconds = await vectorCeiling(dataSource, generationId, ceilingRows, 1000);
     const baseline = await literalBaseline(dataSource, app.get(IndexingQueueService), rows, baselineSamples);
     return { seconds, rate: rows / seconds, ceiling: ceilingRows / ceilingSeconds, ceilingRows, firstTenth, lastTenth, firstPages, lastPages, allPages, quietReads, pages: pageMs.length, startRss, peakRss, peakHeap, baseline };
   } finally {
@@ -266,6 +279,7 @@ async function main() {
     if (!Number.isInteger(n) || n < 1000) throw new Error(`--rows takes integers of at least 1000 separated by commas, got "${s}".`);
     return n;
   });
+  if (process.argv.includes('--rebuild')) return rebuildBench(sizes);
   const baselineSamples = positiveInt('baseline-samples', 2);
   console.log(
     `bench:migration — rows ${sizes.join(', ')}, hashing provider (384-d), page ${PAGE_ROWS}, worker batch ${PAGE_ROWS}; ` +

@@ -2,8 +2,8 @@
  * Search recall benchmark (PostgreSQL): `npm run bench:search -- [--rows 100000] [--queries 50] [--new 100]
  * [--rounds 2] [--configs today,default,ef100-efc128-exact50] [--keep]`.
  *
- * Seeds N synthetic products and their vectors (bulk, without the HNSW index), builds the index with
- * `PgVectorStore.prepare`, writes the last tenth of the catalogue (at most 5000) into it in batches, then
+ * Seeds N synthetic products and their vectors (bulk, without the HNSW index) into one index generation,
+ * builds that generation's index with `PgVectorStore.ensureIndex`, writes the last tenth of the catalogue (at most 5000) into it in batches, then
  * `--new` products with a unique invented word one by one through `PgVectorStore.upsert` (into the existing
  * graph, like live writes). Each query of the set (rare words of product names, the new products' unique
  * words, whole names, names filtered by their own and by another category, held-out descriptions) runs
@@ -38,7 +38,8 @@ import { Client } from 'pg';
 import type { DataSource } from 'typeorm';
 import { generateProducts, type GeneratedProduct } from '../apps/sample/src/cli/product-generator';
 import { sampleDataSourceOptions } from '../apps/sample/src/sample.config';
-import { arg, benchDatabase, CONFIG_PATH, insertBenchProducts, positiveInt, rawVectorCeiling } from './bench-support';
+import { arg, benchDatabase, CONFIG_PATH, insertBenchProducts, positiveInt } from './bench-support';
+import { ensureBenchGeneration, vectorCeiling } from './generation-vectors';
 
 const LIMIT = 10;
 /** Scores equal within this are ties: any of the tied rows counts as a true neighbour. */
@@ -199,6 +200,8 @@ function percentile(values: number[], p: number): number {
 interface Space {
   key: string;
   dataSource: DataSource;
+  /** The generation holding the vectors (the database's serving one). */
+  generation: { id: number; dimensions: number };
   buildSeconds: number;
   /** Vector writes per second into the built index, in batches of 1000. */
   writesPerSecond: number;
@@ -249,8 +252,12 @@ async function main() {
       const space = spaces.get(`m${config.search.hnsw.m}_efc${config.search.hnsw.efConstruction}`)!;
       return { config, space, store: new PgVectorStore(space.dataSource, { search: config.search }) };
     });
-    // The store's own prepare: it finds the index built with its parameters and detects PostgreSQL.
-    for (const { store } of stores) await store.prepare(provider.model, provider.dimensions);
+    // What the application does at startup and after a load: it detects PostgreSQL and finds the
+    // generation's index built with its parameters (a store with other build parameters would rebuild it).
+    for (const { store, space } of stores) {
+      await store.detectEngine();
+      await store.ensureIndex(space.generation, { concurrently: false });
+    }
 
     // Counts the searches the store repeated as an exact scan (its exact variant orders by the score).
     let exactRepeats = 0;
@@ -268,10 +275,11 @@ async function main() {
       for (let qi = 0; qi < queries.length; qi++) {
         const q = queries[qi];
         for (let k = 0; k < stores.length; k++) {
-          const { config, store } = stores[(qi + round + k) % stores.length];
+          const { config, store, space } = stores[(qi + round + k) % stores.length];
           const repeatsBefore = exactRepeats;
           const started = performance.now();
           const hits = await store.search({
+            generationId: space.generation.id,
             entityType: 'product',
             vector: q.vector,
             model: provider.model,
@@ -334,37 +342,42 @@ async function seedSpace(
   );
   await dataSource.initialize();
   const store = new PgVectorStore(dataSource, { search: config.search });
+  await store.detectEngine();
+  // No application boots on this database: the generation the vectors belong to is recorded here.
+  const generation = await ensureBenchGeneration(dataSource);
   if (reuse) {
     console.log(`[${key}] reusing database ${name}`);
-    return { key: name, dataSource, buildSeconds: NaN, writesPerSecond: NaN };
+    return { key: name, dataSource, generation, buildSeconds: NaN, writesPerSecond: NaN };
   }
   await insertBenchProducts(dataSource, rows);
   // The last tenth (at most 5000) of the catalogue is written after the build, in worker-sized batches, to
   // measure what the build parameters cost every later vector write (each is inserted into the graph).
   const tail = Math.min(5_000, Math.floor(rows / 10));
-  await rawVectorCeiling(dataSource, rows - tail, 1000);
+  await vectorCeiling(dataSource, generation.id, rows - tail, 1000);
   await dataSource.query(`VACUUM ANALYZE ai_searchable_entities`);
   const started = performance.now();
-  await store.prepare(provider.model, provider.dimensions);
+  const indexName = await store.ensureIndex(generation, { concurrently: false });
   const buildSeconds = (performance.now() - started) / 1000;
-  const tailRecords = [...generateProducts(7, rows - tail, tail)].map((p) => record(p));
+  await dataSource.query(`UPDATE ai_index_generations SET index_name = $2 WHERE id = $1`, [generation.id, indexName]);
+  const tailRecords = [...generateProducts(7, rows - tail, tail)].map((p) => record(p, generation.id));
   const writeStarted = performance.now();
   for (let i = 0; i < tailRecords.length; i += 1000) await store.upsert(tailRecords.slice(i, i + 1000));
   const writesPerSecond = tail / ((performance.now() - writeStarted) / 1000);
   await dataSource.query(`ANALYZE ai_searchable_entities`);
   // Written after the build, one at a time like live indexing: each is inserted into the existing graph.
-  for (const p of newProducts) await store.upsert([record(p)]);
+  for (const p of newProducts) await store.upsert([record(p, generation.id)]);
   console.log(
     `[${key}] ${rows - tail} rows seeded, HNSW built in ${buildSeconds.toFixed(1)} s, ${tail} more written into it at ` +
       `${Math.round(writesPerSecond)} rows/s, then ${newProducts.length} new products one by one`,
   );
-  return { key: name, dataSource, buildSeconds, writesPerSecond };
+  return { key: name, dataSource, generation, buildSeconds, writesPerSecond };
 }
 
-/** The vector row of a product, as the workers write it. */
-function record(p: GeneratedProduct): VectorRecord {
+/** The vector row of a product in generation `generationId`, as the workers write it. */
+function record(p: GeneratedProduct, generationId: number): VectorRecord {
   const text = buildEntityText(p as unknown as Record<string, unknown>, entityConfig);
   return {
+    generationId,
     entityType: 'product',
     entityId: p.id,
     vector: provider.embedOne(text),

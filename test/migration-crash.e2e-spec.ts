@@ -61,6 +61,9 @@ describeEachEngine('Migration crash recovery and takeover', ({ getUrl }) => {
     // Schema and products, from a short-lived app in this process (no workers, no migration module).
     const setup = await bootIndexingApp({ databaseUrl: getUrl(), products: true, core: { worker: { enabled: false }, liveIndexing: false } });
     await insertProducts(setup.dataSource, generatedProducts(N, 'crash item'));
+    // The setup app's provider (hashing) created the first index generation; the app processes embed with
+    // the openai provider, whose first start must create it instead (no vectors exist yet).
+    await setup.dataSource.query(`TRUNCATE ai_index_generations, ai_index_aliases`);
     await setup.close();
     db = new Client({ connectionString: getUrl() });
     await db.connect();

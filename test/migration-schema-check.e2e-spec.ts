@@ -47,14 +47,14 @@ describeEachEngine('MigrationModule startup checks of its schema', ({ getUrl }) 
   it('names the entities missing from the DataSource and how to add them', async () => {
     const error = await startupError(appModule(getUrl(), [Product, ...AI_CORE_ENTITIES], [...AI_CORE_MIGRATIONS, CreateProducts1732100001000]));
     expect(error).toBeInstanceOf(MigrationOptionsError);
-    expect(error!.message).toContain("MigrationModule's entities (MigrationJob, MigrationAuditEntry) are not in your DataSource's entities");
+    expect(error!.message).toContain("MigrationModule's entities (MigrationJob, MigrationAuditEntry, MigrationVerifyFinding) are not in your DataSource's entities");
     expect(error!.message).toContain('...AI_MIGRATION_ENTITIES]');
   });
 
   it('names the missing tables and the migrations to run', async () => {
     const error = await startupError(appModule(getUrl(), [Product, ...AI_CORE_ENTITIES, ...AI_MIGRATION_ENTITIES], [...AI_CORE_MIGRATIONS, CreateProducts1732100001000]));
     expect(error).toBeInstanceOf(MigrationOptionsError);
-    expect(error!.message).toContain('(ai_migration_jobs, ai_migration_audit_log) do not exist in this database or are not up to date');
+    expect(error!.message).toContain('(ai_migration_jobs, ai_migration_audit_log, ai_migration_verify_findings) do not exist in this database or are not up to date');
     expect(error!.message).toContain('Add AI_MIGRATION_MIGRATIONS after AI_CORE_MIGRATIONS');
   });
 });

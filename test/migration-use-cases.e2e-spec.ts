@@ -11,9 +11,12 @@ import {
   MigrationJobNotFoundError,
   MigrationStatus,
   UnknownEntityTypeError,
+  MigrationGenerationService,
+  type MigrationModuleOptions,
   type MigrationPageEvent,
   type MigrationProgress,
 } from '@ai-infrastructure/migration-core';
+import { IndexGenerationService, IndexGenerationState } from '@ai-infrastructure/core';
 import { bootIndexingApp, countOf, generatedProducts, insertProducts, SAMPLE_ENTITY_CONFIG, waitUntil, type IndexingApp } from './fixtures/indexing-app.fixture';
 import { FAKE_OPENAI_API_KEY, INSUFFICIENT_QUOTA_BODY, startFakeOpenAiServer, type FakeOpenAiServer } from './support/fake-openai-server';
 import { describeEachEngine } from './support/test-database';
@@ -26,11 +29,11 @@ describeEachEngine('Migration use cases', ({ getUrl }) => {
   let migrations: DataMigrationService;
   let dir: string;
 
-  const boot = async (entityConfigPath = SAMPLE_ENTITY_CONFIG) => {
+  const boot = async (entityConfigPath = SAMPLE_ENTITY_CONFIG, migration: MigrationModuleOptions = {}) => {
     ctx = await bootIndexingApp({
       databaseUrl: getUrl(),
       products: true,
-      migration: {},
+      migration,
       core: { entityConfigPath, liveIndexing: false, worker: { batchSize: 500 } },
     });
     migrations = ctx.app.get(DataMigrationService);
@@ -91,21 +94,44 @@ describeEachEngine('Migration use cases', ({ getUrl }) => {
     expect(await ctx.vectorStore.count('product')).toBe(N);
   });
 
-  it('2. config change: a new embeddable field changes every hash, so a job re-embeds all; a second job skips all', async () => {
+  it('2. config change: a new embeddable field becomes a BUILDING generation filled by its own job; the serving one is untouched until the cutover', async () => {
     const changed = join(dir, 'ai-entity-config.yml');
     writeFileSync(
       changed,
       readFileSync(SAMPLE_ENTITY_CONFIG, 'utf8').replace('      - name: category\n', '      - name: category\n      - name: price\n'),
     );
     await ctx.close();
-    await boot(changed);
-    const first = await finish((await migrations.indexAllEntities('product')).id);
-    expect(first).toMatchObject({ status: MigrationStatus.COMPLETED, progress: { processed: N }, skipped: 0 });
+    // autoBuild off, so this test starts the build job itself.
+    await boot(changed, { generations: { autoBuild: false } });
+    const generations = ctx.app.get(IndexGenerationService);
+    const [building, serving] = await generations.list('product');
+    expect(building).toMatchObject({ state: IndexGenerationState.BUILDING, loadedAt: null });
+    expect(building.textDefinition!.embeddableFields.map((f) => f.name)).toEqual(['name', 'description', 'category', 'price']);
+    expect(serving).toMatchObject({ state: IndexGenerationState.SERVING });
+    const servedHashes = await ctx.dataSource.query(`SELECT entity_id, content_hash FROM ai_searchable_entities WHERE generation_id = $1 ORDER BY entity_id`, [serving.id]);
+
+    // A job on the serving generation finds everything current: its hashes are those of its own definition.
+    const onServing = await finish((await migrations.indexAllEntities('product')).id);
+    expect(onServing).toMatchObject({ status: MigrationStatus.COMPLETED, progress: { processed: 0 }, skipped: N });
+    // The job of the new generation embeds every product into it, beside the serving one.
+    const build = await finish((await migrations.startMigration({ entityType: 'product', generationId: building.id })).id);
+    expect(build).toMatchObject({ status: MigrationStatus.COMPLETED, progress: { processed: N }, skipped: 0 });
+    expect(await ctx.vectorStore.count('product', building.id)).toBe(N);
+    expect(await ctx.dataSource.query(`SELECT entity_id, content_hash FROM ai_searchable_entities WHERE generation_id = $1 ORDER BY entity_id`, [serving.id])).toEqual(servedHashes);
+    expect(await ctx.vectorStore.count('product')).toBe(N);
+
+    // Loaded by the completed whole-table job: READY (on PostgreSQL once its index is built), then validated and cut over.
+    await waitUntil('the new generation is READY', async () => (await generations.get(building.id)).state === IndexGenerationState.READY, 60_000);
+    const operator = ctx.app.get(MigrationGenerationService);
+    expect(await operator.validate(building.id)).toMatchObject({ passed: true, coverage: { sourceRows: N, missing: 0, stale: 0 } });
+    await operator.cutover('product', building.id);
+    expect((await generations.serving('product')).id).toBe(building.id);
+    // A second job, now on the new serving generation, skips all.
     const second = await finish((await migrations.indexAllEntities('product')).id);
     expect(second).toMatchObject({ status: MigrationStatus.COMPLETED, progress: { processed: 0 }, skipped: N });
   });
 
-  it('a metadata field added to the configuration reaches every vector row without re-embedding', async () => {
+  it('a metadata field added to the configuration reaches every vector row of the serving generation without re-embedding', async () => {
     const withName = join(dir, 'ai-entity-config-metadata.yml');
     writeFileSync(
       withName,
@@ -115,9 +141,17 @@ describeEachEngine('Migration use cases', ({ getUrl }) => {
     );
     await ctx.close();
     await boot(withName);
+    // Metadata fields are no part of a generation's definition: no new generation.
+    expect((await ctx.app.get(IndexGenerationService).list('product')).map((g) => g.state)).toEqual([IndexGenerationState.SERVING, IndexGenerationState.READY]);
     const progress = await finish((await migrations.indexAllEntities('product')).id);
     expect(progress).toMatchObject({ status: MigrationStatus.COMPLETED, progress: { processed: 0 }, skipped: N });
-    expect(await countOf(ctx.dataSource, `SELECT count(*)::int AS n FROM ai_searchable_entities WHERE metadata ? 'name'`)).toBe(N);
+    expect(
+      await countOf(
+        ctx.dataSource,
+        `SELECT count(*)::int AS n FROM ai_searchable_entities
+          WHERE metadata ? 'name' AND generation_id = (SELECT serving_generation_id FROM ai_index_aliases WHERE entity_type = 'product')`,
+      ),
+    ).toBe(N);
   });
 
   it('filters by ids: only those entities are counted and processed', async () => {

@@ -25,7 +25,7 @@ export { AI_MIGRATION_ENTITIES, AI_MIGRATION_MIGRATIONS } from './database/migra
 
 // ---- jobs ----
 
-/** Starts, watches and controls backfill jobs. */
+/** Starts, watches and controls backfill and verification jobs. */
 export { DataMigrationService } from './service/data-migration.service';
 /** The producer loop of this instance; `onPage` reports each committed page (for metrics). */
 export { MigrationRunnerService } from './runner/migration-runner.service';
@@ -45,8 +45,21 @@ export { ISO_DATE_PATTERN, isIsoDate } from './job/iso-date';
 
 /** Build, validate, cut over, roll back and retire index generations, with audit entries. */
 export { MigrationGenerationService, type GenerationValidationRequest } from './generation';
-/** What a verification job found, per entity (see `DataMigrationService.getVerifyFindings`). */
-export { MigrationVerifyFinding, type VerifyFindingKind } from './verify';
+/**
+ * Verification jobs (`DataMigrationService.startVerification`): what to verify, the report, and the
+ * findings per entity (listed up to MAX_FINDINGS_PER_KIND per kind).
+ */
+export {
+  MAX_FINDINGS_PER_KIND,
+  MigrationVerifyFinding,
+  VERIFY_FINDING_KINDS,
+  VERIFY_FINDINGS_LIMITS,
+  type VerificationRequest,
+  type VerifyFindingKind,
+  type VerifyFindingsPage,
+  type VerifyFindingsQuery,
+  type VerifyReport,
+} from './verify';
 export type { MigrationJobKind } from './job/migration-job.entity';
 
 // ---- the audit log ----

@@ -13,6 +13,7 @@ describe('resolveMigrationOptions', () => {
       leaseMs: 30_000,
       pollIntervalMs: 500,
       pricePerMillionTokens: 0,
+      generations: { autoBuild: true, goldenQueriesPath: null, k: 10, minRecall: 0.8, minOverlap: 0, maxMissing: 0, maxStale: 0 },
     });
   });
 
@@ -26,6 +27,7 @@ describe('resolveMigrationOptions', () => {
       leaseMs: 1_000,
       pollIntervalMs: 60_000,
       pricePerMillionTokens: 0.02,
+      generations: { autoBuild: false, goldenQueriesPath: 'golden.yml', k: 100, minRecall: 1, minOverlap: 0.5, maxMissing: 3, maxStale: 0 },
     };
     expect(resolveMigrationOptions(options)).toEqual(options);
   });
@@ -41,8 +43,18 @@ describe('resolveMigrationOptions', () => {
     ['pricePerMillionTokens', -1, 'MigrationModule option "pricePerMillionTokens" is -1; it must be a non-negative number of USD per 1M tokens (default 0).'],
     ['pricePerMillionTokens', Number.POSITIVE_INFINITY, 'MigrationModule option "pricePerMillionTokens" is null; it must be a non-negative number of USD per 1M tokens (default 0).'],
     ['enabled', 'yes', 'MigrationModule option "enabled" is "yes"; it must be true or false (default true).'],
+    ['generations', [], 'MigrationModule option "generations" is []; it must be an object (or left out for the defaults).'],
   ])('rejects %s = %j with a sentence naming the key, the range and the default', (key, value, message) => {
     expect(() => resolveMigrationOptions({ [key]: value })).toThrow(new MigrationOptionsError(message));
+  });
+
+  it.each([
+    ['autoBuild', 'yes', 'MigrationModule option "generations.autoBuild" is "yes"; it must be true or false (default true).'],
+    ['minRecall', 1.5, 'MigrationModule option "generations.minRecall" is 1.5; it must be a number from 0 to 1 (default 0.8).'],
+    ['k', 0, 'MigrationModule option "generations.k" is 0; it must be an integer from 1 to 100 (default 10).'],
+    ['goldenQueriesPath', '', 'MigrationModule option "generations.goldenQueriesPath" must be the path of a YAML or JSON file of golden queries.'],
+  ])('rejects generations.%s = %j naming the key', (key, value, message) => {
+    expect(() => resolveMigrationOptions({ generations: { [key]: value } })).toThrow(new MigrationOptionsError(message));
   });
 
   it('bounds the defaults by the request limits, so a default is always a value a request may give', () => {

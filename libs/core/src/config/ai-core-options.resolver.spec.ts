@@ -86,3 +86,32 @@ describe('resolveAiCoreOptions: search', () => {
     expect(() => resolveAiCoreOptions(options as never)).toThrow(message);
   });
 });
+
+describe('resolveAiCoreOptions: generations and retained providers', () => {
+  it('defaults: build a generation on a configuration change, keep a superseded one 7 days, server settings for the index build', () => {
+    const resolved = resolveAiCoreOptions({});
+    expect(resolved.retainedEmbeddings).toEqual([]);
+    expect(resolved.generations).toEqual({
+      onConfigChange: 'build',
+      retentionMs: 7 * 86_400_000,
+      indexBuild: { maintenanceWorkMem: null, parallelWorkers: null },
+      sweepIntervalMs: 30_000,
+    });
+  });
+
+  it('validates each retained provider like "embedding", naming its entry', () => {
+    expect(() => resolveAiCoreOptions({ retainedEmbeddings: [{ provider: 'hashing' }, { provider: 'openai', model: 'm', dimensions: 8 } as never] })).toThrow(
+      'AiCoreModule option "retainedEmbeddings[1].apiKey" is missing',
+    );
+    expect(() => resolveAiCoreOptions({ retainedEmbeddings: { provider: 'hashing' } as never })).toThrow('"retainedEmbeddings" is {"provider":"hashing"}; it must be a list');
+  });
+
+  it.each([
+    [{ generations: { onConfigChange: 'auto' } }, '"generations.onConfigChange" is "auto"; use "build" (default) or "manual".'],
+    [{ generations: { retentionMs: -1 } }, '"generations.retentionMs" is -1; it must be an integer'],
+    [{ generations: { indexBuild: { maintenanceWorkMem: 'lots' } } }, '"generations.indexBuild.maintenanceWorkMem" is "lots"; use a PostgreSQL memory size'],
+    [{ generations: { indexBuild: { parallelWorkers: 2.5 } } }, '"generations.indexBuild.parallelWorkers" is 2.5'],
+  ])('rejects %j naming the key', (options, message) => {
+    expect(() => resolveAiCoreOptions(options as never)).toThrow(message);
+  });
+});

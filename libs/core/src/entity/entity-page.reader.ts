@@ -10,6 +10,8 @@ import { EntitySnapshotCache } from './entity-snapshot.cache';
 import { readEntitySnapshots, type EntitySnapshot } from './entity-snapshot.loader';
 import { sameMetadata } from './entity-text.builder';
 import { estimateTokens } from '../embedding/token-estimate';
+import { SearchableEntityRecord } from '../vector-store/searchable-entity.entity';
+import { normalizeEntityId } from './entity-id';
 
 
 /** Row filters of a page read; pushed into SQL. */
@@ -32,6 +34,14 @@ export interface EntityPageRow {
   tokens: number;
   /** The stored metadata differs from the row's (e.g. a metadata field was added to the configuration). */
   metadataChanged: boolean;
+}
+
+/** One page of a generation's vectors in entity-id order (see {@link EntityPageReader.readVectorPage}). */
+export interface VectorPage {
+  /** The page's vector entity ids, in order; the last one is the next page's `afterId`. */
+  entityIds: string[];
+  /** Those of them whose row no longer exists in the entity table (orphaned vectors). */
+  orphans: string[];
 }
 
 /**
@@ -93,6 +103,86 @@ export class EntityPageReader {
       if (snapshot) snapshots.push(snapshot);
     }
     this.snapshots.put(entityType, snapshots);
+  }
+
+  /**
+   * Reads the page of `generationId`'s vectors after `afterId` (or the first page when null), in entity-id
+   * order (keyset over the vector table's primary key, so the last page costs what the first costs), and
+   * anti-joins it with the entity table: `orphans` are the vectors whose row does not exist. An id that is
+   * not a valid primary key of the entity (e.g. text in an integer key's table) cannot have a row, so it is
+   * an orphan too.
+   */
+  async readVectorPage(
+    entityType: string,
+    generationId: number,
+    afterId: string | null,
+    limit: number,
+    manager: EntityManager = this.dataSource.manager,
+  ): Promise<VectorPage> {
+    this.require(entityType);
+    const query = manager
+      .createQueryBuilder(SearchableEntityRecord, 's')
+      .select('s.entityId', 'entity_id')
+      .where('s.entityType = :entityType', { entityType })
+      .andWhere('s.generationId = :generationId', { generationId })
+      .orderBy('s.entityId', 'ASC')
+      .limit(limit);
+    if (afterId !== null) query.andWhere('s.entityId > :afterId', { afterId });
+    const entityIds = (await query.getRawMany<{ entity_id: string }>()).map((r) => r.entity_id);
+    return { entityIds, orphans: await this.withoutRows(entityType, entityIds, manager) };
+  }
+
+  /**
+   * Locks `generationId`'s vectors of `entityIds` (`FOR UPDATE`, until the caller's transaction ends) and
+   * returns those whose row still does not exist, so the caller can delete them without racing a worker:
+   * a worker writing one of these vectors waits for the lock, and a row created before the lock was taken
+   * is seen here (the check runs after the lock, with a new snapshot) and its vector kept. Call it inside a
+   * transaction.
+   */
+  async lockOrphans(entityType: string, generationId: number, entityIds: string[], manager: EntityManager): Promise<string[]> {
+    this.require(entityType);
+    if (entityIds.length === 0) return [];
+    const locked = await manager
+      .createQueryBuilder(SearchableEntityRecord, 's')
+      .select('s.entityId', 'entity_id')
+      .where('s.entityType = :entityType', { entityType })
+      .andWhere('s.generationId = :generationId', { generationId })
+      .andWhere('s.entityId = ANY(:entityIds)', { entityIds })
+      // One lock order for every caller, so two verifications of the same generation cannot deadlock.
+      .orderBy('s.entityId', 'ASC')
+      .setLock('pessimistic_write')
+      .getRawMany<{ entity_id: string }>();
+    return this.withoutRows(
+      entityType,
+      locked.map((r) => r.entity_id),
+      manager,
+    );
+  }
+
+  /** The ids among `entityIds` (vector-table ids) that have no row in the entity table, in their order. */
+  private async withoutRows(entityType: string, entityIds: string[], manager: EntityManager): Promise<string[]> {
+    if (entityIds.length === 0) return [];
+    const descriptor = this.require(entityType);
+    // The key in its canonical form, as the entity table compares it; an id that is none has no row.
+    const keys = new Map<string, string>();
+    for (const id of entityIds) {
+      const key = normalizeEntityId(descriptor, id);
+      if (key !== undefined) keys.set(id, key);
+    }
+    const existing = new Set<string>();
+    if (keys.size > 0) {
+      const pk = descriptor.primaryColumn.propertyName;
+      const rows = await manager
+        .createQueryBuilder(descriptor.target, 'e')
+        .select(`e.${pk}`, 'ai_id')
+        .where(`e.${pk} = ANY(:ids)`, { ids: [...new Set(keys.values())] })
+        .getRawMany<{ ai_id: unknown }>();
+      for (const row of rows) existing.add(String(row.ai_id));
+    }
+    return entityIds.filter((id) => {
+      const key = keys.get(id);
+      return key === undefined || !existing.has(key);
+    });
   }
 
   /** The generation a page is read for: the given one, or the serving one. */

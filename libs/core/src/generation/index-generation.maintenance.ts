@@ -17,6 +17,9 @@ export class IndexGenerationMaintenance implements OnApplicationBootstrap, Befor
   private readonly logger = new Logger('IndexGenerations');
   private timer?: NodeJS.Timeout;
   private current?: Promise<void>;
+  /** A kick arrived while a round ran: that round may have read the generations before the change, so run another. */
+  private again = false;
+  private stopped = false;
 
   constructor(
     @Inject(AI_CORE_RESOLVED_OPTIONS) private readonly options: ResolvedAiCoreOptions,
@@ -29,12 +32,26 @@ export class IndexGenerationMaintenance implements OnApplicationBootstrap, Befor
     this.timer.unref();
   }
 
-  /** Starts a round now unless one runs (e.g. after a generation's backfill completed). */
+  /**
+   * Starts a round now (e.g. after a generation's backfill completed, or a retirement); when one runs, another
+   * follows it, since the running one may have read the generations before the change that asked for it.
+   */
   kick(): void {
-    this.current ??= this.generations
+    if (this.stopped) return;
+    if (this.current) {
+      this.again = true;
+      return;
+    }
+    this.current = this.generations
       .runMaintenance()
       .catch((error) => this.logger.error(`Index generation maintenance failed: ${(error as Error).message}`))
-      .finally(() => (this.current = undefined));
+      .finally(() => {
+        this.current = undefined;
+        if (this.again) {
+          this.again = false;
+          this.kick();
+        }
+      });
   }
 
   /** Resolves when no round runs (tests wait for the startup round before they change tables under it). */
@@ -43,6 +60,7 @@ export class IndexGenerationMaintenance implements OnApplicationBootstrap, Befor
   }
 
   async beforeApplicationShutdown(): Promise<void> {
+    this.stopped = true;
     clearInterval(this.timer);
     if (this.current) await Promise.race([this.current, new Promise((resolve) => setTimeout(resolve, SHUTDOWN_WAIT_MS).unref())]);
   }

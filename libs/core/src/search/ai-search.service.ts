@@ -55,6 +55,9 @@ export class AiSearchService {
           `filterable fields: ${descriptor.config.metadataFields.join(', ') || '(none)'}.`,
       );
     }
+    if (request.generationId !== undefined && !(Number.isInteger(request.generationId) && request.generationId >= 1 && request.generationId <= 2_147_483_647)) {
+      throw new AiSearchRequestError(`"generationId" is ${JSON.stringify(request.generationId)}; use the id of an index generation, or leave it out for the serving one.`);
+    }
     // Read per query, so a cutover on any instance takes effect at this instance's next search.
     const generation = request.generationId === undefined
       ? await this.generations.serving(request.entityType)

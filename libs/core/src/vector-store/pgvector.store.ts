@@ -127,6 +127,46 @@ export class PgVectorStore implements VectorStore {
     }
   }
 
+  /**
+   * The vectors of `entityType` filed under a generation that is not maintained (RETIRED, DISCARDED or
+   * FAILED generations whose rows are not deleted yet, and ids no generation has): their exact count and
+   * the first `limit` of them. The generations present in the table are found by a skip scan of the
+   * generation index (one probe per distinct generation), and only those rows are read, so the cost is that
+   * of the foreign rows, not of the table. Vectors filed under another entity type's maintained generation
+   * (which no write of the library produces) are not looked for.
+   */
+  async foreignVectors(
+    entityType: string,
+    limit: number,
+    manager?: EntityManager,
+  ): Promise<{ count: number; items: Array<{ entityId: string; generationId: number }> }> {
+    const runner = manager ?? this.dataSource.manager;
+    const generations: Array<{ id: number }> = await runner.query(
+      `WITH RECURSIVE present AS (
+         (SELECT generation_id AS id FROM ai_searchable_entities ORDER BY generation_id LIMIT 1)
+         UNION ALL
+         SELECT (SELECT s.generation_id FROM ai_searchable_entities s WHERE s.generation_id > p.id ORDER BY s.generation_id LIMIT 1)
+           FROM present p WHERE p.id IS NOT NULL)
+       SELECT id FROM present
+        WHERE id IS NOT NULL AND id NOT IN (SELECT id FROM ai_index_generations WHERE state IN ('BUILDING', 'READY', 'SERVING'))`,
+    );
+    if (generations.length === 0) return { count: 0, items: [] };
+    const ids = generations.map((g) => g.id);
+    const [{ n }]: Array<{ n: number }> = await runner.query(
+      `SELECT count(*)::int AS n FROM ai_searchable_entities WHERE entity_type = $1 AND generation_id = ANY($2::int[])`,
+      [entityType, ids],
+    );
+    const items: Array<{ entity_id: string; generation_id: number }> =
+      n === 0 || limit <= 0
+        ? []
+        : await runner.query(
+            `SELECT entity_id, generation_id FROM ai_searchable_entities
+              WHERE entity_type = $1 AND generation_id = ANY($2::int[]) ORDER BY generation_id, entity_id LIMIT $3`,
+            [entityType, ids, limit],
+          );
+    return { count: n, items: items.map((r) => ({ entityId: r.entity_id, generationId: r.generation_id })) };
+  }
+
   async upsert(records: VectorRecord[], manager?: EntityManager): Promise<void> {
     await this.prepareUpsert(records).run(manager);
   }

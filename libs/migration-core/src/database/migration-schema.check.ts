@@ -25,12 +25,13 @@ export class MigrationSchemaCheck implements OnModuleInit {
     }
     const [row] = await this.dataSource.query(
       `SELECT to_regclass('ai_migration_jobs') IS NOT NULL AND to_regclass('ai_migration_audit_log') IS NOT NULL
+              AND to_regclass('ai_migration_verify_findings') IS NOT NULL
               AND EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass('ai_migration_jobs') AND attname = 'generation_id' AND NOT attisdropped)
               AS ready`,
     );
     if (!row?.ready) {
       throw new MigrationOptionsError(
-        'The migration module\'s tables (ai_migration_jobs, ai_migration_audit_log) do not exist in this database or are not up to date. ' +
+        'The migration module\'s tables (ai_migration_jobs, ai_migration_audit_log, ai_migration_verify_findings) do not exist in this database or are not up to date. ' +
           "Add AI_MIGRATION_MIGRATIONS after AI_CORE_MIGRATIONS to your DataSource's migrations and run them " +
           '(migrationsRun: true, or your migration command, e.g. npm run db:migrate).',
       );

@@ -52,6 +52,27 @@ export interface CheckpointMove {
   defaultRateLimit: number;
 }
 
+/** A verification's rows-pass page move: the backfill's move plus what the page found. */
+export interface VerifyRowsMove extends CheckpointMove {
+  /** Rows of the page without a vector in the generation. */
+  missing: number;
+  /** Rows of the page whose vector holds another content hash. */
+  stale: number;
+}
+
+/** A verification's vectors-pass page move, fenced by the lease and the vector checkpoint it was read from. */
+export interface VerifyVectorsMove {
+  jobId: string;
+  instanceId: string;
+  /** The vector checkpoint the page was read from ({@link VECTOR_PASS_START} for the first page). */
+  from: string;
+  /** The page's last entity id. */
+  to: string;
+  /** Orphaned vectors of the page. */
+  orphaned: number;
+  leaseMs: number;
+}
+
 /** When a moved page's items become runnable: the first request's worth at `releaseAt`, then one every `spacingSeconds`. */
 export interface PageRelease {
   releaseAt: Date;
@@ -84,16 +105,39 @@ const PAGE_FENCE = `id = $1 AND status = 'RUNNING' AND lease_owner = $2 AND NOT 
  * Parameters: $1 job, $2 instance, $3 checkpoint read from, $4 new checkpoint, $5 skipped, $6 enqueued,
  * $7 lease ms, $8 items per request, $9 default rate limit.
  */
-const MOVE_CHECKPOINT = `UPDATE ai_migration_jobs
-    SET checkpoint = $4, skipped_entities = skipped_entities + $5, enqueued_entities = enqueued_entities + $6,
+const MOVE_SET = `checkpoint = $4, skipped_entities = skipped_entities + $5, enqueued_entities = enqueued_entities + $6,
         scanned_entities = scanned_entities + $5 + $6,
         total_entities = greatest(total_entities, scanned_entities + $5 + $6),
         lease_expires_at = now() + make_interval(secs => $7::float8 / 1000), last_updated_at = now(),
         next_release_at = greatest(coalesce(next_release_at, now()), now())
-          + make_interval(secs => $6::float8 / $8::float8 * 60 / coalesce(rate_limit, $9::int))
-  WHERE ${PAGE_FENCE}
- RETURNING next_release_at - make_interval(secs => $6::float8 / $8::float8 * 60 / coalesce(rate_limit, $9::int)) AS release_at,
+          + make_interval(secs => $6::float8 / $8::float8 * 60 / coalesce(rate_limit, $9::int))`;
+const MOVE_RETURNING = `next_release_at - make_interval(secs => $6::float8 / $8::float8 * 60 / coalesce(rate_limit, $9::int)) AS release_at,
            60::float8 / coalesce(rate_limit, $9::int) AS spacing_secs`;
+const MOVE_CHECKPOINT = `UPDATE ai_migration_jobs
+    SET ${MOVE_SET}
+  WHERE ${PAGE_FENCE}
+ RETURNING ${MOVE_RETURNING}`;
+
+/**
+ * A verification's rows-pass page: the backfill's move (rows not re-queued count as skipped, the fixes
+ * as enqueued and paced by the rate limit), plus the page's missing ($10) and stale ($11) rows, behind
+ * the same fence and only while the rows pass lasts. Returns the counters as they were before the page,
+ * so the caller knows how many findings the cap still lets it record.
+ */
+const MOVE_VERIFY_CHECKPOINT = `UPDATE ai_migration_jobs
+    SET ${MOVE_SET}, missing_entities = missing_entities + $10, stale_entities = stale_entities + $11
+  WHERE ${PAGE_FENCE} AND kind = 'VERIFY' AND vector_checkpoint IS NULL
+ RETURNING ${MOVE_RETURNING}, missing_entities - $10 AS missing_before, stale_entities - $11 AS stale_before`;
+
+/**
+ * The fence of a verification's vectors-pass page: RUNNING, leased by this instance ($2), and at the vector
+ * checkpoint the page was read from ($3; the empty text before the first vector page).
+ */
+const VECTOR_PAGE_FENCE = `id = $1 AND status = 'RUNNING' AND lease_owner = $2 AND NOT producer_done AND kind = 'VERIFY'
+    AND vector_checkpoint IS NOT DISTINCT FROM $3::text`;
+
+/** The vector checkpoint of a verification whose rows pass is over and whose vectors pass has read nothing yet. */
+export const VECTOR_PASS_START = '';
 
 /**
  * Every statement on `ai_migration_jobs`: the job rows' state changes (each one conditional UPDATE), the
@@ -275,6 +319,71 @@ export class MigrationJobRepository {
     return returnedRows(done).length > 0;
   }
 
+  // ---- the producer of a verification ----
+
+  /**
+   * Moves a verification's rows-pass checkpoint and adds the page's counts, in the caller's transaction
+   * (locking the job row until it ends); null when the fence stopped it. `missingBefore` / `staleBefore`
+   * are the counters before this page.
+   */
+  async moveVerifyCheckpoint(manager: EntityManager, move: VerifyRowsMove): Promise<(PageRelease & { missingBefore: number; staleBefore: number }) | null> {
+    const [moved] = returnedRows<{ release_at: Date | string; spacing_secs: number; missing_before: string; stale_before: string }>(
+      await manager.query(MOVE_VERIFY_CHECKPOINT, [...moveParams(move), move.missing, move.stale]),
+    );
+    if (!moved) return null;
+    return {
+      releaseAt: new Date(moved.release_at),
+      spacingSeconds: Number(moved.spacing_secs),
+      missingBefore: Number(moved.missing_before),
+      staleBefore: Number(moved.stale_before),
+    };
+  }
+
+  /**
+   * Ends a verification's rows pass (it read its last page from `checkpoint`): its vectors pass starts at
+   * {@link VECTOR_PASS_START}. Behind the rows-pass fence; false when the fence stopped it.
+   */
+  async startVectorPass(manager: EntityManager, jobId: string, instanceId: string, checkpoint: string | null, leaseMs: number): Promise<boolean> {
+    const moved = await manager.query(
+      `UPDATE ai_migration_jobs
+          SET vector_checkpoint = '${VECTOR_PASS_START}', last_updated_at = now(), lease_expires_at = now() + make_interval(secs => $4::float8 / 1000)
+        WHERE ${PAGE_FENCE} AND kind = 'VERIFY' AND vector_checkpoint IS NULL RETURNING id`,
+      [jobId, instanceId, checkpoint, leaseMs],
+    );
+    return returnedRows(moved).length > 0;
+  }
+
+  /**
+   * Moves a verification's vector checkpoint and adds the page's orphans, in the caller's transaction; the
+   * orphan counter before this page, or null when the fence stopped it.
+   */
+  async moveVectorCheckpoint(manager: EntityManager, move: VerifyVectorsMove): Promise<{ orphanedBefore: number } | null> {
+    const [moved] = returnedRows<{ orphaned_before: string }>(
+      await manager.query(
+        `UPDATE ai_migration_jobs
+            SET vector_checkpoint = $4, orphaned_entities = orphaned_entities + $5, last_updated_at = now(),
+                lease_expires_at = now() + make_interval(secs => $6::float8 / 1000)
+          WHERE ${VECTOR_PAGE_FENCE}
+         RETURNING orphaned_entities - $5 AS orphaned_before`,
+        [move.jobId, move.instanceId, move.from, move.to, move.orphaned, move.leaseMs],
+      ),
+    );
+    return moved ? { orphanedBefore: Number(moved.orphaned_before) } : null;
+  }
+
+  /**
+   * Records that a verification read its last vector page (from `vectorCheckpoint`), with the count of
+   * foreign vectors; behind the vectors-pass fence. False when the fence stopped it.
+   */
+  async markVerifyDone(manager: EntityManager, jobId: string, instanceId: string, vectorCheckpoint: string, foreign: number): Promise<boolean> {
+    const done = await manager.query(
+      `UPDATE ai_migration_jobs SET producer_done = true, foreign_entities = $4, last_updated_at = now(), version = version + 1
+        WHERE ${VECTOR_PAGE_FENCE} RETURNING id`,
+      [jobId, instanceId, vectorCheckpoint, foreign],
+    );
+    return returnedRows(done).length > 0;
+  }
+
   // ---- completion, counting, cleanup ----
 
   /** Whether any RUNNING job has read its last page (a plain read: the common answer is no). */
@@ -293,7 +402,8 @@ export class MigrationJobRepository {
   /**
    * Completes these RUNNING jobs. Their total becomes what they covered, processed + skipped + failed:
    * every row the producer read has its outcome by then, and rows deleted before the producer reached
-   * them no longer count.
+   * them no longer count. A verification counts the same way (the rows it did not re-queue as skipped,
+   * its fixes by their outcomes), so its total ends at the rows it read and its progress at 100 %.
    */
   async complete(manager: EntityManager, jobIds: string[]): Promise<CompletedJob[]> {
     if (jobIds.length === 0) return [];
@@ -301,7 +411,7 @@ export class MigrationJobRepository {
       `UPDATE ai_migration_jobs
           SET status = 'COMPLETED', completed_at = now(), last_updated_at = now(), version = version + 1,
               lease_owner = NULL, lease_expires_at = NULL,
-              total_entities = CASE WHEN kind = 'VERIFY' THEN total_entities ELSE processed_entities + skipped_entities + failed_entities END
+              total_entities = processed_entities + skipped_entities + failed_entities
         WHERE id = ANY($1::uuid[]) AND status = 'RUNNING'
         RETURNING id::text AS id, kind, generation_id, filter_config`,
       [jobIds],

@@ -9,6 +9,7 @@ import {
   IndexingHooks,
   isUuid,
   LiveWorkGate,
+  PgVectorStore,
   type EntityPageRow,
   type IndexingOutcome,
   type ResolvedAiCoreOptions,
@@ -26,6 +27,8 @@ import type { ResolvedMigrationOptions } from '../migration-options.resolver';
 import { MigrationWakeup } from '../migration-wakeup';
 import { EntityRepositoryRegistry } from '../registry/entity-repository.registry';
 import { DataMigrationService } from '../service/data-migration.service';
+import { deleteFindings } from '../verify/migration-verify-findings';
+import { MigrationVerifyProducer } from '../verify/migration-verify.producer';
 import type { MigrationPageEvent } from './migration-page-event.interface';
 
 /** How often each runner tries the cleanup of old jobs (one instance at a time gets to do it). */
@@ -49,6 +52,9 @@ const AUTO_BUILD_CHECK_MS = 5_000;
  * - counts processed/skipped/failed from the workers' outcomes in the workers' own transactions;
  * - pauses the jobs whose items meet an exhausted quota or a lasting provider outage (core hooks);
  * - completes a job when its producer is done and none of its items is pending or in flight.
+ *
+ * VERIFY jobs have their own pages (see MigrationVerifyProducer): the same lease, fences, back-pressure,
+ * pacing of the items they queue, and completion.
  */
 @Injectable()
 export class MigrationRunnerService implements OnApplicationBootstrap, BeforeApplicationShutdown {
@@ -66,6 +72,8 @@ export class MigrationRunnerService implements OnApplicationBootstrap, BeforeApp
   /** The generation of each job seen by the workers' target resolver (immutable per job). */
   private readonly jobGenerations = new Map<string, number>();
   private lastAutoBuildAt = 0;
+  /** Pages of VERIFY jobs. */
+  private readonly verifier: MigrationVerifyProducer;
 
   constructor(
     @Inject(AI_DATA_SOURCE) private readonly dataSource: DataSource,
@@ -82,7 +90,19 @@ export class MigrationRunnerService implements OnApplicationBootstrap, BeforeApp
     private readonly liveWork: LiveWorkGate,
     private readonly generations: IndexGenerationService,
     private readonly maintenance: IndexGenerationMaintenance,
-  ) {}
+    vectorStore: PgVectorStore,
+  ) {
+    this.verifier = new MigrationVerifyProducer({
+      dataSource,
+      jobs,
+      pages,
+      queue,
+      vectorStore,
+      instanceId: this.instanceId,
+      leaseMs: options.leaseMs,
+      defaultRateLimit: options.defaultRateLimit,
+    });
+  }
 
   /** Resolves the migration repositories, subscribes to the workers' outcomes and starts the loop (unless `enabled` is false). */
   async onApplicationBootstrap(): Promise<void> {
@@ -137,9 +157,9 @@ export class MigrationRunnerService implements OnApplicationBootstrap, BeforeApp
 
   /**
    * Deletes COMPLETED, FAILED and CANCELLED jobs older than `cleanupCompletedAfterDays`, with their dead
-   * letters. Runs on one instance at a time (a transaction-scoped advisory lock; the others skip), every
-   * `CLEANUP_INTERVAL_MS` from each runner. Returns how many jobs were deleted (0 when another instance
-   * holds the lock).
+   * letters and verification findings. Runs on one instance at a time (a transaction-scoped advisory lock;
+   * the others skip), every `CLEANUP_INTERVAL_MS` from each runner. Returns how many jobs were deleted (0
+   * when another instance holds the lock).
    */
   async cleanupOldJobs(): Promise<number> {
     this.lastCleanupAt = Date.now();
@@ -148,6 +168,7 @@ export class MigrationRunnerService implements OnApplicationBootstrap, BeforeApp
       const ids = await this.jobs.deleteFinishedBefore(manager, this.options.cleanupCompletedAfterDays);
       if (ids.length > 0) {
         await this.queue.deleteDeadLetters(ids, manager);
+        await deleteFindings(manager, ids);
         this.logger.log(`Deleted ${ids.length} migration job(s) finished more than ${this.options.cleanupCompletedAfterDays} days ago.`);
       }
       return ids.length;
@@ -195,6 +216,7 @@ export class MigrationRunnerService implements OnApplicationBootstrap, BeforeApp
     const startedAt = performance.now();
     // Live indexing takes the database first (LiveWorkGate): the page's read and write wait their turn.
     await this.liveWork.backfillTurn();
+    if (leased.kind === 'VERIFY') return this.produceVerifyPage(leased, startedAt);
     // The page is read, hashed and decided before it is written, so the write holds the job row (and, on
     // the embedded database, the single session every connection shares) only for the writes. Its fence
     // re-checks the checkpoint under the row lock: if another producer moved it meanwhile (a takeover),
@@ -230,6 +252,27 @@ export class MigrationRunnerService implements OnApplicationBootstrap, BeforeApp
       });
     }
     return produced;
+  }
+
+  /** A VERIFY job's next page (see MigrationVerifyProducer); its fixes are handed to this process's workers like backfill items. */
+  private async produceVerifyPage(leased: LeasedJob, startedAt: number): Promise<boolean> {
+    const perRequest = itemsPerRequest(this.provider, this.coreOptions.worker.batchSize);
+    const page = await this.verifier.producePage(leased, perRequest);
+    if (page.produced && page.enqueued.length > 0) {
+      this.pages.handOffToWorkers(leased.entityType, page.enqueued);
+      this.queue.notifyWorkers();
+    }
+    if (page.produced && page.pass === 'rows' && page.read > 0) {
+      this.emitPage({
+        jobId: leased.id,
+        entityType: leased.entityType,
+        rows: page.read,
+        enqueued: page.enqueued.length,
+        skipped: page.read - page.enqueued.length,
+        durationMs: performance.now() - startedAt,
+      });
+    }
+    return page.produced;
   }
 
   private checkpointMove(leased: LeasedJob, rows: EntityPageRow[], enqueued: number, perRequest: number): CheckpointMove {
@@ -343,8 +386,8 @@ export class MigrationRunnerService implements OnApplicationBootstrap, BeforeApp
   }
 
   /**
-   * With `generations.autoBuild`, starts the backfill of each BUILDING generation that never had a job (a
-   * configuration change recorded it at startup). At most every AUTO_BUILD_CHECK_MS; a start refused
+   * With `generations.autoBuild`, starts the backfill of each BUILDING generation that never had a backfill
+   * job (a configuration change recorded it at startup; a verification of it does not count). At most every AUTO_BUILD_CHECK_MS; a start refused
    * because another job of the entity type is active is tried again later.
    */
   private async startPendingBuilds(): Promise<void> {
@@ -353,7 +396,7 @@ export class MigrationRunnerService implements OnApplicationBootstrap, BeforeApp
     const pending: Array<{ id: number; entity_type: string }> = await this.dataSource.query(
       `SELECT g.id, g.entity_type FROM ai_index_generations g
         WHERE g.state = 'BUILDING' AND g.loaded_at IS NULL
-          AND NOT EXISTS (SELECT 1 FROM ai_migration_jobs j WHERE j.generation_id = g.id)`,
+          AND NOT EXISTS (SELECT 1 FROM ai_migration_jobs j WHERE j.generation_id = g.id AND j.kind = 'BACKFILL')`,
     );
     for (const generation of pending) {
       if (!this.registry.entityTypes().includes(generation.entity_type)) continue;

@@ -4,10 +4,11 @@ import {
   IndexGenerationService,
   IndexingQueueService,
   MAINTAINED_GENERATION_STATES,
+  GenerationNotFoundError,
   type EmbeddingProvider,
   type IndexGeneration,
 } from '@ai-infrastructure/core';
-import { AI_DATA_SOURCE, EmbeddingProviderRegistry } from '@ai-infrastructure/core/internal';
+import { AI_DATA_SOURCE, EmbeddingProviderRegistry, PgVectorStore } from '@ai-infrastructure/core/internal';
 import { AI_CORE_RESOLVED_OPTIONS, AiEntityRegistry, EntityPageReader, isUuid, type ResolvedAiCoreOptions } from '@ai-infrastructure/core/internal';
 import { Inject, Injectable } from '@nestjs/common';
 import type { DataSource, EntityManager } from 'typeorm';
@@ -46,9 +47,12 @@ import type { ResolvedMigrationOptions } from '../migration-options.resolver';
 import { MigrationWakeup } from '../migration-wakeup';
 import { EntityRepositoryRegistry } from '../registry/entity-repository.registry';
 import { isoDuration, toProgress } from './migration-progress';
+import { listFindings } from '../verify/migration-verify-findings';
+import type { VerificationRequest, VerifyFindingsPage, VerifyFindingsQuery, VerifyReport } from '../verify/migration-verify.interfaces';
+import { validateFindingsQuery, validateFix } from '../verify/migration-verify.validator';
 
 /**
- * Starts, watches and controls backfill jobs. Jobs run in the background (the runner of any instance
+ * Starts, watches and controls backfill and verification jobs. Jobs run in the background (the runner of any instance
  * drives them); every method here is one short transaction, and pause/cancel are read from the database
  * by every instance, so they take effect within one batch everywhere.
  *
@@ -77,6 +81,7 @@ export class DataMigrationService {
     private readonly embedding: EmbeddingService,
     private readonly generations: IndexGenerationService,
     private readonly providers: EmbeddingProviderRegistry,
+    private readonly vectorStore: PgVectorStore,
   ) {
     this.requestContext = {
       entityTypes: () => registry.entityTypes(),
@@ -221,10 +226,15 @@ export class DataMigrationService {
   }
 
   /**
-   * The generation a job fills: the one asked for, which must be maintained (BUILDING, READY or SERVING)
-   * and of the entity type, or the serving one.
+   * The generation a job fills (or verifies): the one asked for, which must be maintained (BUILDING, READY
+   * or SERVING) and of the entity type, or the serving one.
    */
-  private async targetGeneration(entityType: string, generationId: number | undefined, manager: EntityManager): Promise<IndexGeneration> {
+  private async targetGeneration(
+    entityType: string,
+    generationId: number | undefined,
+    manager: EntityManager,
+    purpose: 'fill' | 'verify' = 'fill',
+  ): Promise<IndexGeneration> {
     if (generationId === undefined) return this.generations.serving(entityType, manager);
     const generation = await this.generations.get(generationId, manager);
     if (generation.entityType !== entityType) {
@@ -232,11 +242,123 @@ export class DataMigrationService {
     }
     if (!MAINTAINED_GENERATION_STATES.includes(generation.state)) {
       throw new InvalidMigrationRequestError(
-        `"generationId" ${generationId} is ${generation.state}; a job can fill a BUILDING, READY or SERVING generation only (create a new one instead).`,
+        purpose === 'fill'
+          ? `"generationId" ${generationId} is ${generation.state}; a job can fill a BUILDING, READY or SERVING generation only (create a new one instead).`
+          : `"generationId" ${generationId} is ${generation.state}; a BUILDING, READY or SERVING generation can be verified, not a ${generation.state} one (its vectors are deleted by the maintenance).`,
         'generationId',
       );
     }
     return generation;
+  }
+
+  /**
+   * Starts a verification job (`kind` VERIFY) of a generation (default: the serving one): it reads the
+   * entity table and then the generation's vectors by keyset pages, like a backfill, and counts the rows
+   * without a vector (missing), with a vector of other content (stale), the vectors without a row
+   * (orphaned) and the entity type's vectors in generations that are not maintained (foreign), listing up
+   * to 10,000 of each. With `fix`, missing and stale entities are re-queued at LOW priority owned by the
+   * job (at its rate limit) and orphaned vectors deleted; the job completes when the re-queued entities
+   * are done. It is an active job of its entity type (one at a time, like backfills) and can be paused,
+   * resumed and cancelled. Audited as `verify`. Read the result with {@link getVerifyReport} and
+   * {@link getVerifyFindings}.
+   */
+  async startVerification(request: VerificationRequest): Promise<MigrationJob> {
+    if (!request || typeof request !== 'object') {
+      throw new InvalidMigrationRequestError('"entityType" is required: the entity type to verify, e.g. "product".');
+    }
+    const validated = this.validate({
+      entityType: request.entityType,
+      batchSize: request.batchSize,
+      rateLimit: request.rateLimit,
+      generationId: request.generationId,
+    });
+    const fix = validateFix(request.fix);
+    const actor = validateActor(request.createdBy, 'createdBy');
+    const job = await this.dataSource.transaction(async (manager) => {
+      await this.jobs.lockActivations(manager);
+      await this.assertCanActivate(manager, validated.entityType);
+      const generation = await this.targetGeneration(validated.entityType, validated.generationId, manager, 'verify').catch((error: unknown) => {
+        // An id that names no generation is a mistake in the request.
+        if (error instanceof GenerationNotFoundError && validated.generationId !== undefined) {
+          throw new InvalidMigrationRequestError(
+            `"generationId" ${validated.generationId} is not an index generation; list them with GET /api/ai/migration/generations, or leave it out to verify the serving one.`,
+            'generationId',
+          );
+        }
+        throw error;
+      });
+      const total = await this.pages.count(validated.entityType, undefined, manager);
+      const now = new Date();
+      const created = await this.jobs.create(manager, {
+        entityType: validated.entityType,
+        generationId: generation.id,
+        kind: 'VERIFY',
+        verifyFix: fix,
+        status: MigrationStatus.RUNNING,
+        totalEntities: total,
+        batchSize: validated.batchSize,
+        rateLimit: validated.rateLimit,
+        reindexExisting: false,
+        filterConfig: null,
+        startedAt: now,
+        lastUpdatedAt: now,
+        createdBy: actor ?? null,
+      });
+      await appendAuditEntry(manager, {
+        jobId: created.id,
+        generationId: generation.id,
+        action: MigrationAuditAction.VERIFY,
+        actor,
+        fromStatus: null,
+        toStatus: created.status,
+        details: { fix, generationId: generation.id, batchSize: validated.batchSize, rateLimit: validated.rateLimit },
+      });
+      return created;
+    });
+    this.wakeup.notify();
+    return job;
+  }
+
+  /** What a verification job found so far; `done` once both of its passes are over (the counts are then final). */
+  async getVerifyReport(jobId: string): Promise<VerifyReport> {
+    const job = await this.getVerifyJob(jobId);
+    const finished = job.status === MigrationStatus.CANCELLED || job.status === MigrationStatus.FAILED;
+    return {
+      jobId: job.id,
+      status: job.status,
+      generationId: job.generationId,
+      fix: job.verifyFix,
+      sourceRows: job.totalEntities,
+      ...(job.generationId !== null ? { vectors: await this.vectorStore.count(job.entityType, job.generationId) } : {}),
+      missing: job.missingEntities,
+      stale: job.staleEntities,
+      orphaned: job.orphanedEntities,
+      foreign: job.foreignEntities,
+      done: job.producerDone && !finished,
+    };
+  }
+
+  /**
+   * A page of the entities a verification job found (optionally of one `kind`), by kind then entity id:
+   * `limit` 1..1000 (default 100), `offset` from 0. At most 10,000 are listed per kind; the report's counts
+   * are exact.
+   */
+  async getVerifyFindings(jobId: string, query: VerifyFindingsQuery = {}): Promise<VerifyFindingsPage> {
+    const validated = validateFindingsQuery(query);
+    const job = await this.getVerifyJob(jobId);
+    return listFindings(this.dataSource.manager, job.id, validated);
+  }
+
+  /** A VERIFY job; throws {@link MigrationJobNotFoundError}, or {@link InvalidMigrationRequestError} for a backfill job. */
+  private async getVerifyJob(jobId: string): Promise<MigrationJob> {
+    const job = await this.getJob(jobId);
+    if (job.kind !== 'VERIFY') {
+      throw new InvalidMigrationRequestError(
+        `Migration job "${jobId}" is a ${job.kind} job, not a verification; start one with startVerification() (POST /api/ai/migration/verify).`,
+        'jobId',
+      );
+    }
+    return job;
   }
 
   /**
