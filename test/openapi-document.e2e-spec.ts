@@ -9,14 +9,14 @@ import { describeEachEngine } from './support/test-database';
 const STORED = resolve(__dirname, '../docs/openapi.json');
 const BASE = '/api/ai/migration';
 
-/** `METHOD /path` of every curl example of the README's REST section (`$API` = the migration base, `$JOB` = an id). */
+/** `METHOD /path` of every curl example of the README's REST section (`$API` = the migration base, `$JOB`, `$GEN` = ids). */
 function readmeCurlRoutes(): Set<string> {
   const routes = new Set<string>();
   for (const line of readFileSync(resolve(__dirname, '../README.md'), 'utf8').split('\n')) {
     const url = /curl .*?"?\$API(\/[^\s"?]*)/.exec(line);
     if (!url) continue;
     const method = /-X ([A-Z]+)/.exec(line)?.[1] ?? 'GET';
-    routes.add(`${method} ${url[1].replace('$JOB', '{id}')}`);
+    routes.add(`${method} ${url[1].replace(/\$(JOB|GEN)\b/, '{id}')}`);
   }
   return routes;
 }
@@ -42,7 +42,8 @@ describeEachEngine('OpenAPI document', ({ getUrl }) => {
     const routes = Object.entries(doc.paths)
       .filter(([path]) => path.startsWith(BASE))
       .flatMap(([path, item]) => Object.keys(item).map((method) => `${method.toUpperCase()} ${path.slice(BASE.length)}`));
-    expect(routes).toHaveLength(12);
+    // 12 job routes and 8 index-generation routes.
+    expect(routes).toHaveLength(23);
     expect([...readmeCurlRoutes()].sort()).toEqual([...routes].sort());
     const reference = readFileSync(resolve(__dirname, '../docs/rest-api.md'), 'utf8');
     for (const route of routes) expect({ route, inReference: new RegExp(`\\| \`${route.replace(/[{}?]/g, '\\$&')}[ ?\`]`).test(reference) }).toEqual({ route, inReference: true });

@@ -482,8 +482,19 @@ export class IndexGenerationService {
 
   private async createLocked(manager: EntityManager, entityType: string, configured: GenerationDefinition): Promise<IndexGeneration> {
     const hash = definitionHash(configured);
+    // A maintained generation that does not serve may have this definition already (being built, READY, or
+    // kept for rollback): it is the one to use, not a second copy.
+    const existing = await manager
+      .createQueryBuilder(IndexGeneration, 'g')
+      .where('g.entityType = :entityType AND g.definitionHash = :hash AND g.state IN (:...states)', {
+        entityType,
+        hash,
+        states: [IndexGenerationState.BUILDING, IndexGenerationState.READY],
+      })
+      .orderBy('g.id', 'DESC')
+      .getOne();
+    if (existing) return existing;
     const building = await manager.findOne(IndexGeneration, { where: { entityType, state: IndexGenerationState.BUILDING } });
-    if (building?.definitionHash === hash) return building;
     if (building) {
       await manager.update(IndexGeneration, { id: building.id }, { state: IndexGenerationState.DISCARDED });
       this.logger.warn(`Index generation ${building.id} of "${entityType}" (${describeDefinition(building)}) was discarded: the configuration changed again.`);

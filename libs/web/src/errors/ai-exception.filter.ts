@@ -1,4 +1,11 @@
-import { IndexingQueueError } from '@ai-infrastructure/core';
+import {
+  GenerationGateError,
+  GenerationNotFoundError,
+  GenerationProviderMissingError,
+  GenerationStateError,
+  IndexGenerationError,
+  IndexingQueueError,
+} from '@ai-infrastructure/core';
 import { Catch, HttpException, HttpStatus, Logger, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
 import { loadOptionalPackage, MIGRATION_CORE_PACKAGE } from '../utils/load-package.util';
 import type { ErrorResponseDto } from './error-response.dto';
@@ -21,9 +28,11 @@ const REASONS: Record<number, string> = {
  * Gives every error of the AI endpoints one body format — `statusCode`, `error`, `message` (a sentence),
  * plus `details` for invalid fields — and maps the migration module's domain errors to HTTP: unknown job
  * 404, invalid state transition 409 (with the current status), unknown entity type 400 (with the known
- * ones), an active job in the way 409 (with its id). Anything else is a 500 whose cause is logged, not
- * sent. Bound to the AI controllers; `configureAiWebApp` also installs it globally, so unknown routes and
- * unparsable bodies answer in the same format.
+ * ones), an active job in the way 409 (with its id); and the index generations' errors: unknown generation
+ * 404, a state that does not allow the operation 409, a refused quality gate 409 (with the stored report),
+ * a provider this instance lacks 409, any other (bad golden queries) 400. Anything else is a 500 whose
+ * cause is logged, not sent. Bound to the AI controllers; `configureAiWebApp` also installs it globally,
+ * so unknown routes and unparsable bodies answer in the same format.
  */
 @Catch()
 export class AiExceptionFilter implements ExceptionFilter {
@@ -50,6 +59,7 @@ export class AiExceptionFilter implements ExceptionFilter {
     if (exception instanceof HttpException) return fromHttpException(exception);
     const migrationError = fromMigrationError(exception);
     if (migrationError) return migrationError;
+    if (exception instanceof IndexGenerationError) return fromGenerationError(exception);
     if (exception instanceof IndexingQueueError) return body(400, exception.message);
     const parserError = fromBodyParserError(exception);
     if (parserError) return parserError;
@@ -95,6 +105,19 @@ function fromMigrationError(exception: unknown): ErrorResponseDto | undefined {
     return { ...body(400, exception.message), ...(exception.field ? { details: [{ field: exception.field, rule: 'invalidValue', message: exception.message }] } : {}) };
   }
   return undefined;
+}
+
+/** The index generations' errors (core, always installed) as HTTP answers. */
+function fromGenerationError(exception: IndexGenerationError): ErrorResponseDto {
+  if (exception instanceof GenerationNotFoundError) return body(404, exception.message);
+  if (exception instanceof GenerationGateError) {
+    // The report says which thresholds failed; null when the gate never ran.
+    const refused: ErrorResponseDto & { report: unknown } = { ...body(409, exception.message), report: exception.report ?? null };
+    return refused;
+  }
+  if (exception instanceof GenerationStateError || exception instanceof GenerationProviderMissingError) return body(409, exception.message);
+  // The base class carries request problems: golden queries that cannot be read or are invalid.
+  return body(400, exception.message);
 }
 
 function body(statusCode: number, message: string): ErrorResponseDto {

@@ -32,6 +32,9 @@ export class ErrorResponseDto {
   @ApiPropertyOptional({ description: 'The active job(s) in the way (409 when starting).', example: ['3f0e4c4e-6a55-4a40-9a5b-1f6f1f7c2f10'], type: [String] })
   activeJobIds?: string[];
 
+  @ApiPropertyOptional({ type: Object, nullable: true, description: 'The stored quality report (409 on a cutover refused by the quality gate; null when it never ran).' })
+  report?: unknown;
+
   @ApiPropertyOptional({ description: 'The configured entity types (400 on an unknown entity type).', example: ['product'], type: [String] })
   knownEntityTypes?: string[];
 }

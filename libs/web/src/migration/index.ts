@@ -8,7 +8,9 @@ import { loadPackage, MIGRATION_CORE_PACKAGE } from '../utils/load-package.util'
 
 // Runs before the re-exports below are required, so a missing peer is reported by name and reason
 // instead of as a bare "Cannot find module" from inside a DTO file.
-loadPackage(MIGRATION_CORE_PACKAGE, 'the @ai-infrastructure/web/migration entry point (migration DTOs and MigrationController)');
+loadPackage(MIGRATION_CORE_PACKAGE, 'the @ai-infrastructure/web/migration entry point (migration DTOs, MigrationController and MigrationGenerationsController)');
 
 export * from './dto';
+export * from './generations';
 export { MigrationController } from './migration.controller';
+export * from './verify';

@@ -1,5 +1,6 @@
 import { AiSearchService, EMBEDDING_PROVIDER, IndexingQueueService } from '@ai-infrastructure/core';
-import { DataMigrationService } from '@ai-infrastructure/migration-core';
+import { AiEntityRegistry } from '@ai-infrastructure/core/internal';
+import { DataMigrationService, MigrationGenerationService } from '@ai-infrastructure/migration-core';
 import { Global, Module, type LoggerService } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { AiWebModule } from '../ai-web.module';
@@ -24,11 +25,31 @@ class CoreStandInModule {}
 @Module({ providers: [{ provide: DataMigrationService, useValue: {} }], exports: [DataMigrationService] })
 class MigrationStandInModule {}
 
-async function boot(options: AiWebModuleOptions, withMigration: boolean, logger: LoggerService | false = false) {
-  @Module({ imports: [CoreStandInModule, ...(withMigration ? [MigrationStandInModule] : []), AiWebModule.forRoot(options)] })
+@Global()
+@Module({
+  providers: [{ provide: MigrationGenerationService, useValue: {} }, { provide: AiEntityRegistry, useValue: {} }],
+  exports: [MigrationGenerationService, AiEntityRegistry],
+})
+class GenerationsStandInModule {}
+
+async function boot(options: AiWebModuleOptions, withMigration: boolean, logger: LoggerService | false = false, withGenerations = false): Promise<string[]> {
+  @Module({
+    imports: [
+      CoreStandInModule,
+      ...(withMigration ? [MigrationStandInModule] : []),
+      ...(withGenerations ? [GenerationsStandInModule] : []),
+      AiWebModule.forRoot(options),
+    ],
+  })
   class RootModule {}
   const app = await NestFactory.create(RootModule, { logger, abortOnError: false });
-  await app.close();
+  try {
+    await app.init();
+    const router = app.getHttpAdapter().getInstance().router as { stack: Array<{ route?: { path: string } }> };
+    return router.stack.flatMap((layer) => (layer.route?.path.startsWith('/api/ai/migration') ? [layer.route.path] : []));
+  } finally {
+    await app.close();
+  }
 }
 
 describe('MigrationController gate', () => {
@@ -37,13 +58,24 @@ describe('MigrationController gate', () => {
   });
 
   it('starts without "auth" when the migration module is absent (search and health need no token)', async () => {
-    await expect(boot({}, false)).resolves.toBeUndefined();
+    await expect(boot({}, false)).resolves.toEqual([]);
+  });
+
+  it('registers the generation routes beside the job routes only when MigrationGenerationService is provided too', async () => {
+    const auth = { disabled: true } as const;
+    const jobsOnly = await boot({ auth }, true);
+    expect(jobsOnly).toContain('/api/ai/migration/jobs/:id');
+    expect(jobsOnly.filter((path) => path.includes('/generations'))).toEqual([]);
+    const both = await boot({ auth }, true, false, true);
+    expect(both).toEqual(expect.arrayContaining(['/api/ai/migration/jobs/:id', '/api/ai/migration/generations', '/api/ai/migration/generations/rollback', '/api/ai/migration/generations/:id/cutover']));
+    // The generation service alone does not bring any migration route: the job service decides.
+    expect(await boot({ auth }, false, false, true)).toEqual([]);
   });
 
   it('starts with auth disabled explicitly, and says so in a startup warning', async () => {
     const warnings: string[] = [];
     const logger: LoggerService = { log: () => undefined, error: () => undefined, warn: (message: string) => void warnings.push(message) };
-    await expect(boot({ auth: { disabled: true } }, true, logger)).resolves.toBeUndefined();
+    await expect(boot({ auth: { disabled: true } }, true, logger)).resolves.toEqual(expect.arrayContaining(['/api/ai/migration/start']));
     expect(warnings).toEqual([expect.stringMatching(/^Authentication of the migration endpoints is disabled \(auth: \{ disabled: true \}\): anyone who can reach/)]);
   });
 });

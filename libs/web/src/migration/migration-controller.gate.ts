@@ -1,18 +1,23 @@
 // A static import is safe here: this file is reached only through MigrationWebModule, which AiWebModule
 // loads only when @ai-infrastructure/migration-core is installed.
-import { DataMigrationService } from '@ai-infrastructure/migration-core';
+import { DataMigrationService, MigrationGenerationService } from '@ai-infrastructure/migration-core';
 import { Logger } from '@nestjs/common';
 import { DiscoveryService, ModulesContainer } from '@nestjs/core';
 import type { ResolvedAiWebOptions } from '../ai-web-options.resolver';
 import { warnAuthDisabled } from '../auth/bearer-auth.guard';
+import { MigrationGenerationsController } from './generations/migration-generations.controller';
 import { MigrationController } from './migration.controller';
+import { MigrationVerifyController } from './verify/migration-verify.controller';
 
 /** @internal Token of the gate provider. */
 export const MIGRATION_CONTROLLER_GATE = Symbol('MIGRATION_CONTROLLER_GATE');
 
 /** @internal What the gate decided for this application. */
 export interface MigrationControllerGateResult {
+  /** `/api/ai/migration` (the job routes) exists. */
   registered: boolean;
+  /** `/api/ai/migration/generations` exists. */
+  generations: boolean;
 }
 
 /**
@@ -20,7 +25,9 @@ export interface MigrationControllerGateResult {
  * after it has scanned every module of the app (so import order does not matter) and before it builds the
  * module's controllers and registers routes; when no `DataMigrationService` provider is in this app, the
  * gate removes MigrationController from its own module, so the routes and their OpenAPI entries never
- * exist. The decision reads only this app's container, so two apps in one process cannot see each other.
+ * exist. MigrationGenerationsController is kept only when `MigrationGenerationService` is a provider too
+ * (MigrationModule provides both). The decision reads only this app's container, so two apps in one
+ * process cannot see each other.
  */
 export function decideMigrationController(
   discovery: DiscoveryService,
@@ -28,13 +35,15 @@ export function decideMigrationController(
   options: ResolvedAiWebOptions,
   ownModule: Function,
 ): MigrationControllerGateResult {
-  const present = discovery.getProviders().some((wrapper) => wrapper.token === DataMigrationService);
-  if (!present) {
-    for (const moduleRef of modules.values()) {
-      if (moduleRef.metatype === ownModule) moduleRef.controllers.delete(MigrationController);
-    }
-    return { registered: false };
+  const tokens = new Set(discovery.getProviders().map((wrapper) => wrapper.token));
+  const present = tokens.has(DataMigrationService);
+  const generations = present && tokens.has(MigrationGenerationService);
+  const removed = [...(present ? [] : [MigrationController, MigrationVerifyController]), ...(generations ? [] : [MigrationGenerationsController])];
+  for (const moduleRef of modules.values()) {
+    if (moduleRef.metatype !== ownModule) continue;
+    for (const controller of removed) moduleRef.controllers.delete(controller);
   }
+  if (!present) return { registered: false, generations: false };
   if (!options.auth) {
     throw new Error(
       'AiWebModule option "auth" is missing, and MigrationModule is in this application, so /api/ai/migration would be open to anyone. ' +
@@ -44,5 +53,5 @@ export function decideMigrationController(
   }
   if (options.auth.disabled) warnAuthDisabled();
   new Logger('AiWebModule').log('MigrationModule found: /api/ai/migration is registered.');
-  return { registered: true };
+  return { registered: true, generations };
 }

@@ -3,18 +3,22 @@ import { DiscoveryModule, DiscoveryService, ModulesContainer } from '@nestjs/cor
 import { AI_WEB_OPTIONS } from '../ai-web.constants';
 import type { ResolvedAiWebOptions } from '../ai-web-options.resolver';
 import { decideMigrationController, MIGRATION_CONTROLLER_GATE } from './migration-controller.gate';
+import { MigrationGenerationsController } from './generations/migration-generations.controller';
+import { MigrationVerifyController } from './verify/migration-verify.controller';
 import { MigrationEventStreams } from './migration-event-streams';
 import { MigrationController } from './migration.controller';
 
 /**
- * @internal Holds MigrationController and the gate that removes it when the application has no
- * MigrationModule. AiWebModule requires this file on demand, and only when `@ai-infrastructure/migration-core`
- * is installed (everything in this folder imports it); its dependencies (options, throttler storage) come
- * from AiWebModule.
+ * @internal Holds MigrationController, MigrationGenerationsController and the gate that removes them when
+ * the application has no MigrationModule. AiWebModule requires this file on demand, and only when
+ * `@ai-infrastructure/migration-core` is installed (everything in this folder imports it); its dependencies
+ * (options, throttler storage) come from AiWebModule.
  */
 @Module({
   imports: [DiscoveryModule],
-  controllers: [MigrationController],
+  // Both have a literal first path segment (`jobs/…`, `start`, `estimate` vs `generations/…`), so their
+  // order does not decide which one answers a request.
+  controllers: [MigrationController, MigrationGenerationsController, MigrationVerifyController],
   providers: [
     MigrationEventStreams,
     {

@@ -1,4 +1,4 @@
-import { MigrationStatus, type MigrationJob } from '@ai-infrastructure/migration-core';
+import { MigrationStatus, type MigrationJob, type MigrationJobKind } from '@ai-infrastructure/migration-core';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { MigrationFiltersDto } from './start-migration.dto';
 
@@ -12,6 +12,12 @@ export class MigrationJobDto {
 
   @ApiProperty({ enum: MigrationStatus, example: MigrationStatus.RUNNING })
   status: MigrationStatus;
+
+  @ApiProperty({ enum: ['BACKFILL', 'VERIFY'], description: 'BACKFILL embeds entities into its generation; VERIFY compares the generation with the table (see /verify).', example: 'BACKFILL' })
+  kind: MigrationJobKind;
+
+  @ApiProperty({ type: Number, nullable: true, description: 'The index generation the job fills or verifies (null for jobs from before generations).', example: 1 })
+  generationId: number | null;
 
   @ApiProperty({
     description:
@@ -79,6 +85,8 @@ export function toJobDto(job: MigrationJob): MigrationJobDto {
     id: job.id,
     entityType: job.entityType,
     status: job.status,
+    kind: job.kind,
+    generationId: job.generationId,
     totalEntities: job.totalEntities,
     processedEntities: job.processedEntities,
     skippedEntities: job.skippedEntities,
