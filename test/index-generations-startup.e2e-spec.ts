@@ -112,8 +112,8 @@ describeEachEngine('Index generations: startup with a changed model', ({ getUrl,
     expect({ ratio: Number(ratio.toFixed(2)), below: ratio < 2.5, figures }).toMatchObject({ below: true });
 
     // The change was recorded, and nothing was built or dropped: same indexes, the serving generation untouched.
-    // (Each boot with the old configuration marked the BUILDING generation FAILED, its provider being gone,
-    // so each boot with the new one recorded a fresh one: the newest is the last boot's.)
+    // (A boot with the old configuration leaves the BUILDING generation as it is, with a warning, so every
+    // boot with the new one finds it: the newest generation is that one.)
     const app = await bootIndexingApp({ databaseUrl: getUrl(), core: { ...CHANGED, worker: { enabled: false }, liveIndexing: false } });
     try {
       const list = await app.app.get(IndexGenerationService).list('product');

@@ -6,7 +6,7 @@ import { EmbeddingProviderRegistry } from '../embedding/embedding-provider.regis
 import { AiEntityRegistry } from '../entity/ai-entity-registry.service';
 import { EntityPageReader } from '../entity/entity-page.reader';
 import { AiSearchService } from '../search/ai-search.service';
-import { PgVectorStore } from '../vector-store/pgvector.store';
+import { generationIndexName, PgVectorStore } from '../vector-store/pgvector.store';
 import { SEARCHABLE_ENTITY_HNSW_INDEX } from '../vector-store/searchable-entity.entity';
 import { definitionHash, describeDefinition, textDefinitionOf, type GenerationDefinition } from './generation-definition';
 import type { GenerationCoverage, GenerationQualityReport, GoldenQuery } from './generation-quality.interface';
@@ -152,12 +152,14 @@ export class IndexGenerationService {
             serving: serving.id,
           })
           .getMany();
+        // Not failed here: in a rolling deploy another instance may have its provider. This instance's workers
+        // leave its items to such an instance; retire it if no instance will have the provider again.
         for (const other of others.filter((g) => !this.providers.forSpace(g))) {
-          await manager.update(IndexGeneration, { id: other.id }, {
-            state: IndexGenerationState.FAILED,
-            failureReason: `No configured provider embeds with ${other.model} (${other.dimensions} dimensions) any more, so it could not be kept current. Retire it, or add the provider to "retainedEmbeddings" and build a new generation.`,
-          });
-          this.logger.warn(`Index generation ${other.id} of "${entityType}" FAILED: its provider (${other.model}, ${other.dimensions} dimensions) is no longer configured.`);
+          this.logger.warn(
+            `Index generation ${other.id} of "${entityType}" (${other.state}) embeds with ${other.model} (${other.dimensions} dimensions), which this ` +
+              `instance does not configure: its workers leave that generation's work to instances that do. Add the provider to "embedding" or ` +
+              `"retainedEmbeddings", or retire the generation (POST /api/ai/migration/generations/${other.id}/retire).`,
+          );
         }
         const hash = definitionHash(configured);
         if (serving.definitionHash === hash) return;
@@ -386,7 +388,8 @@ export class IndexGenerationService {
   }
 
   private async cleanUp(generation: IndexGeneration): Promise<void> {
-    if (generation.indexName) await this.store.dropIndex(generation.indexName, true);
+    // By name, not by index_name: a build that finished after the retirement did not record it.
+    await this.store.dropIndex(generation.indexName ?? generationIndexName(generation.id), true);
     const deleted = await this.store.deleteGeneration(generation.entityType, generation.id);
     await this.dataSource.query(`UPDATE ai_index_generations SET retired_at = now(), index_name = NULL WHERE id = $1`, [generation.id]);
     this.logger.log(`Index generation ${generation.id} of "${generation.entityType}" ${generation.state.toLowerCase()}: ${deleted} vector(s) deleted.`);

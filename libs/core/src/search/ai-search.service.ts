@@ -3,6 +3,7 @@ import { VECTOR_STORE } from '../ai-core.constants';
 import { assertStorableText } from '../common/storable-text';
 import { EmbeddingProviderRegistry } from '../embedding/embedding-provider.registry';
 import { IndexGenerationCatalog } from '../generation/index-generation.catalog';
+import { MAINTAINED_GENERATION_STATES } from '../generation/index-generation-state.enum';
 import { AiEntityRegistry } from '../entity/ai-entity-registry.service';
 import type { VectorStore } from '../vector-store/vector-store.interface';
 import { AiSearchRequestError } from './ai-search.errors';
@@ -61,7 +62,14 @@ export class AiSearchService {
     // Read per query, so a cutover on any instance takes effect at this instance's next search.
     const generation = request.generationId === undefined
       ? await this.generations.serving(request.entityType)
-      : await this.generations.find(request.generationId).then((row) => (row && row.entityType === request.entityType ? this.generations.toTarget(row) : undefined));
+      : await this.generations.find(request.generationId).then((row) => {
+          if (row && row.entityType === request.entityType && !MAINTAINED_GENERATION_STATES.includes(row.state)) {
+            throw new AiSearchRequestError(
+              `Index generation ${row.id} of "${request.entityType}" is ${row.state}: its vectors are deleted or no longer kept current, so it cannot be searched.`,
+            );
+          }
+          return row && row.entityType === request.entityType ? this.generations.toTarget(row) : undefined;
+        });
     if (!generation) {
       throw new AiSearchRequestError(
         request.generationId === undefined

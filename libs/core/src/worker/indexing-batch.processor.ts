@@ -269,10 +269,14 @@ export class IndexingBatchProcessor {
       lost = plan.length - owned.size;
       if (owned.size === 0) return;
       const mine = plan.filter((p) => owned.has(p.item.id));
+      // A generation retired or discarded since the plan must not get rows back after its cleanup: its row is
+      // locked (FOR SHARE) against the retirement's UPDATE, and units of generations no longer maintained go.
+      const ended = await this.endedGenerations(manager, mine);
+      if (ended.size > 0) mine.forEach((p) => (p.units = p.units.filter((u) => !ended.has(u.generation.id))));
       const stale = await this.findStale(manager, mine);
       const current = mine.filter((p) => !stale.has(p));
       const upserts = current.filter(writes);
-      if (upserts.length === writing.length) await prepared.run(manager);
+      if (ended.size === 0 && upserts.length === writing.length) await prepared.run(manager);
       else await this.vectorStore.upsert(records(upserts), manager);
       const units = (action: Action) => current.flatMap((p) => p.units.filter((u) => u.action === action).map((u) => ({ p, u })));
       for (const group of groupBy(units('metadata'), ({ p, u }) => `${p.item.entityType}\u0000${u.generation.id}`).values()) {
@@ -315,6 +319,18 @@ export class IndexingBatchProcessor {
     if (lost > 0) {
       this.logger.warn(`Lease ${token} lost for ${lost} item(s) (taken over after expiry); their results were discarded.`);
     }
+  }
+
+  /** Of the generations these items write, those no longer maintained; locks the others' rows FOR SHARE. */
+  private async endedGenerations(manager: EntityManager, items: PlannedItem[]): Promise<Set<number>> {
+    const ids = [...new Set(items.flatMap((p) => p.units.map((u) => u.generation.id)))];
+    if (ids.length === 0) return new Set();
+    const rows: Array<{ id: number }> = await manager.query(
+      `SELECT id FROM ai_index_generations WHERE id = ANY($1::int[]) AND state IN ('BUILDING', 'READY', 'SERVING') ORDER BY id FOR SHARE`,
+      [ids],
+    );
+    const maintained = new Set(rows.map((r) => r.id));
+    return new Set(ids.filter((id) => !maintained.has(id)));
   }
 
   /**

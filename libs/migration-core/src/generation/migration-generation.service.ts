@@ -88,6 +88,8 @@ export class MigrationGenerationService {
       return created;
     });
     if (options.startBackfill === false) return { generation, job: null };
+    // The generation is recorded either way: a start refused because another job of the type is active
+    // (e.g. autoBuild started this one's) answers with that error, and the generation is listed.
     const job = await this.migrations.startMigration({
       entityType,
       generationId: generation.id,

@@ -63,6 +63,20 @@ describe('validateMigrationRequest', () => {
     });
   });
 
+  it('empty filters mean the whole table: stored as none, so a whole-table build loads its generation', () => {
+    expect(validateMigrationRequest({ entityType: 'product', filters: {} }, defaults, context).filters).toBeUndefined();
+  });
+
+  it('takes a generation id, and names the field for one that cannot be an id', () => {
+    expect(validateMigrationRequest({ entityType: 'product', generationId: 7 }, defaults, context).generationId).toBe(7);
+    for (const generationId of [0, 1.5, 2_147_483_648, '7']) {
+      expect(thrown(() => validateMigrationRequest({ entityType: 'product', generationId: generationId as never }, defaults, context))).toMatchObject({
+        field: 'generationId',
+        message: expect.stringContaining('use the id of an index generation'),
+      });
+    }
+  });
+
   it('requires an entity type and names the known ones for an unknown type', () => {
     expect(thrown(() => validateMigrationRequest({} as never, defaults, context))).toMatchObject({
       constructor: InvalidMigrationRequestError,
@@ -93,7 +107,7 @@ describe('validateMigrationRequest', () => {
 
     it('accepts dates and date-times, and keeps only the filters given', () => {
       expect(start({ createdAfter: '2024-01-01T10:00:00Z' })().filters).toEqual({ createdAfter: '2024-01-01T10:00:00Z' });
-      expect(start({})().filters).toEqual({});
+      expect(start({})().filters).toBeUndefined();
     });
 
     it.each(['2024-13-45', '01/02/2024', '2024-W01-1', '', 20240101])('rejects the date %j', (date) => {

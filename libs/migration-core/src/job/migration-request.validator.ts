@@ -69,8 +69,13 @@ export function validateMigrationRequest(
     rateLimit,
     generationId: generationId ?? undefined,
     reindexExisting: request.reindexExisting ?? false,
-    filters: request.filters === undefined || request.filters === null ? undefined : validateFilters(request.filters, entityType, context),
+    filters: request.filters === undefined || request.filters === null ? undefined : nonEmpty(validateFilters(request.filters, entityType, context)),
   };
+}
+
+/** No filter keys means the whole table (`filters: {}`), stored as no filters, so the job counts as covering it all. */
+function nonEmpty(filters: MigrationFilters): MigrationFilters | undefined {
+  return Object.keys(filters).length > 0 ? filters : undefined;
 }
 
 function validateFilters(raw: unknown, entityType: string, context: MigrationRequestContext): MigrationFilters {

@@ -182,7 +182,9 @@ export class MigrationRunnerService implements OnApplicationBootstrap, BeforeApp
   async tick(): Promise<boolean> {
     if (Date.now() - this.lastCleanupAt >= CLEANUP_INTERVAL_MS) await this.cleanupOldJobs();
     let worked = false;
-    const leased = await this.jobs.lease(this.instanceId, this.options.leaseMs, this.options.maxConcurrentJobs);
+    const leased = await this.cancelJobsOfEndedGenerations(
+      await this.jobs.lease(this.instanceId, this.options.leaseMs, this.options.maxConcurrentJobs),
+    );
     if (leased.length > 0) {
       const waiting = await this.queue.countWaiting(leased.map((job) => job.id));
       for (const job of leased) {
@@ -386,6 +388,30 @@ export class MigrationRunnerService implements OnApplicationBootstrap, BeforeApp
   }
 
   /**
+   * A job whose generation was discarded or retired (a newer configuration replaced it) has nothing left to
+   * fill: it is cancelled as the `system` actor, so it neither scans the table for nothing nor holds its
+   * entity type's active-job slot. Returns the other jobs.
+   */
+  private async cancelJobsOfEndedGenerations(leased: LeasedJob[]): Promise<LeasedJob[]> {
+    const ids = [...new Set(leased.map((j) => j.generationId).filter((id): id is number => id !== null))];
+    if (ids.length === 0) return leased;
+    const ended: Array<{ id: number; state: string }> = await this.dataSource.query(
+      `SELECT id, state FROM ai_index_generations WHERE id = ANY($1::int[]) AND state NOT IN ('BUILDING', 'READY', 'SERVING')`,
+      [ids],
+    );
+    if (ended.length === 0) return leased;
+    const states = new Map(ended.map((g) => [g.id, g.state]));
+    for (const job of leased.filter((j) => j.generationId !== null && states.has(j.generationId))) {
+      const reason = `Cancelled because its index generation ${job.generationId} is ${states.get(job.generationId!)}.`;
+      await this.migrations.cancelMigration(job.id, { actor: 'system' }).catch((error) => {
+        if (!(error instanceof InvalidMigrationStateError)) throw error;
+      });
+      this.logger.warn(`Migration job ${job.id}: ${reason}`);
+    }
+    return leased.filter((j) => j.generationId === null || !states.has(j.generationId));
+  }
+
+  /**
    * With `generations.autoBuild`, starts the backfill of each BUILDING generation that never had a backfill
    * job (a configuration change recorded it at startup; a verification of it does not count). At most every AUTO_BUILD_CHECK_MS; a start refused
    * because another job of the entity type is active is tried again later.
@@ -405,7 +431,8 @@ export class MigrationRunnerService implements OnApplicationBootstrap, BeforeApp
         this.logger.log(`Started migration job ${job.id} to build index generation ${generation.id} of "${generation.entity_type}".`);
       } catch (error) {
         if (error instanceof ActiveMigrationExistsError || error instanceof TooManyActiveMigrationsError) continue;
-        throw error;
+        // E.g. the generation was discarded since the query: nothing to build; the next check sees it.
+        this.logger.warn(`Could not start the build of index generation ${generation.id}: ${(error as Error).message}`);
       }
     }
   }
