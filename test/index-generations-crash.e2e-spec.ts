@@ -1,5 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { join } from 'node:path';
+import { kill9, spawnAppProcess, type AppProcess } from './fixtures/app-process';
 import { Client } from 'pg';
 import { DataMigrationService, MigrationAuditAction, MigrationStatus } from '@ai-infrastructure/migration-core';
 import { bootIndexingApp, insertProducts, waitUntil } from './fixtures/indexing-app.fixture';
@@ -7,41 +6,10 @@ import { codewordProducts, expectConsistentGenerations, generationHash } from '.
 import { startFakeOpenAiServer, type FakeOpenAiServer } from './support/fake-openai-server';
 import { describeEachEngine } from './support/test-database';
 
-const ROOT = join(__dirname, '..');
 const SCRIPT = 'test/fixtures/generation-app-process.ts';
 const N = 1500;
 
-interface AppProcess {
-  child: ChildProcess;
-  output: string[];
-  line(prefix: string): Promise<string>;
-}
-
-function spawnApp(env: Record<string, string>): AppProcess {
-  const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', '-r', 'tsconfig-paths/register', SCRIPT], {
-    cwd: ROOT,
-    env: { ...process.env, ...env, NO_COLOR: '1' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const output: string[] = [];
-  child.stdout!.on('data', (d) => output.push(...String(d).split('\n').filter(Boolean)));
-  child.stderr!.on('data', (d) => output.push(...String(d).split('\n').filter(Boolean)));
-  return {
-    child,
-    output,
-    line: (prefix) =>
-      waitUntil(`the app process printed "${prefix}" (output: ${output.join(' | ')})`, () => output.some((l) => l.startsWith(prefix)), 60_000).then(
-        () => output.find((l) => l.startsWith(prefix))!.slice(prefix.length + 1).trim(),
-      ),
-  };
-}
-
-async function kill9(app: AppProcess): Promise<void> {
-  if (app.child.exitCode !== null || app.child.signalCode !== null) return;
-  const exited = new Promise((resolve) => app.child.once('exit', resolve));
-  app.child.kill('SIGKILL');
-  await exited;
-}
+const spawnApp = (env: Record<string, string>): AppProcess => spawnAppProcess(SCRIPT, env);
 
 /**
  * Crashes around index generations with real processes (issue 13, section 4): an instance started with a

@@ -1,46 +1,14 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { join } from 'node:path';
+import { kill9, spawnAppProcess, type AppProcess } from './fixtures/app-process';
 import { Client } from 'pg';
 import { FAKE_OPENAI_API_KEY, startFakeOpenAiServer, type FakeOpenAiServer } from './support/fake-openai-server';
 import { bootIndexingApp, generatedProducts, insertProducts, waitUntil } from './fixtures/indexing-app.fixture';
 import { describeEachEngine } from './support/test-database';
 
-const ROOT = join(__dirname, '..');
 const SCRIPT = 'test/fixtures/migration-app-process.ts';
 const N = 1500;
 const WORKER_BATCH = 50;
 
-interface AppProcess {
-  child: ChildProcess;
-  output: string[];
-  line(prefix: string): Promise<string>;
-}
-
-function spawnApp(env: Record<string, string>): AppProcess {
-  const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', '-r', 'tsconfig-paths/register', SCRIPT], {
-    cwd: ROOT,
-    env: { ...process.env, ...env, NO_COLOR: '1' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const output: string[] = [];
-  child.stdout!.on('data', (d) => output.push(...String(d).split('\n').filter(Boolean)));
-  child.stderr!.on('data', (d) => output.push(...String(d).split('\n').filter(Boolean)));
-  return {
-    child,
-    output,
-    line: (prefix) =>
-      waitUntil(`the app process printed "${prefix}" (output: ${output.join(' | ')})`, () => output.some((l) => l.startsWith(prefix)), 60_000).then(
-        () => output.find((l) => l.startsWith(prefix))!.slice(prefix.length + 1).trim(),
-      ),
-  };
-}
-
-async function kill9(app: AppProcess): Promise<void> {
-  if (app.child.exitCode !== null || app.child.signalCode !== null) return;
-  const exited = new Promise((resolve) => app.child.once('exit', resolve));
-  app.child.kill('SIGKILL');
-  await exited;
-}
+const spawnApp = (env: Record<string, string>): AppProcess => spawnAppProcess(SCRIPT, env);
 
 /**
  * Crash recovery and takeover with real processes: an instance is killed with SIGKILL in the middle of a
