@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import {
   EmbeddingService,
   HashingEmbeddingProvider,
+  ProviderUsageService,
   IndexingPriority,
   type EmbeddingProvider,
 } from '@ai-infrastructure/core';
@@ -154,6 +155,7 @@ describeEachEngine('Leases, fencing and stale content', ({ getUrl }) => {
         new EntitySnapshotCache(),
         ctx.app.get(EmbeddingProviderRegistry),
         ctx.app.get(IndexGenerationCatalog),
+        ctx.app.get(ProviderUsageService),
       );
       const live = () => new AbortController().signal;
 

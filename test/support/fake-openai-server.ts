@@ -1,6 +1,7 @@
 import { createHash, randomUUID } from 'crypto';
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'http';
 import type { AddressInfo } from 'net';
+import { countTokens as countCl100k } from 'gpt-tokenizer/cjs/encoding/cl100k_base';
 
 /** The API key the fake server accepts unless `startFakeOpenAiServer({ apiKey })` says otherwise. */
 export const FAKE_OPENAI_API_KEY = 'sk-fake-openai-test-key-0123456789';
@@ -151,14 +152,16 @@ export interface FakeOpenAiServer {
 
 const DEFAULT_DIMENSIONS = 384;
 const UNENFORCED_LIMIT = 1_000_000_000;
+/** User text is never read as special tokens (`<|endoftext|>` is six ordinary tokens), as at OpenAI. */
+const NO_SPECIAL_TOKENS = new Set<string>();
 
 /**
- * Tokens the fake server counts for `text`: `ceil(utf8 bytes / 3)`, at least 1 for non-empty text. It is
- * the same rule as the library's estimate on purpose, so tests can predict the server's token budgets.
+ * Tokens the fake server counts (and bills) for `text`: `cl100k_base`, what OpenAI's embedding models use,
+ * through `gpt-tokenizer` — an implementation independent of the library's `js-tiktoken`, so a test or
+ * benchmark comparing the library's counts with the server's compares two tokenizers, as against OpenAI.
  */
 export function fakeTokenCount(text: string): number {
-  if (text.length === 0) return 0;
-  return Math.max(1, Math.ceil(Buffer.byteLength(text, 'utf8') / 3));
+  return countCl100k(text, { disallowedSpecial: NO_SPECIAL_TOKENS });
 }
 
 /**

@@ -28,6 +28,7 @@ import { IndexingHooks } from './queue/indexing-hooks';
 import { IndexingQueueService } from './queue/indexing-queue.service';
 import { IndexingWakeup } from './queue/indexing-wakeup';
 import { AiSearchService } from './search/ai-search.service';
+import { ProviderUsageService } from './usage/provider-usage.service';
 import { PgVectorStore } from './vector-store/pgvector.store';
 import { IndexingWorkerService } from './worker/indexing-worker.service';
 import { LiveWorkGate } from './worker/live-work.gate';
@@ -98,6 +99,7 @@ const providers: Provider[] = [
   LiveWorkGate,
   AiSearchService,
   AiIndexPurgeService,
+  ProviderUsageService,
   AiCoreBootstrap,
 ];
 
@@ -130,6 +132,7 @@ const exported = [
   LiveWorkGate,
   AiSearchService,
   AiIndexPurgeService,
+  ProviderUsageService,
 ];
 
 /**

@@ -73,12 +73,23 @@ export {
   type EmbedOutcome,
   type EmbeddingServiceOptions,
   type EmbedTextsOptions,
+  type EmbedTextsResult,
 } from './embedding/embedding.service';
+/** What embedding an input cost: its share of requests and of the tokens billed. */
+export type { EmbeddingUsage } from './embedding/embedding-usage';
+/** How the OpenAI provider counts tokens (`cl100k_base` via js-tiktoken, or the byte estimate). */
+export type { OpenAiTokenizer } from './embedding/openai-tokenizer';
 /** Which lane of the shared rate limiter a request takes (interactive requests go first). */
 export type { ProviderRequestLane } from './embedding/provider-rate-limiter';
 /** The built-in providers: local feature hashing (no API key) and OpenAI-compatible endpoints. */
 export { HashingEmbeddingProvider } from './embedding/hashing-embedding.provider';
 export { OpenAiEmbeddingProvider } from './embedding/openai-embedding.provider';
+
+// ---- metering ----
+
+/** Provider usage and cost per day, scope (live, backfill, search) and model; prices from `pricing`. */
+export { ProviderUsageService, BATCH_PRICE_FACTOR, ProviderUsageRecord } from './usage';
+export type { ModelUsage, ProviderUsageQuery, ProviderUsageTotal, UsagePricing, UsageScope } from './usage';
 
 // ---- the indexing queue ----
 

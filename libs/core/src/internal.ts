@@ -49,6 +49,10 @@ export {
   type IndexingResult,
   type ProviderUnavailableListener,
   type QuotaExceededListener,
+  type OwnerUsage,
+  type UsageAdmissionCheck,
+  type UsageAdmissionRequest,
+  type BudgetExceededListener,
 } from './queue/indexing-hooks';
 /** The queue's row, and the test for its unique violation of pending items. */
 export { IndexingQueueItem, type IndexingItemStatus } from './queue/indexing-queue-item.entity';

@@ -1,3 +1,4 @@
+import type { OpenAiTokenizer } from '../embedding/openai-tokenizer';
 import type { FactoryProvider, ModuleMetadata, Type } from '@nestjs/common';
 import type { EmbeddingProvider } from '../embedding/embedding-provider.interface';
 
@@ -33,6 +34,12 @@ export interface OpenAiEmbeddingOptions {
   maxTokensPerRequest?: number;
   /** Most tokens per input. Default 8191. */
   maxTokensPerInput?: number;
+  /**
+   * How tokens are counted for the per-input limit, the rate limiter, metering estimates and
+   * `estimateMigration`. Default: `cl100k_base` (exact, via `js-tiktoken`) for OpenAI's embedding models,
+   * `estimate` (`ceil(utf8 bytes / 3)`, high on purpose) for any other model, whose tokenizer is unknown.
+   */
+  tokenizer?: OpenAiTokenizer;
 }
 
 /** Bring your own provider: a class or a factory, resolved inside the core module (may inject its providers). */
@@ -159,6 +166,16 @@ export interface AiCoreModuleOptions {
   retainedEmbeddings?: EmbeddingOptions[];
   /** Index generations: what a change of model or embeddable fields does, and how long old generations stay. */
   generations?: GenerationOptions;
+  /**
+   * Price of each embedding model in USD per 1M input tokens, for the cost that metering records (jobs,
+   * live indexing, search) and estimates state. A model without a price costs 0 (tokens are still counted).
+   *
+   * @example
+   * ```ts
+   * pricing: { 'text-embedding-3-small': 0.02, 'text-embedding-3-large': 0.13 }
+   * ```
+   */
+  pricing?: Record<string, number>;
 }
 
 /**

@@ -1,3 +1,4 @@
+import { OPENAI_TOKENIZERS } from '../embedding/openai-tokenizer';
 import type { AiCoreModuleOptions, EmbeddingOptions, GenerationOptions, SearchOptions } from './ai-core-options.interface';
 import { AiCoreConfigurationError } from './ai-core.errors';
 
@@ -25,6 +26,8 @@ export interface ResolvedAiCoreOptions {
   search: ResolvedSearchOptions;
   retainedEmbeddings: EmbeddingOptions[];
   generations: ResolvedGenerationOptions;
+  /** USD per 1M tokens by model name. */
+  pricing: Record<string, number>;
 }
 
 /** {@link GenerationOptions} with every default filled in. */
@@ -116,6 +119,12 @@ function validateEmbeddingAt(embedding: EmbeddingOptions): EmbeddingOptions {
       integer('embedding.maxInputsPerRequest', o.maxInputsPerRequest, 2048, { min: 1, max: 2048 });
       integer('embedding.maxTokensPerRequest', o.maxTokensPerRequest, 300_000, { min: 1, max: 10_000_000 });
       integer('embedding.maxTokensPerInput', o.maxTokensPerInput, 8191, { min: 1, max: 1_000_000 });
+      if (o.tokenizer !== undefined && !OPENAI_TOKENIZERS.includes(o.tokenizer)) {
+        throw new AiCoreConfigurationError(
+          `AiCoreModule option "embedding.tokenizer" is ${JSON.stringify(o.tokenizer)}; use ${OPENAI_TOKENIZERS.map((t) => `"${t}"`).join(', ')} ` +
+            '(or leave it unset: cl100k_base for OpenAI embedding models, estimate otherwise).',
+        );
+      }
       return embedding;
     }
     case 'custom': {
@@ -186,8 +195,28 @@ export function resolveAiCoreOptions(options: AiCoreModuleOptions = {}): Resolve
     search: resolveSearch(options.search, (options.embedding ?? { provider: 'hashing' }).provider),
     retainedEmbeddings: resolveRetained(options.retainedEmbeddings),
     generations: resolveGenerations(options.generations),
+    pricing: resolvePricing(options.pricing),
   };
   return resolved;
+}
+
+function resolvePricing(value: unknown): Record<string, number> {
+  if (value === undefined) return {};
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new AiCoreConfigurationError(
+      `AiCoreModule option "pricing" is ${JSON.stringify(value)}; it must map model names to USD per 1M tokens, e.g. { "text-embedding-3-small": 0.02 }.`,
+    );
+  }
+  const pricing: Record<string, number> = {};
+  for (const [model, price] of Object.entries(value)) {
+    if (typeof price !== 'number' || !Number.isFinite(price) || price < 0) {
+      throw new AiCoreConfigurationError(
+        `AiCoreModule option "pricing.${model}" is ${JSON.stringify(price)}; it must be a non-negative number of USD per 1M tokens.`,
+      );
+    }
+    pricing[model] = price;
+  }
+  return pricing;
 }
 
 /** {@link SearchOptions} with every default filled in. */

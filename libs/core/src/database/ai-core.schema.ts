@@ -5,9 +5,11 @@ import { AiIndexingQueueOwnerLookups1732100000700 } from './migrations/173210000
 import { AiIndexGenerations1732100000900 } from './migrations/1732100000900-ai-index-generations';
 import { IndexAlias } from '../generation/index-alias.entity';
 import { IndexGeneration } from '../generation/index-generation.entity';
+import { ProviderUsageRecord } from '../usage/provider-usage.entity';
+import { AiProviderUsage1732100000960 } from './migrations/1732100000960-ai-provider-usage';
 
 /** TypeORM entities owned by the core library; add them to your DataSource's `entities`. */
-export const AI_CORE_ENTITIES = [SearchableEntityRecord, IndexingQueueItem, IndexGeneration, IndexAlias];
+export const AI_CORE_ENTITIES = [SearchableEntityRecord, IndexingQueueItem, IndexGeneration, IndexAlias, ProviderUsageRecord];
 
 /** Versioned migrations of the core library, in order; add them to your DataSource's `migrations`. */
-export const AI_CORE_MIGRATIONS = [AiCoreInit1732100000000, AiIndexingQueueOwnerLookups1732100000700, AiIndexGenerations1732100000900];
+export const AI_CORE_MIGRATIONS = [AiCoreInit1732100000000, AiIndexingQueueOwnerLookups1732100000700, AiIndexGenerations1732100000900, AiProviderUsage1732100000960];

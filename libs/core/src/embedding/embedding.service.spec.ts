@@ -75,9 +75,9 @@ describe('EmbeddingService (real provider, limiter and fake OpenAI server)', () 
     });
 
     it('splits at the per-request token cap into as few requests as fit', async () => {
-      const texts = Array.from({ length: 10 }, (_, i) => `${i}`.padEnd(900, '.')); // 300 tokens each
+      const texts = Array.from({ length: 10 }, (_, i) => `${i}`.padEnd(900, '.')); // 300 tokens each by the estimate
       const service = new EmbeddingService(
-        providerFor(smallRequestServer, { maxTokensPerRequest: 1000 }),
+        providerFor(smallRequestServer, { maxTokensPerRequest: 1000, tokenizer: 'estimate' }),
         new ProviderRateLimiter({}),
         { overlongInput: 'fail' },
       );
@@ -97,7 +97,7 @@ describe('EmbeddingService (real provider, limiter and fake OpenAI server)', () 
     it('truncates an over-long input to the per-input limit without splitting characters', async () => {
       const long = 'a'.repeat(1000);
       const emoji = '🎉'.repeat(200); // 800 bytes, 267 tokens
-      const outcomes = await serviceFor({ maxTokensPerInput: 100 }).embedTexts(['short', long, emoji]);
+      const outcomes = await serviceFor({ maxTokensPerInput: 100, tokenizer: 'estimate' }).embedTexts(['short', long, emoji]);
 
       const sent = server.embeddingRequests[0].inputs!;
       expect(sent).toEqual(['short', 'a'.repeat(300), '🎉'.repeat(75)]);
@@ -108,7 +108,7 @@ describe('EmbeddingService (real provider, limiter and fake OpenAI server)', () 
 
     it('with overlongInput "fail", reports the token count and limit and never sends the input', async () => {
       const long = 'b'.repeat(1000); // 334 tokens
-      const outcomes = await serviceFor({ maxTokensPerInput: 100 }, undefined, 'fail').embedTexts(['one', long, 'two']);
+      const outcomes = await serviceFor({ maxTokensPerInput: 100, tokenizer: 'estimate' }, undefined, 'fail').embedTexts(['one', long, 'two']);
 
       expect(outcomes[1]).toEqual({ error: expect.stringContaining('334 tokens') });
       expect((outcomes[1] as { error: string }).error).toContain('100-token limit');
@@ -121,7 +121,7 @@ describe('EmbeddingService (real provider, limiter and fake OpenAI server)', () 
     it('uses the provider token counter when it has one, cutting until the exact count fits', async () => {
       /** A provider with a stricter (exact) tokenizer than the estimate: one token per character. */
       class CharTokenProvider extends OpenAiEmbeddingProvider {
-        countTokens(text: string): number {
+        override countTokens(text: string): number {
           return text.length;
         }
       }
@@ -158,6 +158,65 @@ describe('EmbeddingService (real provider, limiter and fake OpenAI server)', () 
       const outcomes = await serviceFor().embedTexts([' ', '']);
       expect(outcomes.every((o) => 'error' in o)).toBe(true);
       expect(server.requests).toHaveLength(0);
+    });
+  });
+
+  describe('metering', () => {
+    const sum = (values: number[]) => values.reduce((a, b) => a + b, 0);
+    const texts = [
+      'Red running shoes, size 42 — lightweight mesh',
+      'Café crème brûlée recipe: 3 eggs, 200 ml cream',
+      '数据迁移 and 🎉 emoji',
+      'a literal <|endoftext|> in user text',
+      'SKU-00042 | price 19.99 EUR | stock: 1,204',
+    ];
+
+    it('counts tokens as the server does with the cl100k_base tokenizer of OpenAI embedding models', () => {
+      const service = serviceFor();
+      for (const text of texts) expect(service.countTokens(text)).toBe(fakeTokenCount(text));
+      // The byte estimate, kept for other models, is deliberately high.
+      const estimating = serviceFor({ model: 'nomic-embed-text', tokenizer: undefined });
+      expect(sum(texts.map((t) => estimating.countTokens(t)))).toBeGreaterThan(sum(texts.map(fakeTokenCount)));
+    });
+
+    it("shares each request's reported tokens among its inputs: the shares add up to the provider's usage", async () => {
+      const { outcomes, usage } = await serviceFor({ maxInputsPerRequest: 2 }).embedTextsWithUsage(texts);
+
+      outcomes.forEach((o, i) => expectVectorFor(o, texts[i]));
+      const billed = sum(server.embeddingRequests.map((r) => sum(r.inputs!.map(fakeTokenCount))));
+      expect(server.embeddingRequests).toHaveLength(3);
+      expect(sum(usage.map((u) => u.tokens))).toBeCloseTo(billed, 6);
+      expect(sum(usage.map((u) => u.requests))).toBeCloseTo(3, 9);
+      expect(sum(usage.map((u) => u.estimatedTokens))).toBe(0);
+      // The lone input of the last request carries that whole request.
+      expect(usage[4]).toEqual({ requests: 1, failedRequests: 0, tokens: fakeTokenCount(texts[4]), estimatedTokens: 0 });
+    });
+
+    it('counts failed attempts as requests but bills only what the provider answered', async () => {
+      server.failNext(1, { status: 500 });
+      const { outcomes, usage } = await serviceFor().embedTextsWithUsage(texts.slice(0, 2));
+
+      outcomes.forEach((o, i) => expectVectorFor(o, texts[i]));
+      expect(sum(usage.map((u) => u.requests))).toBeCloseTo(2, 9);
+      expect(sum(usage.map((u) => u.failedRequests))).toBeCloseTo(1, 9);
+      expect(sum(usage.map((u) => u.tokens))).toBeCloseTo(fakeTokenCount(texts[0]) + fakeTokenCount(texts[1]), 6);
+    });
+
+    it('sends nothing for inputs the admission check refuses; they get its deferral and no usage', async () => {
+      const seen: number[][] = [];
+      const { outcomes, usage } = await serviceFor().embedTextsWithUsage(['', texts[0], texts[1]], undefined, {
+        admit: async (tokens) => {
+          seen.push(tokens);
+          return new Map([[2, { retry: 'over budget', reason: 'budget', consumesAttempt: false, retryAfterMs: 0, cause: new Error('over budget') }]]);
+        },
+      });
+
+      // The empty input is never sent, so it is offered with 0 tokens.
+      expect(seen).toEqual([[0, fakeTokenCount(texts[0]), fakeTokenCount(texts[1])]]);
+      expect(server.embeddingRequests.map((r) => r.inputs)).toEqual([[texts[0]]]);
+      expect(outcomes[2]).toMatchObject({ reason: 'budget', retry: 'over budget' });
+      expect(usage[2]).toEqual({ requests: 0, failedRequests: 0, tokens: 0, estimatedTokens: 0 });
+      expectVectorFor(outcomes[1], texts[0]);
     });
   });
 

@@ -6,6 +6,7 @@ import {
   EmbeddingQuotaExceededError,
   EmbeddingRateLimitError,
 } from './embedding.errors';
+import { emptyUsage, type EmbeddingUsage } from './embedding-usage';
 import type { ProviderRateLimiter, ProviderRequestLane } from './provider-rate-limiter';
 import { estimateTokens, truncateToTokens } from './token-estimate';
 
@@ -18,7 +19,7 @@ export interface EmbedDeferral {
   /** Why, as a sentence (the provider's message). */
   retry: string;
   /** What kind of trouble stopped it. */
-  reason: 'rate-limit' | 'quota' | 'unavailable' | 'transient' | 'failed';
+  reason: 'rate-limit' | 'quota' | 'unavailable' | 'transient' | 'failed' | 'budget';
   /**
    * Whether this counts as one of the item's attempts: only for failures that may be caused by the input
    * itself (a permanent error of the request, or transient errors that persisted for this input alone
@@ -46,6 +47,11 @@ export interface EmbedTextsOptions {
    * Default: as long as the provider answers other requests, up to the outage time.
    */
   retryBudgetMs?: number;
+  /**
+   * Asked once, before anything is sent, with every input's token count (0 for inputs that will not be
+   * sent): inputs it returns a deferral for are not sent and get that deferral (a budget refused them).
+   */
+  admit?: (tokens: number[]) => Promise<Map<number, EmbedDeferral>>;
 }
 
 /** Options of {@link EmbeddingService}. */
@@ -64,11 +70,19 @@ export interface EmbeddingServiceOptions {
   requestTimeoutMs?: number;
 }
 
-/** An input that will be sent, with its position in the caller's array. */
+/** What {@link EmbeddingService.embedTextsWithUsage} returns: outcomes and usage, both one per text, in input order. */
+export interface EmbedTextsResult {
+  outcomes: EmbedOutcome[];
+  /** Each input's share of the requests sent for it and the tokens billed (see {@link EmbeddingUsage}). */
+  usage: EmbeddingUsage[];
+}
+
+/** An input that will be sent, with its position in the caller's array and what sending it cost so far. */
 interface PreparedInput {
   index: number;
   text: string;
   tokens: number;
+  usage: EmbeddingUsage;
 }
 
 /** The state of one call of embedTexts. */
@@ -187,13 +201,32 @@ export class EmbeddingService {
    * when aborted; every provider problem becomes the outcome of the inputs it concerns.
    */
   async embedTexts(texts: string[], signal?: AbortSignal, options: EmbedTextsOptions = {}): Promise<EmbedOutcome[]> {
+    return (await this.embedTextsWithUsage(texts, signal, options)).outcomes;
+  }
+
+  /**
+   * {@link embedTexts}, plus what each input cost: its share of the requests sent (failed attempts
+   * included) and of the tokens the provider reported, so callers can account usage to the inputs' owners
+   * in the transaction that records their results. Usage of a call aborted by `signal` is not returned.
+   */
+  async embedTextsWithUsage(texts: string[], signal?: AbortSignal, options: EmbedTextsOptions = {}): Promise<EmbedTextsResult> {
     const outcomes = new Array<EmbedOutcome>(texts.length);
+    const usage = texts.map(() => emptyUsage());
     const prepared: PreparedInput[] = [];
     texts.forEach((text, index) => {
-      const input = this.prepare(text, index);
+      const input = this.prepare(text, index, usage[index]);
       if ('error' in input) outcomes[index] = input;
       else prepared.push(input);
     });
+    if (options.admit && prepared.length > 0) {
+      const tokens = new Array<number>(texts.length).fill(0);
+      for (const input of prepared) tokens[input.index] = input.tokens;
+      const refused = await options.admit(tokens);
+      if (refused.size > 0) {
+        for (const [index, deferred] of refused) outcomes[index] = deferred;
+        prepared.splice(0, prepared.length, ...prepared.filter((input) => !refused.has(input.index)));
+      }
+    }
     const context: CallContext = {
       signal,
       lane: options.lane ?? 'interactive',
@@ -209,7 +242,29 @@ export class EmbeddingService {
       }
       break;
     }
-    return outcomes;
+    return { outcomes, usage };
+  }
+
+  /**
+   * Accounts one attempt of `request` to its inputs: 1/n of a request each, and the tokens billed shared by
+   * their token counts — the provider's reported total when it answered with one, otherwise the counted
+   * tokens (flagged as estimated) for an answer without usage or a timeout, which the provider may have
+   * processed and billed. Other failures (429, 5xx, rejected input) are not billed.
+   */
+  private account(request: PreparedInput[], outcome: { reportedTokens?: number; failed: boolean; billed: boolean }): void {
+    const counted = request.reduce((sum, input) => sum + input.tokens, 0);
+    for (const input of request) {
+      const usage = input.usage;
+      usage.requests += 1 / request.length;
+      if (outcome.failed) usage.failedRequests += 1 / request.length;
+      if (!outcome.billed) continue;
+      if (outcome.reportedTokens !== undefined && counted > 0) {
+        usage.tokens += (outcome.reportedTokens * input.tokens) / counted;
+      } else {
+        usage.tokens += input.tokens;
+        usage.estimatedTokens += input.tokens;
+      }
+    }
   }
 
   /**
@@ -227,14 +282,16 @@ export class EmbeddingService {
       const started = Date.now();
       let error: unknown;
       try {
-        const vectors = await this.send(request.map((input) => input.text), context.signal, timeoutMs);
+        const { vectors, totalTokens } = await this.send(request.map((input) => input.text), context.signal, timeoutMs);
         this.recordSuccess(Date.now() - started);
+        this.account(request, { reportedTokens: totalTokens, failed: false, billed: true });
         request.forEach((input, i) => (outcomes[input.index] = { vector: vectors[i] }));
         return undefined;
       } catch (caught) {
         error = caught;
       }
       if (context.signal?.aborted) throw context.signal.reason ?? error;
+      this.account(request, { failed: true, billed: isTimeout(error) });
       if (isInputRejection(error)) {
         if (request.length === 1) {
           outcomes[request[0].index] = { error: `The embedding provider rejected this input: ${error.message}` };
@@ -320,7 +377,7 @@ export class EmbeddingService {
    * One provider request with a timeout: the request is aborted when the timeout passes, and given up on
    * even if the provider ignores the signal, so a hung request costs the timeout and nothing more.
    */
-  private async send(texts: string[], signal: AbortSignal | undefined, timeoutMs: number): Promise<Float32Array[]> {
+  private async send(texts: string[], signal: AbortSignal | undefined, timeoutMs: number): Promise<{ vectors: Float32Array[]; totalTokens?: number }> {
     const provider = this.embeddingProvider;
     const timeout = new AbortController();
     const timedOut = new EmbeddingProviderError(
@@ -373,10 +430,11 @@ export class EmbeddingService {
         false,
       );
     }
-    return result.vectors;
+    const reported = result.totalTokens;
+    return { vectors: result.vectors, totalTokens: typeof reported === 'number' && Number.isFinite(reported) && reported >= 0 ? reported : undefined };
   }
 
-  private prepare(text: string, index: number): PreparedInput | { error: string } {
+  private prepare(text: string, index: number, usage: EmbeddingUsage): PreparedInput | { error: string } {
     const provider = this.embeddingProvider;
     if (typeof text !== 'string' || text.trim() === '') {
       return {
@@ -388,7 +446,7 @@ export class EmbeddingService {
     // One input must also fit in one request on its own.
     const limit = Math.min(provider.maxTokensPerInput, provider.maxTokensPerRequest);
     const tokens = this.count(text);
-    if (tokens <= limit) return { index, text, tokens };
+    if (tokens <= limit) return { index, text, tokens, usage };
     if (this.options.overlongInput === 'fail') {
       return {
         error:
@@ -404,7 +462,7 @@ export class EmbeddingService {
           `"${provider.model}", and could not be truncated to fit. Shorten the text.`,
       };
     }
-    return { index, text: truncated.text, tokens: truncated.tokens };
+    return { index, text: truncated.text, tokens: truncated.tokens, usage };
   }
 
   /**
@@ -422,6 +480,11 @@ export class EmbeddingService {
       candidate = truncateToTokens(candidate, target);
     }
     return undefined;
+  }
+
+  /** Tokens of `text` as this service counts them for limits and metering (the provider's tokenizer, else the estimate). */
+  countTokens(text: string): number {
+    return this.count(text);
   }
 
   private count(text: string): number {

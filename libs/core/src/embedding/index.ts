@@ -11,3 +11,4 @@ export { HashingEmbeddingProvider } from './hashing-embedding.provider';
 export { OpenAiEmbeddingProvider } from './openai-embedding.provider';
 export { ProviderRateLimiter, type ProviderRequestLane } from './provider-rate-limiter';
 export { estimateTokens } from './token-estimate';
+export { type OpenAiTokenizer } from './openai-tokenizer';

@@ -2,6 +2,8 @@ import OpenAI from 'openai';
 import type { OpenAiEmbeddingOptions } from '../config/ai-core-options.interface';
 import type { EmbeddingProvider, EmbeddingResult, RateLimitHints } from './embedding-provider.interface';
 import { EmbeddingProviderError, EmbeddingQuotaExceededError, EmbeddingRateLimitError } from './embedding.errors';
+import { estimateTokens } from './token-estimate';
+import { defaultTokenizerFor, tokenCounterFor, type OpenAiTokenizer } from './openai-tokenizer';
 
 const DEFAULT_TIMEOUT_MS = 30_000;
 const HEALTH_TIMEOUT_MS = 5_000;
@@ -40,6 +42,9 @@ export class OpenAiEmbeddingProvider implements EmbeddingProvider {
   readonly maxInputsPerRequest: number;
   readonly maxTokensPerRequest: number;
   readonly maxTokensPerInput: number;
+  /** How this provider counts tokens (see {@link OpenAiEmbeddingOptions.tokenizer}). */
+  readonly tokenizer: OpenAiTokenizer;
+  private readonly counter?: (text: string) => number;
   private readonly client: OpenAI;
   private readonly apiKey: string;
   private readonly sendDimensions: boolean;
@@ -73,6 +78,8 @@ export class OpenAiEmbeddingProvider implements EmbeddingProvider {
       'maxTokensPerRequest',
     );
     this.maxTokensPerInput = positiveInteger(options.maxTokensPerInput, DEFAULT_MAX_TOKENS_PER_INPUT, 'maxTokensPerInput');
+    this.tokenizer = options.tokenizer ?? defaultTokenizerFor(options.model);
+    this.counter = tokenCounterFor(this.tokenizer);
     this.client = new OpenAI({
       apiKey: options.apiKey,
       baseURL: options.baseURL,
@@ -108,6 +115,14 @@ export class OpenAiEmbeddingProvider implements EmbeddingProvider {
       totalTokens: body.usage?.total_tokens ?? body.usage?.prompt_tokens,
       rateLimit: parseRateLimitHeaders(headers),
     };
+  }
+
+  /**
+   * Tokens of `text` as the model counts them with the configured tokenizer, or the byte estimate
+   * (`ceil(utf8 bytes / 3)`, deliberately high) when the tokenizer is `estimate`.
+   */
+  countTokens(text: string): number {
+    return this.counter ? this.counter(text) : estimateTokens(text);
   }
 
   /** Lists the server's models with a short timeout; throws an {@link EmbeddingProviderError} when unreachable. */

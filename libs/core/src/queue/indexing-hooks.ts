@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
+import type { EmbeddingUsage } from '../embedding/embedding-usage';
 
 /** What became of a queue item. `dead` means dead-lettered with `error`. */
 export type IndexingResult = 'indexed' | 'unchanged' | 'removed' | 'dead';
@@ -14,8 +15,41 @@ export interface IndexingOutcome {
   error?: string;
 }
 
-/** Called inside the transaction that completes or dead-letters items; throwing rolls the whole batch back. */
-export type IndexingOutcomeListener = (manager: EntityManager, outcomes: IndexingOutcome[]) => Promise<void>;
+/**
+ * What the provider requests of a chunk of items cost, per owner and model: reported with the outcomes, in
+ * the transaction that records the items' results (stored, re-queued or dead), so it is counted exactly
+ * once with them.
+ */
+export interface OwnerUsage {
+  owner: string | null;
+  provider: string;
+  model: string;
+  usage: EmbeddingUsage;
+}
+
+/**
+ * Called inside the transaction that completes, re-queues or dead-letters items, with their final outcomes
+ * and what their provider requests cost; throwing rolls the whole chunk back.
+ */
+export type IndexingOutcomeListener = (manager: EntityManager, outcomes: IndexingOutcome[], usage: OwnerUsage[]) => Promise<void>;
+
+/** The next provider request of a worker would carry `tokens` tokens of `owner`'s items for `model`. */
+export interface UsageAdmissionRequest {
+  owner: string;
+  provider: string;
+  model: string;
+  tokens: number;
+}
+
+/**
+ * Asked before a worker sends a request carrying owned items (live items are never asked): returns, per
+ * refused owner, why (a sentence with the amounts). A refused owner's items go back to the queue without
+ * using an attempt, and the budget listeners hear of it.
+ */
+export type UsageAdmissionCheck = (requests: UsageAdmissionRequest[]) => Promise<Map<string, string>>;
+
+/** Called after a worker put back the items of owners whose budget refused a request, with each owner's reason. */
+export type BudgetExceededListener = (refusals: Map<string, string>) => Promise<void> | void;
 
 /** Called when the provider reports an exhausted quota for items of these owners. */
 export type QuotaExceededListener = (owners: Array<string | null>, error: Error) => Promise<void> | void;
@@ -42,6 +76,8 @@ export class IndexingHooks {
   private readonly quotaListeners: QuotaExceededListener[] = [];
   private readonly unavailableListeners: ProviderUnavailableListener[] = [];
   private readonly targetResolvers: OwnerTargetResolver[] = [];
+  private readonly admissionChecks: UsageAdmissionCheck[] = [];
+  private readonly budgetListeners: BudgetExceededListener[] = [];
 
   /** Registers a listener for final outcomes; returns a function that removes it. */
   onOutcomes(listener: IndexingOutcomeListener): () => void {
@@ -73,6 +109,42 @@ export class IndexingHooks {
     return () => this.targetResolvers.splice(this.targetResolvers.indexOf(resolver) >>> 0, 1);
   }
 
+  /**
+   * Registers a check of owners' budgets before provider requests (the migration module: a job's maxTokens
+   * and maxCost, the daily cap of backfills); returns a function that removes it.
+   */
+  onAdmitUsage(check: UsageAdmissionCheck): () => void {
+    this.admissionChecks.push(check);
+    return () => this.admissionChecks.splice(this.admissionChecks.indexOf(check) >>> 0, 1);
+  }
+
+  /** Registers a listener for requests refused by a budget (the migration module pauses the jobs); returns a function that removes it. */
+  onBudgetExceeded(listener: BudgetExceededListener): () => void {
+    this.budgetListeners.push(listener);
+    return () => this.budgetListeners.splice(this.budgetListeners.indexOf(listener) >>> 0, 1);
+  }
+
+  /** @internal Whether any admission check is registered (otherwise workers skip the question). */
+  get checksUsage(): boolean {
+    return this.admissionChecks.length > 0;
+  }
+
+  /** @internal The owners refused by any check, with the first reason given. */
+  async admitUsage(requests: UsageAdmissionRequest[]): Promise<Map<string, string>> {
+    const refused = new Map<string, string>();
+    if (requests.length === 0) return refused;
+    for (const check of this.admissionChecks) {
+      for (const [owner, reason] of await check(requests)) if (!refused.has(owner)) refused.set(owner, reason);
+    }
+    return refused;
+  }
+
+  /** @internal */
+  async emitBudgetExceeded(refusals: Map<string, string>): Promise<void> {
+    if (refusals.size === 0) return;
+    for (const listener of this.budgetListeners) await listener(refusals);
+  }
+
   /** @internal The generation of each owner that a resolver knows. */
   async resolveTargets(owners: string[]): Promise<Map<string, number>> {
     const targets = new Map<string, number>();
@@ -84,9 +156,9 @@ export class IndexingHooks {
   }
 
   /** @internal */
-  async emitOutcomes(manager: EntityManager, outcomes: IndexingOutcome[]): Promise<void> {
-    if (outcomes.length === 0) return;
-    for (const listener of this.outcomeListeners) await listener(manager, outcomes);
+  async emitOutcomes(manager: EntityManager, outcomes: IndexingOutcome[], usage: OwnerUsage[] = []): Promise<void> {
+    if (outcomes.length === 0 && usage.length === 0) return;
+    for (const listener of this.outcomeListeners) await listener(manager, outcomes, usage);
   }
 
   /** @internal */

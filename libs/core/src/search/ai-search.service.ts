@@ -1,10 +1,11 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { VECTOR_STORE } from '../ai-core.constants';
 import { assertStorableText } from '../common/storable-text';
 import { EmbeddingProviderRegistry } from '../embedding/embedding-provider.registry';
 import { IndexGenerationCatalog } from '../generation/index-generation.catalog';
 import { MAINTAINED_GENERATION_STATES } from '../generation/index-generation-state.enum';
 import { AiEntityRegistry } from '../entity/ai-entity-registry.service';
+import { ProviderUsageService } from '../usage/provider-usage.service';
 import type { VectorStore } from '../vector-store/vector-store.interface';
 import { AiSearchRequestError } from './ai-search.errors';
 import type { AiSearchRequest, AiSearchResult } from './ai-search.interface';
@@ -19,11 +20,14 @@ const SEARCH_RETRY_BUDGET_MS = 3_000;
  */
 @Injectable()
 export class AiSearchService {
+  private readonly logger = new Logger('AiSearchService');
+
   constructor(
     private readonly registry: AiEntityRegistry,
     @Inject(VECTOR_STORE) private readonly vectorStore: VectorStore,
     private readonly providers: EmbeddingProviderRegistry,
     private readonly generations: IndexGenerationCatalog,
+    private readonly usage: ProviderUsageService,
   ) {}
 
   /** Runs a search; throws {@link AiSearchRequestError} for invalid input. */
@@ -87,7 +91,15 @@ export class AiSearchService {
     }
     // A person waits for this answer: it goes ahead of backfill requests at the limiter, and transient
     // provider failures are retried for a few seconds only before the provider's error is returned.
-    const [embedded] = await embedding.embedTexts([request.query], undefined, { lane: 'interactive', retryBudgetMs: SEARCH_RETRY_BUDGET_MS });
+    const { outcomes, usage } = await embedding.embedTextsWithUsage([request.query], undefined, {
+      lane: 'interactive',
+      retryBudgetMs: SEARCH_RETRY_BUDGET_MS,
+    });
+    const [embedded] = outcomes;
+    // Metering must not fail a person's search: a failed write of the totals is logged instead.
+    await this.usage
+      .record('search', [{ provider: embedding.provider.name, model: embedding.provider.model, ...usage[0] }])
+      .catch((error: Error) => this.logger.warn(`Search usage was not recorded: ${error.message}`));
     if ('retry' in embedded) throw embedded.cause;
     if (!('vector' in embedded)) throw new AiSearchRequestError(`"query" cannot be embedded: ${embedded.error}`);
     return this.vectorStore.search({

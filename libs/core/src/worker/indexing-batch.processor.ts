@@ -2,6 +2,7 @@ import { Logger } from '@nestjs/common';
 import type { DataSource, EntityManager } from 'typeorm';
 import type { ResolvedAiCoreOptions } from '../config/ai-core-options.resolver';
 import type { EmbeddingProviderRegistry } from '../embedding/embedding-provider.registry';
+import { addUsage, emptyUsage, hasUsage, type EmbeddingUsage } from '../embedding/embedding-usage';
 import type { EmbedDeferral, EmbeddingService } from '../embedding/embedding.service';
 import type { AiEntityRegistry } from '../entity/ai-entity-registry.service';
 import type { EntitySnapshotCache } from '../entity/entity-snapshot.cache';
@@ -9,7 +10,8 @@ import { loadEntityRows, lockEntityVersions, propertiesFor, snapshotFor, type En
 import type { GenerationTarget, IndexGenerationCatalog } from '../generation/index-generation.catalog';
 import { sameMetadata } from '../entity/entity-text.builder';
 import { describeEntityIdKind, normalizeEntityId } from '../entity/entity-id';
-import type { IndexingHooks, IndexingOutcome } from '../queue/indexing-hooks';
+import type { IndexingHooks, IndexingOutcome, OwnerUsage } from '../queue/indexing-hooks';
+import type { ProviderUsageService } from '../usage/provider-usage.service';
 import { IndexingPriority } from '../queue/indexing-request.interface';
 import { encodeVector } from '../vector-store/vector-codec';
 import type { VectorRecord, VectorStore } from '../vector-store/vector-store.interface';
@@ -34,6 +36,8 @@ interface PlannedUnit {
   vector?: Buffer;
   error?: string;
   deferral?: EmbedDeferral;
+  /** What the provider requests for this unit cost (its share), once it was sent. */
+  usage?: EmbeddingUsage;
 }
 
 interface PlannedItem {
@@ -50,6 +54,11 @@ interface PlannedItem {
 
 /** How long an item waits before another try when this instance cannot embed one of its generations. */
 const FOREIGN_GENERATION_DELAY_MS = 5_000;
+/**
+ * How long an item refused by its owner's budget waits: its job is being paused (which holds the item until
+ * resume), so this only matters for owners that are not paused by a listener.
+ */
+const BUDGET_DELAY_MS = 60_000;
 
 /**
  * Points where the worker coordinates a batch with others (see LiveWorkGate): `beforeDb` before each
@@ -91,28 +100,36 @@ export class IndexingBatchProcessor {
     private readonly snapshotCache: EntitySnapshotCache,
     private readonly providers: EmbeddingProviderRegistry,
     private readonly generations: IndexGenerationCatalog,
+    private readonly usage: ProviderUsageService,
   ) {}
 
   /** Processes a batch to completion, retry or dead letter. Never throws for item-level problems. */
   async process(batch: ClaimedBatch, signal: AbortSignal, steps: BatchSteps = {}): Promise<void> {
+    // Items whose provider usage has not been recorded yet: a failure records it with the batch's retry.
+    let uncounted: PlannedItem[] = [];
     try {
       await steps.beforeDb?.();
       const plan = await this.plan(batch.items);
       const epoch = this.embedding.backOffEpoch;
       // Live writes (HIGH) go ahead of backfill requests at the provider's limiter.
       const lane = batch.items.some((i) => i.priority >= IndexingPriority.HIGH) ? 'interactive' : 'bulk';
-      const toEmbed = plan.flatMap((p) => p.units.filter((u) => u.action === 'embed'));
+      const toEmbed = plan.flatMap((p) => p.units.filter((u) => u.action === 'embed').map((u) => ({ p, u })));
+      const refusals = new Map<string, string>();
+      uncounted = plan;
       // One request stream per embedding space (usually one; two while a new model's generation builds).
-      for (const units of groupBy(toEmbed, (u) => `${u.generation.model}\u0000${u.generation.dimensions}`).values()) {
+      for (const group of groupBy(toEmbed, ({ u }) => `${u.generation.model}\u0000${u.generation.dimensions}`).values()) {
+        const units = group.map(({ u }) => u);
         const service = this.providers.forSpace(units[0].generation)!;
         steps.beforeProvider?.();
         let results;
         try {
-          results = await service.embedTexts(units.map((u) => u.snapshot!.text), signal, { lane });
+          const admit = this.admission(group.map(({ p }) => p.item.owner), service, refusals);
+          results = await service.embedTextsWithUsage(units.map((u) => u.snapshot!.text), signal, { lane, admit });
         } finally {
           steps.afterProvider?.();
         }
-        results.forEach((result, i) => {
+        results.outcomes.forEach((result, i) => {
+          units[i].usage = results.usage[i];
           if ('vector' in result) units[i].vector = encodeVector(result.vector);
           else if ('retry' in result) Object.assign(units[i], { action: 'defer', deferral: result });
           else Object.assign(units[i], { action: 'fail', error: result.error });
@@ -127,11 +144,70 @@ export class IndexingBatchProcessor {
       for (let start = 0; start < plan.length; start += chunk) {
         await steps.beforeDb?.();
         await this.complete(batch.token, plan.slice(start, start + chunk));
+        uncounted = plan.slice(start + chunk);
       }
       await this.reportDeferrals(batch, plan, epoch);
+      await this.hooks.emitBudgetExceeded(refusals);
     } catch (error) {
-      await this.handleFailure(batch, error as Error, signal);
+      await this.handleFailure(batch, error as Error, signal, uncounted);
     }
+  }
+
+  /**
+   * The budget question for one provider call, when some listener checks budgets and the call carries owned
+   * items: each owner's tokens in the call are put to the checks; a refused owner's inputs are deferred
+   * (no attempt used) and its reason is kept in `refusals` for the budget listeners.
+   */
+  private admission(
+    owners: Array<string | null>,
+    service: EmbeddingService,
+    refusals: Map<string, string>,
+  ): ((tokens: number[]) => Promise<Map<number, EmbedDeferral>>) | undefined {
+    if (!this.hooks.checksUsage || owners.every((o) => o === null)) return undefined;
+    return async (tokens) => {
+      const perOwner = new Map<string, number>();
+      owners.forEach((owner, i) => {
+        if (owner !== null && tokens[i] > 0) perOwner.set(owner, (perOwner.get(owner) ?? 0) + tokens[i]);
+      });
+      const { name, model } = service.provider;
+      const refused = await this.hooks.admitUsage([...perOwner].map(([owner, t]) => ({ owner, provider: name, model, tokens: t })));
+      const deferred = new Map<number, EmbedDeferral>();
+      owners.forEach((owner, i) => {
+        const reason = owner === null ? undefined : refused.get(owner);
+        if (reason === undefined) return;
+        refusals.set(owner!, reason);
+        deferred.set(i, { retry: reason, reason: 'budget', consumesAttempt: false, retryAfterMs: BUDGET_DELAY_MS, cause: new Error(reason) });
+      });
+      return deferred;
+    };
+  }
+
+  /** What the units of these items cost, per owner and model (only units that were sent). */
+  private usageOf(items: PlannedItem[]): OwnerUsage[] {
+    const byKey = new Map<string, OwnerUsage>();
+    for (const p of items) {
+      for (const u of p.units) {
+        if (!u.usage || !hasUsage(u.usage)) continue;
+        const provider = this.providers.forSpace(u.generation)!.provider;
+        const key = `${p.item.owner ?? ''}\u0000${provider.name}\u0000${provider.model}`;
+        let entry = byKey.get(key);
+        if (!entry) byKey.set(key, (entry = { owner: p.item.owner, provider: provider.name, model: provider.model, usage: emptyUsage() }));
+        addUsage(entry.usage, u.usage);
+      }
+    }
+    return [...byKey.values()];
+  }
+
+  /** Adds the usage to the daily totals (live items to `live`, owned ones to `backfill`) in `manager`'s transaction. */
+  private async recordUsage(manager: EntityManager, usage: OwnerUsage[]): Promise<void> {
+    const totals = (owned: boolean) =>
+      [...groupBy(usage.filter((u) => (u.owner !== null) === owned), (u) => `${u.provider}\u0000${u.model}`).values()].map((group) => ({
+        provider: group[0].provider,
+        model: group[0].model,
+        ...group.reduce((sum, u) => addUsage(sum, u.usage), emptyUsage()),
+      }));
+    await this.usage.record('live', totals(false), manager);
+    await this.usage.record('backfill', totals(true), manager);
   }
 
   private async plan(items: ClaimedItem[]): Promise<PlannedItem[]> {
@@ -264,10 +340,17 @@ export class IndexingBatchProcessor {
     const writing = plan.filter(writes);
     const prepared = this.vectorStore.prepareUpsert(records(writing));
     let lost = 0;
+    // Provider usage is recorded with the chunk whatever becomes of its items (even when their lease was
+    // lost): the requests were sent and billed either way.
+    const usage = this.usageOf(plan);
     await this.dataSource.transaction(async (manager) => {
       const owned = await this.claims.takeOwned(manager, plan.map((p) => p.item.id), token);
       lost = plan.length - owned.size;
-      if (owned.size === 0) return;
+      if (owned.size === 0) {
+        await this.recordUsage(manager, usage);
+        await this.hooks.emitOutcomes(manager, [], usage);
+        return;
+      }
       const mine = plan.filter((p) => owned.has(p.item.id));
       // A generation retired or discarded since the plan must not get rows back after its cleanup: its row is
       // locked (FOR SHARE) against the retirement's UPDATE, and units of generations no longer maintained go.
@@ -314,7 +397,9 @@ export class IndexingBatchProcessor {
         ...done.map((p) => outcome(p.item, p.action === 'embed' ? 'indexed' : p.action === 'remove' ? 'removed' : 'unchanged')),
         ...failedItems.map((p) => ({ ...outcome(p.item, 'dead'), error: p.error })),
       ];
-      await this.hooks.emitOutcomes(manager, outcomes);
+      // Last, so the hot rows of the totals (and, in the listeners, the jobs') are locked until commit only.
+      await this.recordUsage(manager, usage);
+      await this.hooks.emitOutcomes(manager, outcomes, usage);
     });
     if (lost > 0) {
       this.logger.warn(`Lease ${token} lost for ${lost} item(s) (taken over after expiry); their results were discarded.`);
@@ -388,13 +473,16 @@ export class IndexingBatchProcessor {
    * A batch that failed outside the provider calls (a database error; provider trouble comes back from
    * embedTexts as deferrals) is requeued using an attempt; at shutdown it is released without one.
    */
-  private async handleFailure(batch: ClaimedBatch, error: Error, signal: AbortSignal): Promise<void> {
+  private async handleFailure(batch: ClaimedBatch, error: Error, signal: AbortSignal, uncounted: PlannedItem[]): Promise<void> {
     const ids = batch.items.map((i) => i.id);
     const where = { ids, token: batch.token };
+    const usage = this.usageOf(uncounted);
     let dead: DeadItem[] = [];
     await this.dataSource.transaction(async (manager) => {
       if (signal.aborted) {
         await this.claims.requeue(manager, where, { consumeAttempt: false, delayMs: 0, error: 'Released at shutdown.' });
+        await this.recordUsage(manager, usage);
+        await this.hooks.emitOutcomes(manager, [], usage);
         return;
       }
       dead = await this.claims.requeue(manager, where, {
@@ -402,9 +490,11 @@ export class IndexingBatchProcessor {
         backoff: { baseMs: this.options.queue.backoffBaseMs, maxMs: this.options.queue.backoffMaxMs },
         error: error.message,
       });
+      await this.recordUsage(manager, usage);
       await this.hooks.emitOutcomes(
         manager,
         dead.map((d) => ({ itemId: d.id, entityType: d.entityType, entityId: d.entityId, owner: d.owner, result: 'dead', error: d.lastError ?? undefined })),
+        usage,
       );
     });
     if (!signal.aborted) {

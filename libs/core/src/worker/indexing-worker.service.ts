@@ -1,3 +1,4 @@
+import { ProviderUsageService } from '../usage/provider-usage.service';
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import {
@@ -66,9 +67,10 @@ export class IndexingWorkerService implements OnApplicationBootstrap, BeforeAppl
     private readonly gate: LiveWorkGate,
     providers: EmbeddingProviderRegistry,
     generations: IndexGenerationCatalog,
+    usage: ProviderUsageService,
   ) {
     this.claims = new IndexingClaimsRepository(dataSource);
-    this.processor = new IndexingBatchProcessor(dataSource, options, registry, embedding, vectorStore, this.claims, hooks, snapshots, providers, generations);
+    this.processor = new IndexingBatchProcessor(dataSource, options, registry, embedding, vectorStore, this.claims, hooks, snapshots, providers, generations, usage);
   }
 
   async onApplicationBootstrap(): Promise<void> {

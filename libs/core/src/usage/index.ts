@@ -1,0 +1,3 @@
+export * from './provider-usage.interface';
+export { ProviderUsageService, BATCH_PRICE_FACTOR } from './provider-usage.service';
+export { ProviderUsageRecord } from './provider-usage.entity';
