@@ -19,7 +19,7 @@
 /** The migration module: `MigrationModule.forRoot(options)` / `forRootAsync(...)`, after AiCoreModule. */
 export { MigrationModule } from './migration.module';
 /** Options of `MigrationModule.forRoot`: default batch size and rate limit, concurrency, leases, cleanup, generations. */
-export type { MigrationModuleOptions, MigrationGenerationOptions } from './migration-options.interface';
+export type { MigrationModuleOptions, MigrationGenerationOptions, MigrationBudgetOptions } from './migration-options.interface';
 /** The migration module's TypeORM entities and versioned migrations, to list in the DataSource options. */
 export { AI_MIGRATION_ENTITIES, AI_MIGRATION_MIGRATIONS } from './database/migration-schema';
 
@@ -34,8 +34,12 @@ export type { MigrationPageEvent } from './runner/migration-page-event.interface
 export { MigrationJob } from './job/migration-job.entity';
 export { MigrationStatus, ACTIVE_MIGRATION_STATUSES } from './job/migration-status.enum';
 /** What to migrate, how to list jobs, and what a job reports. */
-export type { MigrationFilters, MigrationJobQuery, MigrationRequest } from './job/migration-request.interface';
-export type { MigrationEstimate, MigrationFailure, MigrationProgress } from './job/migration-progress.interface';
+export type { MigrationBudgetUpdate, MigrationFilters, MigrationJobQuery, MigrationRequest } from './job/migration-request.interface';
+export type { MigrationEstimate, MigrationFailure, MigrationProgress, MigrationUsage } from './job/migration-progress.interface';
+/** A job row's usage figures as the progress shows them (for views of job rows). */
+export { migrationUsage } from './service/migration-progress';
+/** Why a paused job is paused (BUDGET_EXCEEDED, QUOTA_EXHAUSTED, PROVIDER_UNAVAILABLE, OPERATOR). */
+export { MigrationPauseReason } from './job/migration-pause-reason.enum';
 /** The bounds of every request (batch size, rate limit, id lists, actor, pause reason, job list). */
 export { MIGRATION_REQUEST_LIMITS, type MigrationRequestLimits } from './job/migration-request.limits';
 /** The date formats the `createdBefore` / `createdAfter` filters accept. */

@@ -21,10 +21,35 @@ export interface MigrationModuleOptions {
   leaseMs?: number;
   /** How often the runner looks for work, in ms. Default 500. */
   pollIntervalMs?: number;
-  /** Provider price in USD per 1M tokens, for estimates (text-embedding-3-small: 0.02). Default 0. */
+  /**
+   * Provider price in USD per 1M tokens for models without a price in `AiCoreModule`'s `pricing` (which
+   * takes precedence and also prices live indexing and search). Default 0.
+   */
   pricePerMillionTokens?: number;
+  /** Spending limits of backfills (docs/migration-guide.md, "Controlling cost"). */
+  budgets?: MigrationBudgetOptions;
   /** Index generations: their automatic backfill and the quality gate before a cutover. */
   generations?: MigrationGenerationOptions;
+}
+
+/**
+ * Spending limits of backfills. A job pauses with reason BUDGET_EXCEEDED before a provider request that
+ * would take it over a limit; live indexing and search are never limited by these.
+ *
+ * @example
+ * ```ts
+ * MigrationModule.forRoot({ budgets: { maxCostPerJob: 5, dailyMaxCost: 20 } })
+ * ```
+ */
+export interface MigrationBudgetOptions {
+  /** maxTokens of a job whose request gives none. Default: no limit. */
+  maxTokensPerJob?: number;
+  /** maxCost (USD) of a job whose request gives none. Default: no limit. */
+  maxCostPerJob?: number;
+  /** Most tokens all backfills together may use per UTC day. Default: no limit. */
+  dailyMaxTokens?: number;
+  /** Most USD all backfills together may spend per UTC day. Default: no limit. */
+  dailyMaxCost?: number;
 }
 
 /** How the migration module builds and validates index generations (docs/migration-guide.md, "Change the embedding model"). */

@@ -1,9 +1,48 @@
 import { MIGRATION_REQUEST_LIMITS } from './job/migration-request.limits';
-import type { MigrationGenerationOptions, MigrationModuleOptions } from './migration-options.interface';
+import type { MigrationBudgetOptions, MigrationGenerationOptions, MigrationModuleOptions } from './migration-options.interface';
 import { MigrationOptionsError } from './migration.errors';
 
 /** MigrationModule options with every default filled in. */
-export type ResolvedMigrationOptions = Required<Omit<MigrationModuleOptions, 'generations'>> & { generations: ResolvedMigrationGenerationOptions };
+export type ResolvedMigrationOptions = Required<Omit<MigrationModuleOptions, 'generations' | 'budgets'>> & {
+  generations: ResolvedMigrationGenerationOptions;
+  budgets: ResolvedMigrationBudgetOptions;
+};
+
+/** {@link MigrationBudgetOptions} with null for "no limit". */
+export interface ResolvedMigrationBudgetOptions {
+  maxTokensPerJob: number | null;
+  maxCostPerJob: number | null;
+  dailyMaxTokens: number | null;
+  dailyMaxCost: number | null;
+}
+
+function resolveBudgets(value: unknown): ResolvedMigrationBudgetOptions {
+  if (value !== undefined && (value === null || typeof value !== 'object' || Array.isArray(value))) {
+    throw new MigrationOptionsError(`MigrationModule option "budgets" is ${JSON.stringify(value)}; it must be an object such as { maxCostPerJob: 5 } (or left out for no limits).`);
+  }
+  const options = (value ?? {}) as MigrationBudgetOptions;
+  const tokens = (key: keyof MigrationBudgetOptions) => {
+    const given = options[key];
+    if (given === undefined) return null;
+    if (typeof given !== 'number' || !Number.isInteger(given) || given < 1 || given > MIGRATION_REQUEST_LIMITS.maxTokens.max) {
+      throw new MigrationOptionsError(
+        `MigrationModule option "budgets.${key}" is ${JSON.stringify(given)}; it must be a whole number of tokens from 1 to ${MIGRATION_REQUEST_LIMITS.maxTokens.max} (or left out for no limit).`,
+      );
+    }
+    return given;
+  };
+  const usd = (key: keyof MigrationBudgetOptions) => {
+    const given = options[key];
+    if (given === undefined) return null;
+    if (typeof given !== 'number' || !Number.isFinite(given) || given <= 0 || given > MIGRATION_REQUEST_LIMITS.maxCost.max) {
+      throw new MigrationOptionsError(
+        `MigrationModule option "budgets.${key}" is ${JSON.stringify(given)}; it must be an amount in USD above 0 and at most ${MIGRATION_REQUEST_LIMITS.maxCost.max} (or left out for no limit).`,
+      );
+    }
+    return given;
+  };
+  return { maxTokensPerJob: tokens('maxTokensPerJob'), maxCostPerJob: usd('maxCostPerJob'), dailyMaxTokens: tokens('dailyMaxTokens'), dailyMaxCost: usd('dailyMaxCost') };
+}
 
 /** {@link MigrationGenerationOptions} with every default filled in. */
 export interface ResolvedMigrationGenerationOptions {
@@ -85,5 +124,6 @@ export function resolveMigrationOptions(options: MigrationModuleOptions = {}): R
     pollIntervalMs: integer('pollIntervalMs', options.pollIntervalMs, 500, 10, 60_000),
     pricePerMillionTokens: price(options.pricePerMillionTokens),
     generations: resolveGenerations(options.generations),
+    budgets: resolveBudgets(options.budgets),
   };
 }

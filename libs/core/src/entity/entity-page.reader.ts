@@ -30,8 +30,11 @@ export interface EntityPageRow {
   hash: string;
   /** Null when the entity has no vector. */
   storedHash: string | null;
-  /** Estimated tokens of the entity's text (for dry-run estimates). */
-  tokens: number;
+  /**
+   * Tokens of the entity's text as the provider counts them (its tokenizer, else the estimate); only when
+   * the page was read with `countTokens` (dry-run estimates), as a tokenizer costs CPU per row.
+   */
+  tokens?: number;
   /** The stored metadata differs from the row's (e.g. a metadata field was added to the configuration). */
   metadataChanged: boolean;
 }
@@ -68,7 +71,7 @@ export class EntityPageReader {
    */
   async readPage(
     entityType: string,
-    page: { afterId: string | null; limit: number; filters?: EntityPageFilters; generationId?: number },
+    page: { afterId: string | null; limit: number; filters?: EntityPageFilters; generationId?: number; countTokens?: boolean },
     manager: EntityManager = this.dataSource.manager,
   ): Promise<EntityPageRow[]> {
     const descriptor = this.require(entityType);
@@ -82,9 +85,9 @@ export class EntityPageReader {
         entityId: snapshot.entityId,
         hash: snapshot.hash,
         storedHash: snapshot.storedHash,
-        tokens: this.provider.countTokens?.(snapshot.text) ?? estimateTokens(snapshot.text),
         metadataChanged: !sameMetadata(snapshot.storedMetadata, snapshot.metadata),
       };
+      if (page.countTokens) row.tokens = this.provider.countTokens?.(snapshot.text) ?? estimateTokens(snapshot.text);
       this.snapshotsByRow.set(row, snapshot);
       return row;
     });

@@ -5,6 +5,8 @@ export enum MigrationAuditAction {
   RESUME = 'resume',
   CANCEL = 'cancel',
   RETHROTTLE = 'rethrottle',
+  /** The job's budget (maxTokens, maxCost) was changed. */
+  BUDGET = 'budget',
   RETRY_FAILED = 'retry-failed',
   /** A verification job was started (with or without fix). */
   VERIFY = 'verify',

@@ -26,7 +26,7 @@ export class MigrationSchemaCheck implements OnModuleInit {
     const [row] = await this.dataSource.query(
       `SELECT to_regclass('ai_migration_jobs') IS NOT NULL AND to_regclass('ai_migration_audit_log') IS NOT NULL
               AND to_regclass('ai_migration_verify_findings') IS NOT NULL
-              AND EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass('ai_migration_jobs') AND attname = 'generation_id' AND NOT attisdropped)
+              AND EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass('ai_migration_jobs') AND attname = 'pause_reason' AND NOT attisdropped)
               AS ready`,
     );
     if (!row?.ready) {

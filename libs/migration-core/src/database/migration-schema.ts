@@ -4,6 +4,7 @@ import { AiMigrationJobs1732100000500 } from './1732100000500-ai-migration-jobs'
 import { AiMigrationAuditLog1732100000600 } from './1732100000600-ai-migration-audit-log';
 import { AiMigrationJobsScanned1732100000800 } from './1732100000800-ai-migration-jobs-scanned';
 import { AiMigrationGenerations1732100000950 } from './1732100000950-ai-migration-generations';
+import { AiMigrationJobsUsage1732100000970 } from './1732100000970-ai-migration-jobs-usage';
 import { MigrationVerifyFinding } from '../verify/migration-verify-finding.entity';
 
 /** TypeORM entities of the migration module; add them to your DataSource's `entities`. */
@@ -15,4 +16,5 @@ export const AI_MIGRATION_MIGRATIONS = [
   AiMigrationAuditLog1732100000600,
   AiMigrationJobsScanned1732100000800,
   AiMigrationGenerations1732100000950,
+  AiMigrationJobsUsage1732100000970,
 ];

@@ -1,7 +1,10 @@
 import { Check, Column, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
+import type { MigrationPauseReason } from './migration-pause-reason.enum';
 import { MigrationStatus } from './migration-status.enum';
 import type { MigrationFilters } from './migration-request.interface';
 
+const double = { type: 'double precision' as const, default: 0 };
+const nullableBigint = { type: 'bigint' as const, nullable: true, transformer: { to: (v: number | null) => v, from: (v: string | null) => (v === null ? null : Number(v)) } };
 const bigint = { type: 'bigint' as const, default: 0, transformer: { to: (v: number) => v, from: (v: string | null) => Number(v ?? 0) } };
 
 /** What a job does: fill a generation, or verify (and optionally fix) it. */
@@ -141,6 +144,41 @@ export class MigrationJob {
    */
   @Column({ name: 'next_release_at', type: 'timestamptz', nullable: true })
   nextReleaseAt: Date | null;
+
+  /**
+   * Provider requests sent for the job's items, failed attempts included; a request shared with other
+   * owners' items counts by the job's share of its inputs.
+   */
+  @Column({ name: 'provider_requests', ...double })
+  providerRequests: number;
+
+  /** The part of `providerRequests` that failed. */
+  @Column({ name: 'failed_requests', ...double })
+  failedRequests: number;
+
+  /** Tokens billed for the job's items (the provider's usage; the library's count where it reported none). */
+  @Column({ name: 'tokens_used', ...double })
+  tokensUsed: number;
+
+  /** The part of `tokensUsed` that is the library's count rather than the provider's report. */
+  @Column({ name: 'estimated_tokens', ...double })
+  estimatedTokens: number;
+
+  /** USD at the configured price of the model (`AiCoreModule` option `pricing`). */
+  @Column({ name: 'cost_used', ...double })
+  costUsed: number;
+
+  /** Budget: the job pauses (BUDGET_EXCEEDED) before a request that would take tokensUsed over this. */
+  @Column({ name: 'max_tokens', ...nullableBigint })
+  maxTokens: number | null;
+
+  /** Budget in USD: the job pauses (BUDGET_EXCEEDED) before a request that would take costUsed over this. */
+  @Column({ name: 'max_cost', type: 'double precision', nullable: true })
+  maxCost: number | null;
+
+  /** Why the job is PAUSED; null otherwise. */
+  @Column({ name: 'pause_reason', type: 'varchar', length: 30, nullable: true })
+  pauseReason: MigrationPauseReason | null;
 
   /** Incremented by every state change. */
   @Column({ type: 'int', default: 0 })

@@ -1,3 +1,5 @@
+import type { EmbeddingUsage } from '@ai-infrastructure/core';
+import type { MigrationPauseReason } from './migration-pause-reason.enum';
 import { type IndexingInsertGate } from '@ai-infrastructure/core';
 import { AI_DATA_SOURCE } from '@ai-infrastructure/core/internal';
 import { isUuid, returnedRows } from '@ai-infrastructure/core/internal';
@@ -226,6 +228,52 @@ export class MigrationJobRepository {
   /** Sets (or clears, with null) the message shown with the job, e.g. why it is paused. */
   async setErrorMessage(manager: EntityManager, jobId: string, message: string | null): Promise<void> {
     await manager.query(`UPDATE ai_migration_jobs SET error_message = $2 WHERE id = $1`, [jobId, message]);
+  }
+
+  /**
+   * Adds provider usage (and its cost) to the job, in the worker's transaction that recorded the items it
+   * paid for.
+   */
+  async addUsage(manager: EntityManager, jobId: string, usage: EmbeddingUsage, cost: number): Promise<void> {
+    await manager.query(
+      `UPDATE ai_migration_jobs
+          SET provider_requests = provider_requests + $2, failed_requests = failed_requests + $3,
+              tokens_used = tokens_used + $4, estimated_tokens = estimated_tokens + $5, cost_used = cost_used + $6,
+              last_updated_at = now()
+        WHERE id = $1`,
+      [jobId, usage.requests, usage.failedRequests, usage.tokens, usage.estimatedTokens, cost],
+    );
+  }
+
+  /** Usage so far and budgets of these jobs (those that exist), for the workers' budget check. */
+  async budgetsOf(jobIds: string[], manager?: EntityManager): Promise<Array<{ id: string; tokensUsed: number; costUsed: number; maxTokens: number | null; maxCost: number | null }>> {
+    const rows: Array<{ id: string; tokens_used: number; cost_used: number; max_tokens: string | null; max_cost: number | null }> = await (
+      manager ?? this.dataSource.manager
+    ).query(`SELECT id, tokens_used, cost_used, max_tokens, max_cost FROM ai_migration_jobs WHERE id = ANY($1::uuid[])`, [jobIds]);
+    return rows.map((r) => ({
+      id: r.id,
+      tokensUsed: Number(r.tokens_used),
+      costUsed: Number(r.cost_used),
+      maxTokens: r.max_tokens === null ? null : Number(r.max_tokens),
+      maxCost: r.max_cost === null ? null : Number(r.max_cost),
+    }));
+  }
+
+  /** Sets the job's budget; an undefined field keeps its value, null removes the limit. */
+  async setBudget(manager: EntityManager, jobId: string, budget: { maxTokens?: number | null; maxCost?: number | null }): Promise<void> {
+    await manager.query(
+      `UPDATE ai_migration_jobs
+          SET max_tokens = CASE WHEN $2 THEN $3::bigint ELSE max_tokens END,
+              max_cost = CASE WHEN $4 THEN $5::float8 ELSE max_cost END,
+              version = version + 1, last_updated_at = now()
+        WHERE id = $1`,
+      [jobId, budget.maxTokens !== undefined, budget.maxTokens ?? null, budget.maxCost !== undefined, budget.maxCost ?? null],
+    );
+  }
+
+  /** Sets (or clears) why the job is paused. */
+  async setPauseReason(manager: EntityManager, jobId: string, reason: MigrationPauseReason | null): Promise<void> {
+    await manager.query(`UPDATE ai_migration_jobs SET pause_reason = $2 WHERE id = $1`, [jobId, reason]);
   }
 
   /** Sets the job's rate limit (provider requests per minute). */

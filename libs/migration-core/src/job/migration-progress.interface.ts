@@ -1,4 +1,27 @@
+import type { MigrationPauseReason } from './migration-pause-reason.enum';
 import type { MigrationStatus } from './migration-status.enum';
+
+/** What a job has cost at the embedding provider so far, its projection, and its budget. */
+export interface MigrationUsage {
+  /** Provider requests sent for the job's items (failed attempts included; a shared request by the job's share). */
+  requests: number;
+  /** The part of `requests` that failed. */
+  failedRequests: number;
+  /** Tokens billed: the provider's reported usage (the library's count where it reported none). */
+  tokensUsed: number;
+  /** The part of `tokensUsed` that is the library's count rather than the provider's report. */
+  estimatedTokens: number;
+  /** USD so far, at the configured price of the model. */
+  estimatedCost: number;
+  /** tokensUsed projected to the whole job (by the tokens per entity so far); null before any entity is done. */
+  projectedTokens: number | null;
+  /** estimatedCost projected the same way; null before any entity is done. */
+  projectedCost: number | null;
+  /** The job's token budget; null for none. */
+  maxTokens: number | null;
+  /** The job's budget in USD; null for none. */
+  maxCost: number | null;
+}
 
 /** Progress of a job, in the spec's shape plus skipped, throughput and timestamps. */
 export interface MigrationProgress {
@@ -19,6 +42,10 @@ export interface MigrationProgress {
   lastUpdatedAt: Date;
   completedAt: Date | null;
   errorMessage: string | null;
+  /** Why the job is PAUSED (BUDGET_EXCEEDED, QUOTA_EXHAUSTED, ...); null otherwise. */
+  pauseReason: MigrationPauseReason | null;
+  /** Provider usage, cost, projection and budget. */
+  usage: MigrationUsage;
 }
 
 /** A dry run's answer: what a job with this request would do, computed without provider calls or writes. */

@@ -32,6 +32,19 @@ export interface MigrationRequest {
    * Default: the generation serving the entity type.
    */
   generationId?: number;
+  /**
+   * Token budget: the job pauses (reason BUDGET_EXCEEDED) before a provider request that would take its
+   * tokensUsed over this. Default: the module's `budgets.maxTokensPerJob` (none unless set).
+   */
+  maxTokens?: number;
+  /** Budget in USD, like `maxTokens` for costUsed. Default: the module's `budgets.maxCostPerJob`. */
+  maxCost?: number;
+}
+
+/** A change of a running or paused job's budget; `null` removes that limit, an absent field keeps it. */
+export interface MigrationBudgetUpdate {
+  maxTokens?: number | null;
+  maxCost?: number | null;
 }
 
 /** Query of getAllJobs. */

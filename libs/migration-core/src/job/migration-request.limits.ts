@@ -19,6 +19,10 @@ export const MIGRATION_REQUEST_LIMITS = {
   actor: { minLength: 1, maxLength: 255 },
   /** Why a job is paused (`reason`), kept as the job's errorMessage until it resumes. */
   pauseReason: { minLength: 1, maxLength: 500 },
+  /** A job's token budget (`maxTokens`, and the module's `budgets.*Tokens`). */
+  maxTokens: { min: 1, max: 1_000_000_000_000 },
+  /** A job's budget in USD (`maxCost`, and the module's `budgets.*Cost`); above 0. */
+  maxCost: { max: 1_000_000 },
   /** Pagination of the job list (`limit`, `offset`). */
   jobList: { defaultLimit: 50, maxLimit: 500, maxOffset: 1_000_000 },
 } as const;

@@ -2,7 +2,7 @@ import { findUnstorableText, unstorableTextMessage } from '@ai-infrastructure/co
 import { describeEntityIdKind, normalizeEntityId, type EntityIdKind } from '@ai-infrastructure/core/internal';
 import { InvalidMigrationRequestError, UnknownEntityTypeError } from '../migration.errors';
 import { isIsoDate } from './iso-date';
-import type { MigrationFilters, MigrationJobQuery, MigrationRequest } from './migration-request.interface';
+import type { MigrationBudgetUpdate, MigrationFilters, MigrationJobQuery, MigrationRequest } from './migration-request.interface';
 import { MIGRATION_REQUEST_LIMITS as LIMITS } from './migration-request.limits';
 import { MigrationStatus } from './migration-status.enum';
 
@@ -26,6 +26,9 @@ export interface ValidatedMigrationRequest {
   filters: MigrationFilters | undefined;
   /** The generation asked for; undefined for the serving one. */
   generationId: number | undefined;
+  /** Budgets given (null: none given; the module's defaults are applied by the service). */
+  maxTokens: number | null;
+  maxCost: number | null;
 }
 
 const FILTER_KEYS: ReadonlyArray<keyof MigrationFilters> = ['createdBefore', 'createdAfter', 'ids'];
@@ -68,6 +71,8 @@ export function validateMigrationRequest(
     batchSize,
     rateLimit,
     generationId: generationId ?? undefined,
+    maxTokens: validateMaxTokens(request.maxTokens) ?? null,
+    maxCost: validateMaxCost(request.maxCost) ?? null,
     reindexExisting: request.reindexExisting ?? false,
     filters: request.filters === undefined || request.filters === null ? undefined : nonEmpty(validateFilters(request.filters, entityType, context)),
   };
@@ -110,6 +115,42 @@ function validateFilters(raw: unknown, entityType: string, context: MigrationReq
     );
   }
   return filters;
+}
+
+/** Checks a token budget: absent/null (no limit) or a whole number of tokens within the limits. */
+export function validateMaxTokens(value: unknown): number | null | undefined {
+  if (value === undefined || value === null) return value;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < LIMITS.maxTokens.min || value > LIMITS.maxTokens.max) {
+    throw new InvalidMigrationRequestError(
+      `"maxTokens" is ${shown(value)}; use a whole number of tokens from ${LIMITS.maxTokens.min} to ${LIMITS.maxTokens.max}, or null for no limit.`,
+      'maxTokens',
+    );
+  }
+  return value;
+}
+
+/** Checks a budget in USD: absent/null (no limit) or an amount above 0 within the limit. */
+export function validateMaxCost(value: unknown): number | null | undefined {
+  if (value === undefined || value === null) return value;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0 || value > LIMITS.maxCost.max) {
+    throw new InvalidMigrationRequestError(
+      `"maxCost" is ${shown(value)}; use an amount in USD above 0 and at most ${LIMITS.maxCost.max}, or null for no limit.`,
+      'maxCost',
+    );
+  }
+  return value;
+}
+
+/** Checks a budget change: an object with maxTokens and/or maxCost (each a limit or null). */
+export function validateBudgetUpdate(update: unknown): MigrationBudgetUpdate {
+  if (!update || typeof update !== 'object' || Array.isArray(update)) {
+    throw new InvalidMigrationRequestError('The budget change must be an object with "maxTokens" and/or "maxCost" (null removes a limit).');
+  }
+  const given = update as MigrationBudgetUpdate;
+  if (given.maxTokens === undefined && given.maxCost === undefined) {
+    throw new InvalidMigrationRequestError('Give "maxTokens" and/or "maxCost" to change the budget (null removes a limit).');
+  }
+  return { maxTokens: validateMaxTokens(given.maxTokens), maxCost: validateMaxCost(given.maxCost) };
 }
 
 /**

@@ -1,6 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
-import { EMBEDDING_PROVIDER, IndexGenerationService, IndexingPriority, IndexingQueueService, type EmbeddingProvider } from '@ai-infrastructure/core';
+import {
+  EMBEDDING_PROVIDER,
+  IndexGenerationService,
+  IndexingPriority,
+  IndexingQueueService,
+  ProviderUsageService,
+  type EmbeddingProvider,
+  type EmbeddingUsage,
+} from '@ai-infrastructure/core';
 import {
   AI_CORE_RESOLVED_OPTIONS,
   AI_DATA_SOURCE,
@@ -12,7 +20,9 @@ import {
   PgVectorStore,
   type EntityPageRow,
   type IndexingOutcome,
+  type OwnerUsage,
   type ResolvedAiCoreOptions,
+  type UsageAdmissionRequest,
 } from '@ai-infrastructure/core/internal';
 import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import type { DataSource, EntityManager } from 'typeorm';
@@ -20,6 +30,7 @@ import { toPageFilters } from '../job/migration-filters';
 import { MigrationJobRepository, type CheckpointMove, type JobOutcomeCounts, type LeasedJob } from '../job/migration-job.repository';
 import { itemsPerRequest } from '../job/migration-pacing';
 import { MIGRATION_REQUEST_LIMITS } from '../job/migration-request.limits';
+import { MigrationPauseReason } from '../job/migration-pause-reason.enum';
 import { MigrationStatus } from '../job/migration-status.enum';
 import { MIGRATION_RESOLVED_OPTIONS } from '../migration.constants';
 import { ActiveMigrationExistsError, InvalidMigrationStateError, MigrationJobNotFoundError, TooManyActiveMigrationsError } from '../migration.errors';
@@ -91,6 +102,7 @@ export class MigrationRunnerService implements OnApplicationBootstrap, BeforeApp
     private readonly generations: IndexGenerationService,
     private readonly maintenance: IndexGenerationMaintenance,
     vectorStore: PgVectorStore,
+    private readonly usage: ProviderUsageService,
   ) {
     this.verifier = new MigrationVerifyProducer({
       dataSource,
@@ -107,15 +119,19 @@ export class MigrationRunnerService implements OnApplicationBootstrap, BeforeApp
   /** Resolves the migration repositories, subscribes to the workers' outcomes and starts the loop (unless `enabled` is false). */
   async onApplicationBootstrap(): Promise<void> {
     this.registry.build();
-    const stopCounting = this.hooks.onOutcomes((manager, outcomes) => this.count(manager, outcomes));
+    const stopCounting = this.hooks.onOutcomes((manager, outcomes, usage) => this.count(manager, outcomes, usage));
     const stopQuota = this.hooks.onQuotaExceeded((owners, error) =>
-      this.pauseJobs(owners, error, `the embedding provider's quota is exhausted`, 'Resume it once the quota is restored.'),
+      this.pauseJobs(owners, error, `the embedding provider's quota is exhausted`, 'Resume it once the quota is restored.', MigrationPauseReason.QUOTA_EXHAUSTED),
     );
     const stopOutage = this.hooks.onProviderUnavailable((owners, error) =>
-      this.pauseJobs(owners, error, 'the embedding provider has been unavailable', 'Resume it once the provider answers again.'),
+      this.pauseJobs(owners, error, 'the embedding provider has been unavailable', 'Resume it once the provider answers again.', MigrationPauseReason.PROVIDER_UNAVAILABLE),
     );
     const stopTargets = this.hooks.onResolveTargets((owners) => this.generationsOf(owners));
+    const stopAdmission = this.hooks.onAdmitUsage((requests) => this.checkBudgets(requests));
+    const stopBudgets = this.hooks.onBudgetExceeded((refusals) => this.pauseOverBudget(refusals));
     this.unsubscribe = () => {
+      stopAdmission();
+      stopBudgets();
       stopTargets();
       stopCounting();
       stopQuota();
@@ -443,11 +459,11 @@ export class MigrationRunnerService implements OnApplicationBootstrap, BeforeApp
    * pending items held back again: items of a batch that was in flight when it was paused come back with
    * the provider's back-off as their run_after, and must not run while the job stays paused.
    */
-  private async pauseJobs(owners: Array<string | null>, error: Error, cause: string, advice: string): Promise<void> {
+  private async pauseJobs(owners: Array<string | null>, error: Error, cause: string, advice: string, code: MigrationPauseReason): Promise<void> {
     for (const owner of new Set(owners)) {
       if (!isUuid(owner)) continue;
       try {
-        await this.migrations.pauseMigration(owner, { actor: 'system', reason: pauseReason(`Paused because ${cause}: ${error.message}`) });
+        await this.migrations.pauseMigration(owner, { actor: 'system', reason: pauseReason(`Paused because ${cause}: ${error.message}`), code });
         this.logger.warn(`Migration job ${owner} paused: ${cause}. ${advice}`);
       } catch (e) {
         // Another library's owner, or a job deleted meanwhile.
@@ -456,6 +472,80 @@ export class MigrationRunnerService implements OnApplicationBootstrap, BeforeApp
         await this.holdItemsIfPaused(owner);
       }
     }
+  }
+
+  /**
+   * Pauses the jobs whose next provider request a budget refused (BUDGET_EXCEEDED, the amounts in
+   * errorMessage). A job already paused gets its returned items held back again.
+   */
+  private async pauseOverBudget(refusals: Map<string, string>): Promise<void> {
+    for (const [jobId, reason] of refusals) {
+      if (!isUuid(jobId)) continue;
+      try {
+        await this.migrations.pauseMigration(jobId, { actor: 'system', reason: pauseReason(`Paused (BUDGET_EXCEEDED): ${reason}`), code: MigrationPauseReason.BUDGET_EXCEEDED });
+        this.logger.warn(`Migration job ${jobId} paused: ${reason}`);
+      } catch (e) {
+        if (e instanceof MigrationJobNotFoundError) continue;
+        if (!(e instanceof InvalidMigrationStateError)) throw e;
+        await this.holdItemsIfPaused(jobId);
+      }
+    }
+  }
+
+  /**
+   * The workers' budget question before a provider request: a job is refused when the request's tokens
+   * (or their cost) would take it over its maxTokens (maxCost), or all backfills of the UTC day over the
+   * module's daily cap. Concurrent workers each ask before their own request, so a job overshoots by at
+   * most one request per worker.
+   */
+  private async checkBudgets(requests: UsageAdmissionRequest[]): Promise<Map<string, string>> {
+    const refused = new Map<string, string>();
+    const owned = requests.filter((r) => isUuid(r.owner));
+    if (owned.length === 0) return refused;
+    const jobs = new Map((await this.jobs.budgetsOf([...new Set(owned.map((r) => r.owner))])).map((j) => [j.id, j]));
+    const { dailyMaxTokens, dailyMaxCost } = this.options.budgets;
+    const daily = dailyMaxTokens !== null || dailyMaxCost !== null ? await this.usage.today('backfill') : { tokens: 0, cost: 0 };
+    for (const request of owned) {
+      const job = jobs.get(request.owner);
+      if (!job) continue;
+      const cost = this.costOf(request.model, request.tokens);
+      const api = `PATCH /api/ai/migration/jobs/${job.id}`;
+      if (job.maxTokens !== null && job.tokensUsed + request.tokens > job.maxTokens) {
+        refused.set(
+          job.id,
+          `Migration job ${job.id} has used ${tokens(job.tokensUsed)} of its maxTokens budget of ${tokens(job.maxTokens)}; its next provider request needs ` +
+            `${tokens(request.tokens)} more. Raise maxTokens (${api}) and resume the job.`,
+        );
+      } else if (job.maxCost !== null && job.costUsed + cost > job.maxCost) {
+        refused.set(
+          job.id,
+          `Migration job ${job.id} has spent ${usd(job.costUsed)} of its maxCost budget of ${usd(job.maxCost)}; its next provider request costs ` +
+            `${usd(cost)} more. Raise maxCost (${api}) and resume the job.`,
+        );
+      } else if (dailyMaxTokens !== null && daily.tokens + request.tokens > dailyMaxTokens) {
+        refused.set(
+          job.id,
+          `Backfills have used ${tokens(daily.tokens)} of the daily cap of ${tokens(dailyMaxTokens)} (MigrationModule option budgets.dailyMaxTokens, UTC day); ` +
+            `migration job ${job.id}'s next provider request needs ${tokens(request.tokens)} more. Resume it after midnight UTC or raise the cap.`,
+        );
+      } else if (dailyMaxCost !== null && daily.cost + cost > dailyMaxCost) {
+        refused.set(
+          job.id,
+          `Backfills have spent ${usd(daily.cost)} of the daily cap of ${usd(dailyMaxCost)} (MigrationModule option budgets.dailyMaxCost, UTC day); ` +
+            `migration job ${job.id}'s next provider request costs ${usd(cost)} more. Resume it after midnight UTC or raise the cap.`,
+        );
+      } else {
+        // Admitted: later requests of this question count it against the daily cap.
+        daily.tokens += request.tokens;
+        daily.cost += cost;
+      }
+    }
+    return refused;
+  }
+
+  /** USD of `tokens` of `model`: the core's `pricing`, else this module's `pricePerMillionTokens`. */
+  private costOf(model: string, tokenCount: number): number {
+    return this.usage.priceOf(model) !== undefined ? this.usage.costOf(model, tokenCount) : (tokenCount * this.options.pricePerMillionTokens) / 1_000_000;
   }
 
   /** Holds back the pending items of a job that is PAUSED, under its row lock (so a concurrent resume wins or waits). */
@@ -493,23 +583,49 @@ export class MigrationRunnerService implements OnApplicationBootstrap, BeforeApp
    * the producer enqueued is already in the total; an item of the job queued some other way (by hand, with
    * the job as owner) raises the total too, so processed + skipped + failed never exceeds it.
    */
-  private async count(manager: EntityManager, outcomes: IndexingOutcome[]): Promise<void> {
-    const perJob = new Map<string, JobOutcomeCounts>();
+  private async count(manager: EntityManager, outcomes: IndexingOutcome[], usage: OwnerUsage[]): Promise<void> {
+    const perJob = new Map<string, { counts?: JobOutcomeCounts; usage?: EmbeddingUsage; cost: number }>();
+    const entry = (jobId: string) => {
+      let found = perJob.get(jobId);
+      if (!found) perJob.set(jobId, (found = { cost: 0 }));
+      return found;
+    };
     for (const outcome of outcomes) {
       if (!isUuid(outcome.owner)) continue;
-      const counts = perJob.get(outcome.owner) ?? { processed: 0, skipped: 0, failed: 0 };
+      const job = entry(outcome.owner);
+      const counts = (job.counts ??= { processed: 0, skipped: 0, failed: 0 });
       if (outcome.result === 'indexed' || outcome.result === 'removed') counts.processed++;
       else if (outcome.result === 'unchanged') counts.skipped++;
       else counts.failed++;
-      perJob.set(outcome.owner, counts);
+    }
+    for (const spent of usage) {
+      if (!isUuid(spent.owner)) continue;
+      const job = entry(spent.owner);
+      const sum = (job.usage ??= { requests: 0, failedRequests: 0, tokens: 0, estimatedTokens: 0 });
+      sum.requests += spent.usage.requests;
+      sum.failedRequests += spent.usage.failedRequests;
+      sum.tokens += spent.usage.tokens;
+      sum.estimatedTokens += spent.usage.estimatedTokens;
+      job.cost += this.costOf(spent.model, spent.usage.tokens);
     }
     // Job rows in one order in every transaction: two workers whose batches hold items of the same two jobs
     // in opposite orders would otherwise lock the rows crosswise and deadlock (seen with concurrent jobs).
-    for (const [jobId, counts] of [...perJob].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
-      await this.jobs.addOutcomes(manager, jobId, counts);
+    for (const [jobId, job] of [...perJob].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+      if (job.counts) await this.jobs.addOutcomes(manager, jobId, job.counts);
+      if (job.usage) await this.jobs.addUsage(manager, jobId, job.usage, job.cost);
     }
-    if (perJob.size > 0) this.wakeup.notify();
+    if (outcomes.length > 0 && perJob.size > 0) this.wakeup.notify();
   }
+}
+
+/** A token count for messages: `12,345 tokens`. */
+function tokens(count: number): string {
+  return `${Math.round(count).toLocaleString('en-US')} tokens`;
+}
+
+/** An amount for messages: `$0.0123`. */
+function usd(amount: number): string {
+  return `$${amount.toFixed(4)}`;
 }
 
 /**

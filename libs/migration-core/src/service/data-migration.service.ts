@@ -20,11 +20,13 @@ import { MigrationJob } from '../job/migration-job.entity';
 import { MigrationJobRepository } from '../job/migration-job.repository';
 import { itemsPerRequest, requestPacing } from '../job/migration-pacing';
 import type { MigrationEstimate, MigrationFailure, MigrationProgress } from '../job/migration-progress.interface';
-import type { MigrationJobQuery, MigrationRequest } from '../job/migration-request.interface';
+import type { MigrationBudgetUpdate, MigrationJobQuery, MigrationRequest } from '../job/migration-request.interface';
+import { MigrationPauseReason } from '../job/migration-pause-reason.enum';
 import { MIGRATION_REQUEST_LIMITS } from '../job/migration-request.limits';
 import {
   normalizeEntityIds,
   validateActor,
+  validateBudgetUpdate,
   validateEntityIdList,
   validateJobFilter,
   validateJobQuery,
@@ -103,12 +105,12 @@ export class DataMigrationService {
     let wouldSkip = 0;
     let estimatedTokens = 0;
     for (;;) {
-      const rows = await this.pages.readPage(validated.entityType, { afterId, limit: 5000, filters });
+      const rows = await this.pages.readPage(validated.entityType, { afterId, limit: 5000, filters, countTokens: true });
       if (rows.length === 0) break;
       for (const row of rows) {
         matching++;
         if (!validated.reindexExisting && row.storedHash === row.hash) wouldSkip++;
-        else estimatedTokens += row.tokens;
+        else estimatedTokens += row.tokens ?? 0;
       }
       afterId = rows[rows.length - 1].entityId;
     }
@@ -204,6 +206,8 @@ export class DataMigrationService {
         startedAt: now,
         lastUpdatedAt: now,
         createdBy: actor ?? null,
+        maxTokens: validated.maxTokens ?? this.options.budgets.maxTokensPerJob,
+        maxCost: validated.maxCost ?? this.options.budgets.maxCostPerJob,
       });
       await appendAuditEntry(manager, {
         jobId: created.id,
@@ -217,6 +221,8 @@ export class DataMigrationService {
           reindexExisting: validated.reindexExisting,
           filters: validated.filters ?? null,
           generationId: generation.id,
+          maxTokens: created.maxTokens,
+          maxCost: created.maxCost,
         },
       });
       return created;
@@ -414,11 +420,12 @@ export class DataMigrationService {
    * (items already claimed finish). `reason` (at most 500 characters) is kept in `errorMessage` (e.g. an
    * exhausted quota) until the job resumes.
    */
-  async pauseMigration(jobId: string, options: MigrationActionOptions & { reason?: string } = {}): Promise<MigrationJob> {
+  async pauseMigration(jobId: string, options: MigrationActionOptions & { reason?: string; code?: MigrationPauseReason } = {}): Promise<MigrationJob> {
     const reason = validatePauseReason(options.reason);
     return this.transition(jobId, MigrationAuditAction.PAUSE, { actor: options.actor, reason }, [MigrationStatus.RUNNING], MigrationStatus.PAUSED, async (manager) => {
       await this.queue.holdPending(jobId, manager);
       if (reason) await this.jobs.setErrorMessage(manager, jobId, reason);
+      await this.jobs.setPauseReason(manager, jobId, options.code ?? MigrationPauseReason.OPERATOR);
     });
   }
 
@@ -432,6 +439,7 @@ export class DataMigrationService {
     const resumed = await this.transition(jobId, MigrationAuditAction.RESUME, options, [MigrationStatus.PAUSED], MigrationStatus.RUNNING, async (manager) => {
       const job = await this.getJob(jobId, manager);
       await this.jobs.setErrorMessage(manager, jobId, null);
+      await this.jobs.setPauseReason(manager, jobId, null);
       await this.releaseItems(manager, jobId, job.rateLimit ?? this.options.defaultRateLimit);
     });
     // Committed: the items are runnable; wake this instance's idle workers instead of waiting for their poll.
@@ -471,10 +479,42 @@ export class DataMigrationService {
     return job;
   }
 
+  /**
+   * Changes the budget of a job that is not finished: `maxTokens`/`maxCost` set a limit, null removes one, an
+   * absent field keeps it. A job paused with BUDGET_EXCEEDED stays paused: resume it once the budget allows
+   * the next request (otherwise it pauses again before sending it).
+   */
+  async updateBudget(jobId: string, update: MigrationBudgetUpdate, options: MigrationActionOptions = {}): Promise<MigrationJob> {
+    const actor = validateActor(options.actor);
+    const budget = validateBudgetUpdate(update);
+    const job = await this.dataSource.transaction(async (manager) => {
+      const current = await this.lockJob(jobId, manager);
+      if (!ACTIVE_MIGRATION_STATUSES.includes(current.status)) {
+        throw new InvalidMigrationStateError(jobId, current.status, 'change the budget of', ACTIVE_MIGRATION_STATUSES);
+      }
+      await this.jobs.setBudget(manager, jobId, budget);
+      await appendAuditEntry(manager, {
+        jobId,
+        action: MigrationAuditAction.BUDGET,
+        actor,
+        fromStatus: current.status,
+        toStatus: current.status,
+        details: {
+          from: { maxTokens: current.maxTokens, maxCost: current.maxCost },
+          to: { maxTokens: budget.maxTokens === undefined ? current.maxTokens : budget.maxTokens, maxCost: budget.maxCost === undefined ? current.maxCost : budget.maxCost },
+        },
+      });
+      return this.getJob(jobId, manager);
+    });
+    this.wakeup.notify();
+    return job;
+  }
+
   /** PENDING | RUNNING | PAUSED → CANCELLED: the producer stops and pending items are removed; stored vectors stay. */
   async cancelMigration(jobId: string, options: MigrationActionOptions = {}): Promise<MigrationJob> {
     return this.transition(jobId, MigrationAuditAction.CANCEL, options, ACTIVE_MIGRATION_STATUSES, MigrationStatus.CANCELLED, async (manager) => {
       await this.queue.deletePending(jobId, manager);
+      await this.jobs.setPauseReason(manager, jobId, null);
     });
   }
 

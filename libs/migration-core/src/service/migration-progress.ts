@@ -1,5 +1,5 @@
 import type { MigrationJob } from '../job/migration-job.entity';
-import type { MigrationProgress } from '../job/migration-progress.interface';
+import type { MigrationProgress, MigrationUsage } from '../job/migration-progress.interface';
 import { MigrationStatus } from '../job/migration-status.enum';
 
 /** Formats seconds as an ISO-8601 duration (`PT1H2M3S`). */
@@ -46,7 +46,49 @@ export function toProgress(job: MigrationJob, now = new Date()): MigrationProgre
     lastUpdatedAt: job.lastUpdatedAt,
     completedAt: job.completedAt,
     errorMessage: job.errorMessage,
+    pauseReason: job.status === MigrationStatus.PAUSED ? job.pauseReason : null,
+    usage: usageOf(job, done, finished),
   };
+}
+
+/**
+ * A job's provider usage, cost, projection and budget, as {@link MigrationProgress.usage} shows them.
+ *
+ * @example
+ * ```ts
+ * const { tokensUsed, estimatedCost } = migrationUsage(await migrations.getJob(id));
+ * ```
+ */
+export function migrationUsage(job: MigrationJob): MigrationUsage {
+  return toProgress(job).usage;
+}
+
+/**
+ * The job's usage figures, rounded for display, with the projection: what the entities done so far cost per
+ * entity (the skipped ones, which cost nothing, included, as the rest of the table will have its share of
+ * them too), times the entities the job covers. A finished job's projection is what it used.
+ */
+function usageOf(job: MigrationJob, done: number, finished: boolean): MigrationUsage {
+  const scale = done > 0 ? Math.max(job.totalEntities, done) / done : null;
+  const project = (used: number) => (finished ? used : scale === null ? null : used * scale);
+  const projectedTokens = project(job.tokensUsed);
+  const projectedCost = project(job.costUsed);
+  return {
+    requests: round(job.providerRequests, 2),
+    failedRequests: round(job.failedRequests, 2),
+    tokensUsed: Math.round(job.tokensUsed),
+    estimatedTokens: Math.round(job.estimatedTokens),
+    estimatedCost: round(job.costUsed, 6),
+    projectedTokens: projectedTokens === null ? null : Math.round(projectedTokens),
+    projectedCost: projectedCost === null ? null : round(projectedCost, 6),
+    maxTokens: job.maxTokens,
+    maxCost: job.maxCost,
+  };
+}
+
+function round(value: number, decimals: number): number {
+  const factor = 10 ** decimals;
+  return Math.round(value * factor) / factor;
 }
 
 /** done / total in percent, one decimal rounded down, within 0..100; a finished job with nothing to do is 100. */

@@ -1,4 +1,4 @@
-import { DataMigrationService } from '@ai-infrastructure/migration-core';
+import { DataMigrationService, InvalidMigrationRequestError } from '@ai-infrastructure/migration-core';
 import {
   applyDecorators,
   BadRequestException,
@@ -154,7 +154,11 @@ export class MigrationController {
 
   @Patch('jobs/:id')
   @UseGuards(AiThrottlerGuard)
-  @ApiOperation({ summary: 'Change the rate limit of a job', description: 'Takes effect for the next provider request (like Elasticsearch _rethrottle).' })
+  @ApiOperation({
+    summary: 'Change the rate limit or budget of a job',
+    description:
+      'rateLimit takes effect for the next provider request (like Elasticsearch _rethrottle); maxTokens/maxCost change the budget (null removes a limit). A job paused with BUDGET_EXCEEDED stays paused until resumed.',
+  })
   @ApiParam({ name: 'id', format: 'uuid' })
   @ApiOkResponse({ type: MigrationJobDto, description: 'The job after the change.' })
   @ApiBadRequestResponse({ description: 'Invalid body or id.', ...ErrorBody })
@@ -163,7 +167,13 @@ export class MigrationController {
   @ApiTooManyRequestsResponse({ description: 'Too many changing requests from this token.', ...ErrorBody })
   @SMALL_BODY
   async update(@Param('id', JOB_ID) id: string, @Body() body: UpdateMigrationDto, @CurrentAiPrincipal() principal: AiPrincipal): Promise<MigrationJobDto> {
-    return toJobDto(await this.migrations.updateRateLimit(id, body.rateLimit, { actor: principal.name }));
+    const budget = body.maxTokens !== undefined || body.maxCost !== undefined;
+    if (body.rateLimit === undefined && !budget) {
+      throw new InvalidMigrationRequestError('Give "rateLimit", "maxTokens" and/or "maxCost" to change the job (null removes a budget limit).', 'rateLimit');
+    }
+    let job = budget ? await this.migrations.updateBudget(id, { maxTokens: body.maxTokens, maxCost: body.maxCost }, { actor: principal.name }) : undefined;
+    if (body.rateLimit !== undefined) job = await this.migrations.updateRateLimit(id, body.rateLimit, { actor: principal.name });
+    return toJobDto(job!);
   }
 
   @Post('jobs/:id/pause')

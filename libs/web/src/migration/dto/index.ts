@@ -3,7 +3,7 @@ export { MigrationAuditEntryDto } from './migration-audit-entry.dto';
 export { MigrationEstimateDto } from './migration-estimate.dto';
 export { MigrationFailureDto } from './migration-failure.dto';
 export { MigrationJobDto, MigrationJobListDto } from './migration-job.dto';
-export { MigrationProgressCountsDto, MigrationProgressDto } from './migration-progress.dto';
+export { MigrationProgressCountsDto, MigrationProgressDto, MigrationUsageDto } from './migration-progress.dto';
 export { PauseMigrationDto } from './pause-migration.dto';
 export { RetryFailedDto, RetryFailedResultDto } from './retry-failed.dto';
 export { MigrationFiltersDto, StartMigrationDto } from './start-migration.dto';

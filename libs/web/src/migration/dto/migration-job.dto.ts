@@ -1,5 +1,6 @@
-import { MigrationStatus, type MigrationJob, type MigrationJobKind } from '@ai-infrastructure/migration-core';
+import { migrationUsage, MigrationPauseReason, MigrationStatus, type MigrationJob, type MigrationJobKind } from '@ai-infrastructure/migration-core';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { MigrationUsageDto } from './migration-progress.dto';
 import { MigrationFiltersDto } from './start-migration.dto';
 
 /** A migration job as the REST API shows it (the spec's fields plus skipped and failed counts). */
@@ -62,6 +63,12 @@ export class MigrationJobDto {
 
   @ApiProperty({ type: String, nullable: true, description: 'Name of the API token (or actor) that started the job.', example: 'ci-pipeline' })
   createdBy: string | null;
+
+  @ApiProperty({ enum: MigrationPauseReason, nullable: true, description: 'Why the job is PAUSED; null otherwise.' })
+  pauseReason: MigrationPauseReason | null;
+
+  @ApiProperty({ type: MigrationUsageDto, description: 'Provider usage, cost, projection and budget (as in the progress).' })
+  usage: MigrationUsageDto;
 }
 
 /** A page of jobs, newest first. */
@@ -100,5 +107,7 @@ export function toJobDto(job: MigrationJob): MigrationJobDto {
     lastUpdatedAt: job.lastUpdatedAt,
     errorMessage: job.errorMessage,
     createdBy: job.createdBy,
+    pauseReason: job.status === MigrationStatus.PAUSED ? job.pauseReason : null,
+    usage: migrationUsage(job),
   };
 }

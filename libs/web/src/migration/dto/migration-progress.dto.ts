@@ -1,4 +1,4 @@
-import { MigrationStatus } from '@ai-infrastructure/migration-core';
+import { MigrationPauseReason, MigrationStatus } from '@ai-infrastructure/migration-core';
 import { ApiProperty } from '@nestjs/swagger';
 
 /** Counters of a job's progress (the spec's `progress` object). */
@@ -17,6 +17,36 @@ export class MigrationProgressCountsDto {
 
   @ApiProperty({ type: String, nullable: true, description: 'ISO-8601 duration from a smoothed rate; null while paused or finished.', example: 'PT45M' })
   estimatedTimeRemaining: string | null;
+}
+
+/** What a job has cost at the embedding provider so far, its projection and its budget. */
+export class MigrationUsageDto {
+  @ApiProperty({ description: "Provider requests sent for the job's items, failed attempts included (a request shared with other items counts by the job's share).", example: 50 })
+  requests: number;
+
+  @ApiProperty({ description: 'The part of requests that failed.', example: 0 })
+  failedRequests: number;
+
+  @ApiProperty({ description: "Tokens billed: the provider's reported usage (the library's count where it reported none).", example: 1250000 })
+  tokensUsed: number;
+
+  @ApiProperty({ description: "The part of tokensUsed that is the library's count rather than the provider's report.", example: 0 })
+  estimatedTokens: number;
+
+  @ApiProperty({ description: "USD so far at the configured price of the model (AiCoreModule option pricing).", example: 0.025 })
+  estimatedCost: number;
+
+  @ApiProperty({ type: Number, nullable: true, description: 'tokensUsed projected to the whole job by the tokens per entity so far; null before any entity is done.', example: 5000000 })
+  projectedTokens: number | null;
+
+  @ApiProperty({ type: Number, nullable: true, description: 'estimatedCost projected the same way.', example: 0.1 })
+  projectedCost: number | null;
+
+  @ApiProperty({ type: Number, nullable: true, description: 'Token budget; null for none.', example: null })
+  maxTokens: number | null;
+
+  @ApiProperty({ type: Number, nullable: true, description: 'Budget in USD; null for none.', example: 5 })
+  maxCost: number | null;
 }
 
 /** Answer of `GET /api/ai/migration/jobs/{id}` and the data of each progress event. */
@@ -47,4 +77,10 @@ export class MigrationProgressDto {
 
   @ApiProperty({ type: String, nullable: true })
   errorMessage: string | null;
+
+  @ApiProperty({ enum: MigrationPauseReason, nullable: true, description: 'Why the job is PAUSED; null otherwise. BUDGET_EXCEEDED: raise the budget (PATCH) and resume.' })
+  pauseReason: MigrationPauseReason | null;
+
+  @ApiProperty({ type: MigrationUsageDto })
+  usage: MigrationUsageDto;
 }

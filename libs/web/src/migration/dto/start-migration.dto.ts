@@ -5,8 +5,10 @@ import {
   IsBoolean,
   IsInt,
   IsISO8601,
+  IsNumber,
   IsObject,
   IsOptional,
+  IsPositive,
   IsString,
   Length,
   Matches,
@@ -47,7 +49,7 @@ export class MigrationFiltersDto {
   ids?: string[];
 }
 
-const { batchSize, rateLimit } = MIGRATION_REQUEST_LIMITS;
+const { batchSize, rateLimit, maxTokens, maxCost } = MIGRATION_REQUEST_LIMITS;
 
 /** Body of `POST /api/ai/migration/start` and `POST /api/ai/migration/estimate`. */
 export class StartMigrationDto {
@@ -87,4 +89,29 @@ export class StartMigrationDto {
   @ValidateNested()
   @Type(() => MigrationFiltersDto)
   filters?: MigrationFiltersDto;
+
+  @ApiPropertyOptional({
+    description:
+      "Token budget: the job pauses with pauseReason BUDGET_EXCEEDED before a provider request that would take its tokensUsed over this. Default: the module's budgets.maxTokensPerJob (none unless set).",
+    minimum: maxTokens.min,
+    maximum: maxTokens.max,
+    example: 2000000,
+  })
+  @IsOptional()
+  @IsInt()
+  @Min(maxTokens.min)
+  @Max(maxTokens.max)
+  maxTokens?: number;
+
+  @ApiPropertyOptional({
+    description: "Budget in USD, like maxTokens for the job's estimatedCost. Default: the module's budgets.maxCostPerJob (none unless set).",
+    minimum: 0, exclusiveMinimum: true,
+    maximum: maxCost.max,
+    example: 5,
+  })
+  @IsOptional()
+  @IsNumber({ allowNaN: false, allowInfinity: false })
+  @IsPositive()
+  @Max(maxCost.max)
+  maxCost?: number;
 }
