@@ -112,19 +112,21 @@ describe.each(engines().map((engine) => [engine] as [Engine]))('seed and db CLI 
   it('db:status lists every migration as pending on a new database', async () => {
     const stdout = expectSuccess(await runCli('db', ['status'], target.env));
 
-    expect(stdout).toContain('8 migrations, 0 applied, 8 pending.');
+    expect(stdout).toContain('10 migrations, 0 applied, 10 pending.');
     expect(stdout).toMatch(/pending\s+AiCoreInit1732100000000/);
     expect(stdout).toMatch(/pending\s+AiMigrationJobs1732100000500/);
     expect(stdout).toMatch(/pending\s+AiMigrationAuditLog1732100000600/);
     expect(stdout).toMatch(/pending\s+AiIndexingQueueOwnerLookups1732100000700/);
     expect(stdout).toMatch(/pending\s+AiIndexGenerations1732100000900/);
     expect(stdout).toMatch(/pending\s+AiMigrationGenerations1732100000950/);
+    expect(stdout).toMatch(/pending\s+AiProviderUsage1732100000960/);
+    expect(stdout).toMatch(/pending\s+AiMigrationJobsUsage1732100000970/);
     expect(stdout).toMatch(/pending\s+CreateProducts1732100001000/);
   });
 
   it('db:migrate runs the pending migrations, and db:status then shows them applied', async () => {
     const migrated = expectSuccess(await runCli('db', ['migrate'], target.env));
-    expect(migrated).toContain('Ran 8 migrations:');
+    expect(migrated).toContain('Ran 10 migrations:');
     expect(migrated).toContain('AiCoreInit1732100000000');
     expect(migrated).toContain('AiMigrationJobs1732100000500');
     expect(migrated).toContain('AiMigrationAuditLog1732100000600');
@@ -132,7 +134,7 @@ describe.each(engines().map((engine) => [engine] as [Engine]))('seed and db CLI 
     expect(migrated).toContain('CreateProducts1732100001000');
 
     const stdout = expectSuccess(await runCli('db', ['status'], target.env));
-    expect(stdout).toContain('8 migrations, 8 applied, 0 pending.');
+    expect(stdout).toContain('10 migrations, 10 applied, 0 pending.');
     expect(stdout).toMatch(/applied #1\s+AiCoreInit1732100000000\s+recorded timestamp 1732100000000/);
     expect(stdout).toMatch(/applied #2\s+AiMigrationJobs1732100000500/);
     expect(stdout).toMatch(/applied #3\s+AiMigrationAuditLog1732100000600/);
@@ -140,7 +142,9 @@ describe.each(engines().map((engine) => [engine] as [Engine]))('seed and db CLI 
     expect(stdout).toMatch(/applied #5\s+AiMigrationJobsScanned1732100000800/);
     expect(stdout).toMatch(/applied #6\s+AiIndexGenerations1732100000900/);
     expect(stdout).toMatch(/applied #7\s+AiMigrationGenerations1732100000950/);
-    expect(stdout).toMatch(/applied #8\s+CreateProducts1732100001000/);
+    expect(stdout).toMatch(/applied #8\s+AiProviderUsage1732100000960/);
+    expect(stdout).toMatch(/applied #9\s+AiMigrationJobsUsage1732100000970/);
+    expect(stdout).toMatch(/applied #10\s+CreateProducts1732100001000/);
   });
 
   it('seed inserts exactly the requested products, and running it again inserts none, without indexing any', async () => {
@@ -177,7 +181,7 @@ describe.each(engines().map((engine) => [engine] as [Engine]))('seed and db CLI 
 
   it('db:revert undoes the last migration and names it; the queue index migration reverts to the previous indexes', async () => {
     const stdout = expectSuccess(await runCli('db', ['revert'], target.env));
-    expect(stdout).toContain('Reverted CreateProducts1732100001000 (applied #8). 7 migrations still applied.');
+    expect(stdout).toContain('Reverted CreateProducts1732100001000 (applied #10). 9 migrations still applied.');
 
     const after = await target.withClient(async (client) => ({
       products: (await client.query<{ t: string | null }>(`SELECT to_regclass('products')::text AS t`)).rows[0].t,
@@ -192,7 +196,19 @@ describe.each(engines().map((engine) => [engine] as [Engine]))('seed and db CLI 
       'AiMigrationJobsScanned1732100000800',
       'AiIndexGenerations1732100000900',
       'AiMigrationGenerations1732100000950',
+      'AiProviderUsage1732100000960',
+      'AiMigrationJobsUsage1732100000970',
     ]);
+    const jobsUsage = expectSuccess(await runCli('db', ['revert'], target.env));
+    expect(jobsUsage).toContain('Reverted AiMigrationJobsUsage1732100000970 (applied #9). 8 migrations still applied.');
+    expect(
+      await target.withClient(async (client) =>
+        (await client.query(`SELECT 1 FROM information_schema.columns WHERE table_name = 'ai_migration_jobs' AND column_name IN ('tokens_used', 'pause_reason')`)).rowCount,
+      ),
+    ).toBe(0);
+    const providerUsage = expectSuccess(await runCli('db', ['revert'], target.env));
+    expect(providerUsage).toContain('Reverted AiProviderUsage1732100000960 (applied #8). 7 migrations still applied.');
+    expect(await target.withClient(async (client) => (await client.query(`SELECT to_regclass('ai_provider_usage')::text AS t`)).rows[0].t)).toBeNull();
     const jobGenerations = expectSuccess(await runCli('db', ['revert'], target.env));
     expect(jobGenerations).toContain('Reverted AiMigrationGenerations1732100000950 (applied #7). 6 migrations still applied.');
     const coreGenerations = expectSuccess(await runCli('db', ['revert'], target.env));
@@ -235,7 +251,8 @@ describe.each(engines().map((engine) => [engine] as [Engine]))('seed and db CLI 
       expect.stringMatching(/^btree \(entity_type, entity_id, COALESCE\(owner, ''::character varying\)\) WHERE/),
       'btree (id)',
     ]);
-  });
+    // Eight CLI processes, each a cold ts-node start.
+  }, 300_000);
 });
 
 describe('seed and db CLI usage errors', () => {

@@ -14,6 +14,7 @@ describe('resolveMigrationOptions', () => {
       pollIntervalMs: 500,
       pricePerMillionTokens: 0,
       generations: { autoBuild: true, goldenQueriesPath: null, k: 10, minRecall: 0.8, minOverlap: 0, maxMissing: 0, maxStale: 0 },
+      budgets: { maxTokensPerJob: null, maxCostPerJob: null, dailyMaxTokens: null, dailyMaxCost: null },
     });
   });
 
@@ -28,6 +29,7 @@ describe('resolveMigrationOptions', () => {
       pollIntervalMs: 60_000,
       pricePerMillionTokens: 0.02,
       generations: { autoBuild: false, goldenQueriesPath: 'golden.yml', k: 100, minRecall: 1, minOverlap: 0.5, maxMissing: 3, maxStale: 0 },
+      budgets: { maxTokensPerJob: 1, maxCostPerJob: 0.5, dailyMaxTokens: MIGRATION_REQUEST_LIMITS.maxTokens.max, dailyMaxCost: MIGRATION_REQUEST_LIMITS.maxCost.max },
     };
     expect(resolveMigrationOptions(options)).toEqual(options);
   });
@@ -55,6 +57,15 @@ describe('resolveMigrationOptions', () => {
     ['goldenQueriesPath', '', 'MigrationModule option "generations.goldenQueriesPath" must be the path of a YAML or JSON file of golden queries.'],
   ])('rejects generations.%s = %j naming the key', (key, value, message) => {
     expect(() => resolveMigrationOptions({ generations: { [key]: value } })).toThrow(new MigrationOptionsError(message));
+  });
+
+  it.each([
+    ['maxTokensPerJob', 0, 'MigrationModule option "budgets.maxTokensPerJob" is 0; it must be a whole number of tokens from 1 to 1000000000000 (or left out for no limit).'],
+    ['dailyMaxTokens', 2.5, 'MigrationModule option "budgets.dailyMaxTokens" is 2.5; it must be a whole number of tokens from 1 to 1000000000000 (or left out for no limit).'],
+    ['maxCostPerJob', 0, 'MigrationModule option "budgets.maxCostPerJob" is 0; it must be an amount in USD above 0 and at most 1000000 (or left out for no limit).'],
+    ['dailyMaxCost', '5', 'MigrationModule option "budgets.dailyMaxCost" is "5"; it must be an amount in USD above 0 and at most 1000000 (or left out for no limit).'],
+  ])('rejects budgets.%s = %j naming the key and the fix', (key, value, message) => {
+    expect(() => resolveMigrationOptions({ budgets: { [key]: value } })).toThrow(new MigrationOptionsError(message));
   });
 
   it('bounds the defaults by the request limits, so a default is always a value a request may give', () => {

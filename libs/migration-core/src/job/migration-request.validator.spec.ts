@@ -44,6 +44,8 @@ describe('validateMigrationRequest', () => {
       rateLimit: 100,
       reindexExisting: false,
       filters: undefined,
+      maxTokens: null,
+      maxCost: null,
     });
   });
 
@@ -60,7 +62,25 @@ describe('validateMigrationRequest', () => {
       rateLimit: 1,
       reindexExisting: true,
       filters: { createdBefore: '2024-01-01', ids: [UUID] },
+      maxTokens: null,
+      maxCost: null,
     });
+  });
+
+  it('takes budgets, and names the field for one that is not a limit', () => {
+    expect(validateMigrationRequest({ entityType: 'product', maxTokens: 5000, maxCost: 0.25 }, defaults, context)).toMatchObject({ maxTokens: 5000, maxCost: 0.25 });
+    for (const maxTokens of [0, 1.5, '7', Number.NaN]) {
+      expect(thrown(() => validateMigrationRequest({ entityType: 'product', maxTokens: maxTokens as never }, defaults, context))).toMatchObject({
+        field: 'maxTokens',
+        message: expect.stringContaining('use a whole number of tokens'),
+      });
+    }
+    for (const maxCost of [0, -1, Number.POSITIVE_INFINITY, '1']) {
+      expect(thrown(() => validateMigrationRequest({ entityType: 'product', maxCost: maxCost as never }, defaults, context))).toMatchObject({
+        field: 'maxCost',
+        message: expect.stringContaining('use an amount in USD above 0'),
+      });
+    }
   });
 
   it('empty filters mean the whole table: stored as none, so a whole-table build loads its generation', () => {

@@ -59,7 +59,9 @@ function textProperties(dto: Function, parent = ''): Array<{ path: string; plain
   const names = [...new Set(getMetadataStorage().getTargetValidationMetadatas(dto, '', true, false).map((m) => m.propertyName))];
   const out: Array<{ path: string; plain: Record<string, unknown> }> = [];
   for (const name of names) {
-    const type = Reflect.getMetadata('design:type', dto.prototype, name);
+    // `number | null` is emitted as Object; the property's OpenAPI type says it holds a number, not text.
+    const declared = Reflect.getMetadata('swagger/apiModelProperties', dto.prototype, name)?.type;
+    const type = declared === Number ? Number : Reflect.getMetadata('design:type', dto.prototype, name);
     const path = parent ? `${parent}.${name}` : name;
     if (type === String) out.push({ path, plain: { [name]: 'x\u0000' } });
     else if (type === Array) out.push({ path, plain: { [name]: ['x\u0000'] } });
