@@ -180,6 +180,19 @@ export class MigrationJob {
   @Column({ name: 'pause_reason', type: 'varchar', length: 30, nullable: true })
   pauseReason: MigrationPauseReason | null;
 
+  /**
+   * Entities finished recently: a count that decays with time constant RATE_TIME_CONSTANT_S, as of `rateAt`,
+   * measured since `rateSince` (the start, or the last resume). The ETA's measured rate.
+   */
+  @Column({ name: 'rate_done', ...double })
+  rateDone: number;
+
+  @Column({ name: 'rate_at', type: 'timestamptz', nullable: true })
+  rateAt: Date | null;
+
+  @Column({ name: 'rate_since', type: 'timestamptz', nullable: true })
+  rateSince: Date | null;
+
   /** Incremented by every state change. */
   @Column({ type: 'int', default: 0 })
   version: number;

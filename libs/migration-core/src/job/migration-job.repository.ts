@@ -107,7 +107,21 @@ const PAGE_FENCE = `id = $1 AND status = 'RUNNING' AND lease_owner = $2 AND NOT 
  * Parameters: $1 job, $2 instance, $3 checkpoint read from, $4 new checkpoint, $5 skipped, $6 enqueued,
  * $7 lease ms, $8 items per request, $9 default rate limit.
  */
-const MOVE_SET = `checkpoint = $4, skipped_entities = skipped_entities + $5, enqueued_entities = enqueued_entities + $6,
+/**
+ * Time constant of a job's recent rate (`rate_done`), in seconds: long enough to smooth a job whose
+ * requests finish in bursts (one every 30 s at 2 requests per minute), short enough to follow a rethrottle
+ * within a few minutes. Must match RATE_TIME_CONSTANT_S of the progress view.
+ */
+export const RATE_TIME_CONSTANT_S = 120;
+
+/** Adds `count` finished entities to the job's decaying recent count (see MigrationJob.rateDone). */
+function rateSet(count: string): string {
+  return `rate_done = rate_done * exp(-greatest(0, extract(epoch FROM now() - coalesce(rate_at, now()))::float8) / ${RATE_TIME_CONSTANT_S}) + ${count},
+        rate_at = now(), rate_since = coalesce(rate_since, started_at, now())`;
+}
+
+const MOVE_SET = `${rateSet('$5')},
+        checkpoint = $4, skipped_entities = skipped_entities + $5, enqueued_entities = enqueued_entities + $6,
         scanned_entities = scanned_entities + $5 + $6,
         total_entities = greatest(total_entities, scanned_entities + $5 + $6),
         lease_expires_at = now() + make_interval(secs => $7::float8 / 1000), last_updated_at = now(),
@@ -269,6 +283,27 @@ export class MigrationJobRepository {
         WHERE id = $1`,
       [jobId, budget.maxTokens !== undefined, budget.maxTokens ?? null, budget.maxCost !== undefined, budget.maxCost ?? null],
     );
+  }
+
+  /**
+   * Entities per second the last completed backfill of `entityType` embedded (processed + failed over its
+   * run), when it embedded at least 100 (fewer say little about the machine); null otherwise.
+   */
+  async lastBackfillRate(entityType: string): Promise<number | null> {
+    const [row]: Array<{ rate: number | null }> = await this.dataSource.query(
+      `SELECT (processed_entities + failed_entities) / greatest(extract(epoch FROM completed_at - started_at)::float8, 0.001) AS rate
+         FROM ai_migration_jobs
+        WHERE entity_type = $1 AND kind = 'BACKFILL' AND status = 'COMPLETED' AND processed_entities + failed_entities >= 100
+          AND started_at IS NOT NULL AND completed_at IS NOT NULL
+        ORDER BY completed_at DESC LIMIT 1`,
+      [entityType],
+    );
+    return row?.rate === undefined || row.rate === null ? null : Number(row.rate);
+  }
+
+  /** Starts measuring the job's recent rate afresh (a resume: the paused time is not a rate). */
+  async restartRate(manager: EntityManager, jobId: string): Promise<void> {
+    await manager.query(`UPDATE ai_migration_jobs SET rate_done = 0, rate_at = now(), rate_since = now() WHERE id = $1`, [jobId]);
   }
 
   /** Sets (or clears) why the job is paused. */
@@ -490,7 +525,7 @@ export class MigrationJobRepository {
     await manager.query(
       `UPDATE ai_migration_jobs
           SET processed_entities = processed_entities + $2, skipped_entities = skipped_entities + $3,
-              failed_entities = failed_entities + $4, last_updated_at = now(),
+              failed_entities = failed_entities + $4, last_updated_at = now(), ${rateSet('($2 + $3 + $4)')},
               total_entities = greatest(total_entities, processed_entities + skipped_entities + failed_entities + $2 + $3 + $4)
         WHERE id = $1`,
       [jobId, counts.processed, counts.skipped, counts.failed],

@@ -32,8 +32,14 @@ export interface MigrationProgress {
     processed: number;
     failed: number;
     percentComplete: number;
-    /** ISO-8601 duration (e.g. `PT45M`); null while paused, finished or before a rate is known. */
+    /** ISO-8601 duration (e.g. `PT45M`); `PT0S` once finished; null while paused or before a rate is known. */
     estimatedTimeRemaining: string | null;
+    /**
+     * What the remaining time follows: the limit that binds now (`job-rate-limit`,
+     * `provider-requests-per-minute`, `provider-tokens-per-minute`), the job's recent `measured` rate (the
+     * machine or the provider's speed binds), or `unknown` (nothing measured yet, or paused).
+     */
+    estimatedTimeRemainingBasis: 'job-rate-limit' | 'provider-requests-per-minute' | 'provider-tokens-per-minute' | 'measured' | 'unknown';
   };
   skipped: number;
   /** Entities per second (processed + skipped + failed) since the start. */
@@ -59,12 +65,18 @@ export interface MigrationEstimate {
   wouldEmbed: number;
   /** Estimated tokens of the texts to embed. */
   estimatedTokens: number;
-  /** estimatedTokens × pricePerMillionTokens / 1M, in USD. */
+  /** estimatedTokens at the model's price (`AiCoreModule` `pricing`, else `pricePerMillionTokens`), in USD. */
   estimatedCostUsd: number;
   /** Provider requests needed at the provider's inputs-per-request limit. */
   estimatedRequests: number;
-  /** ISO-8601 duration at the job's rate limit (requests per minute). */
-  estimatedDuration: string;
+  /** ISO-8601 duration at the slowest of the limits and the measured rate; null when unknown. */
+  estimatedDuration: string | null;
+  /**
+   * What the duration follows: the binding limit (`job-rate-limit`, `provider-requests-per-minute`,
+   * `provider-tokens-per-minute`), the rate the last completed backfill of the entity type reached
+   * (`measured`), or `unknown` (no limit that takes a second and nothing measured yet).
+   */
+  durationBasis: 'job-rate-limit' | 'provider-requests-per-minute' | 'provider-tokens-per-minute' | 'measured' | 'unknown';
 }
 
 /** One dead-lettered entity of a job. */

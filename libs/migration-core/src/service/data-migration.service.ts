@@ -5,6 +5,7 @@ import {
   IndexingQueueService,
   MAINTAINED_GENERATION_STATES,
   GenerationNotFoundError,
+  ProviderUsageService,
   type EmbeddingProvider,
   type IndexGeneration,
 } from '@ai-infrastructure/core';
@@ -48,7 +49,7 @@ import {
 import type { ResolvedMigrationOptions } from '../migration-options.resolver';
 import { MigrationWakeup } from '../migration-wakeup';
 import { EntityRepositoryRegistry } from '../registry/entity-repository.registry';
-import { isoDuration, toProgress } from './migration-progress';
+import { isoDuration, toProgress, type ProgressLimits } from './migration-progress';
 import { listFindings } from '../verify/migration-verify-findings';
 import type { VerificationRequest, VerifyFindingsPage, VerifyFindingsQuery, VerifyReport } from '../verify/migration-verify.interfaces';
 import { validateFindingsQuery, validateFix } from '../verify/migration-verify.validator';
@@ -84,6 +85,7 @@ export class DataMigrationService {
     private readonly generations: IndexGenerationService,
     private readonly providers: EmbeddingProviderRegistry,
     private readonly vectorStore: PgVectorStore,
+    private readonly usage: ProviderUsageService,
   ) {
     this.requestContext = {
       entityTypes: () => registry.entityTypes(),
@@ -117,16 +119,48 @@ export class DataMigrationService {
     const wouldEmbed = matching - wouldSkip;
     // One provider request carries a worker batch (capped by the provider), as the job's pacing assumes.
     const estimatedRequests = Math.ceil(wouldEmbed / this.perRequest());
+    const duration = await this.estimateDuration(validated.entityType, wouldEmbed, estimatedRequests, estimatedTokens, validated.rateLimit);
     return {
       entityType: validated.entityType,
       matching,
       wouldSkip,
       wouldEmbed,
       estimatedTokens,
-      estimatedCostUsd: Math.round(((estimatedTokens * this.options.pricePerMillionTokens) / 1_000_000) * 10_000) / 10_000,
+      estimatedCostUsd: Math.round(this.costOf(estimatedTokens) * 10_000) / 10_000,
       estimatedRequests,
-      estimatedDuration: isoDuration((estimatedRequests / validated.rateLimit) * 60),
+      estimatedDuration: duration.seconds === null ? null : isoDuration(duration.seconds),
+      durationBasis: duration.basis,
     };
+  }
+
+  /**
+   * How long embedding would take: the slowest of the job's rate limit, the provider's requests and tokens
+   * per minute (this instance's), and the rate the last completed backfill of the entity type reached
+   * (which shows what the machine and the provider do when no limit binds). Without such a job and with
+   * no limit that takes a second, the duration is unknown rather than zero.
+   */
+  private async estimateDuration(
+    entityType: string,
+    entities: number,
+    requests: number,
+    tokens: number,
+    rateLimit: number,
+  ): Promise<{ seconds: number | null; basis: MigrationEstimate['durationBasis'] }> {
+    const { requestsPerMinute, tokensPerMinute } = this.coreOptions.rateLimit;
+    const bounds: Array<{ seconds: number; basis: MigrationEstimate['durationBasis'] }> = [{ seconds: (requests / rateLimit) * 60, basis: 'job-rate-limit' }];
+    if (requestsPerMinute > 0) bounds.push({ seconds: (requests / requestsPerMinute) * 60, basis: 'provider-requests-per-minute' });
+    if (tokensPerMinute > 0) bounds.push({ seconds: (tokens / tokensPerMinute) * 60, basis: 'provider-tokens-per-minute' });
+    const measured = await this.jobs.lastBackfillRate(entityType);
+    if (measured !== null) bounds.push({ seconds: entities / measured, basis: 'measured' });
+    const slowest = bounds.sort((a, b) => b.seconds - a.seconds)[0];
+    if (measured === null && slowest.seconds < 1 && entities > 0) return { seconds: null, basis: 'unknown' };
+    return slowest;
+  }
+
+  /** USD of `tokens` of the current model: the core's `pricing`, else this module's `pricePerMillionTokens`. */
+  private costOf(tokens: number): number {
+    const model = this.provider.model;
+    return this.usage.priceOf(model) !== undefined ? this.usage.costOf(model, tokens) : (tokens * this.options.pricePerMillionTokens) / 1_000_000;
   }
 
   /** Entities of the job that were dead-lettered, with their last error. */
@@ -389,7 +423,17 @@ export class DataMigrationService {
 
   /** Progress of a job in the spec's shape. */
   async getProgress(jobId: string): Promise<MigrationProgress> {
-    return toProgress(await this.getJob(jobId));
+    return toProgress(await this.getJob(jobId), new Date(), this.progressLimits());
+  }
+
+  /** What bounds a job's rate besides the machine: items per request, and the provider limits of this instance. */
+  private progressLimits(): ProgressLimits {
+    return {
+      itemsPerRequest: this.perRequest(),
+      defaultRateLimit: this.options.defaultRateLimit,
+      requestsPerMinute: this.coreOptions.rateLimit.requestsPerMinute,
+      tokensPerMinute: this.coreOptions.rateLimit.tokensPerMinute,
+    };
   }
 
   /** A job row; throws {@link MigrationJobNotFoundError}. Pass `manager` to read it inside your transaction. */
@@ -440,6 +484,7 @@ export class DataMigrationService {
       const job = await this.getJob(jobId, manager);
       await this.jobs.setErrorMessage(manager, jobId, null);
       await this.jobs.setPauseReason(manager, jobId, null);
+      await this.jobs.restartRate(manager, jobId);
       await this.releaseItems(manager, jobId, job.rateLimit ?? this.options.defaultRateLimit);
     });
     // Committed: the items are runnable; wake this instance's idle workers instead of waiting for their poll.

@@ -1,4 +1,5 @@
 import type { MigrationJob } from '../job/migration-job.entity';
+import { RATE_TIME_CONSTANT_S } from '../job/migration-job.repository';
 import type { MigrationProgress, MigrationUsage } from '../job/migration-progress.interface';
 import { MigrationStatus } from '../job/migration-status.enum';
 
@@ -11,6 +12,66 @@ export function isoDuration(totalSeconds: number): string {
   return `PT${h ? `${h}H` : ''}${m ? `${m}M` : ''}${s || (!h && !m) ? `${s}S` : ''}`;
 }
 
+/** What bounds a job's rate besides the machine (see {@link toProgress}). */
+export interface ProgressLimits {
+  /** Items one provider request carries (the job's pacing unit). */
+  itemsPerRequest: number;
+  /** The rate limit of jobs that have none. */
+  defaultRateLimit: number;
+  /** The provider's requests per minute configured for this instance; 0 for none. */
+  requestsPerMinute: number;
+  /** The provider's tokens per minute configured for this instance; 0 for none. */
+  tokensPerMinute: number;
+}
+
+/** How far below a limit's rate the measured rate may be for the limit to count as the one that binds. */
+const BINDING_SHARE = 0.7;
+
+/**
+ * The job's remaining time and what it follows:
+ * - the measured rate is the job's recent rate (entities finished, decaying with a 2-minute time constant,
+ *   corrected for a window shorter than that), so a rethrottle or a slower provider shows within minutes
+ *   instead of being averaged with the whole run;
+ * - each limit gives a rate in entities per second: the job's rate limit and the provider's requests per
+ *   minute (× items per request), the provider's tokens per minute (÷ tokens per entity so far), all
+ *   divided by the share of entities that need the provider (the others are skipped for free);
+ * - when the measured rate reaches BINDING_SHARE of the lowest limit's, that limit binds and the ETA is
+ *   exact at its rate (requests finishing in bursts would otherwise swing it); otherwise the machine or
+ *   the provider's speed binds and the ETA follows the measured rate. Without a measured rate it is unknown.
+ */
+function remaining(job: MigrationJob, remainingEntities: number, now: Date, limits?: ProgressLimits): { seconds: number | null; basis: EtaBasis } {
+  const measured = recentRate(job, now);
+  if (measured === null || measured <= 0) return { seconds: null, basis: 'unknown' };
+  const bounds: Array<{ rate: number; basis: EtaBasis }> = [];
+  const needingProvider = job.scannedEntities > 0 ? job.enqueuedEntities / job.scannedEntities : 1;
+  if (limits && needingProvider > 0) {
+    const perSecond = (requestsPerMinute: number) => (requestsPerMinute / 60) * limits.itemsPerRequest / needingProvider;
+    bounds.push({ rate: perSecond(job.rateLimit ?? limits.defaultRateLimit), basis: 'job-rate-limit' });
+    if (limits.requestsPerMinute > 0) bounds.push({ rate: perSecond(limits.requestsPerMinute), basis: 'provider-requests-per-minute' });
+    const tokensPerEntity = job.processedEntities > 0 ? job.tokensUsed / job.processedEntities : 0;
+    if (limits.tokensPerMinute > 0 && tokensPerEntity > 0) {
+      bounds.push({ rate: limits.tokensPerMinute / 60 / tokensPerEntity / needingProvider, basis: 'provider-tokens-per-minute' });
+    }
+  }
+  const binding = bounds.sort((a, b) => a.rate - b.rate)[0];
+  if (binding && measured >= BINDING_SHARE * binding.rate) return { seconds: remainingEntities / binding.rate, basis: binding.basis };
+  return { seconds: remainingEntities / measured, basis: 'measured' };
+}
+
+/** Entities per second recently (see MigrationJob.rateDone), or null before anything was measured. */
+function recentRate(job: MigrationJob, now: Date): number | null {
+  if (!job.rateAt || !job.rateSince) return null;
+  const tau = RATE_TIME_CONSTANT_S;
+  const window = (now.getTime() - job.rateSince.getTime()) / 1000;
+  if (window < 1) return null;
+  const decayed = job.rateDone * Math.exp(-Math.max(0, now.getTime() - job.rateAt.getTime()) / 1000 / tau);
+  // A window shorter than the time constant has not filled the decaying count yet.
+  return decayed / (tau * (1 - Math.exp(-window / tau)));
+}
+
+/** What the remaining time follows: the limit that binds, the measured rate, or nothing known yet. */
+export type EtaBasis = 'job-rate-limit' | 'provider-requests-per-minute' | 'provider-tokens-per-minute' | 'measured' | 'unknown';
+
 /**
  * The progress view of a job row at `now`.
  *
@@ -20,7 +81,7 @@ export function isoDuration(totalSeconds: number): string {
  * rounded down to one decimal (so 100 only when everything counted is done) and never above 100, and the
  * remaining time is (total − done) at the rate since the start.
  */
-export function toProgress(job: MigrationJob, now = new Date()): MigrationProgress {
+export function toProgress(job: MigrationJob, now = new Date(), limits?: ProgressLimits): MigrationProgress {
   const done = job.processedEntities + job.skippedEntities + job.failedEntities;
   const total = job.totalEntities;
   const finished = job.status === MigrationStatus.COMPLETED || job.status === MigrationStatus.FAILED || job.status === MigrationStatus.CANCELLED;
@@ -28,8 +89,10 @@ export function toProgress(job: MigrationJob, now = new Date()): MigrationProgre
   const end = finished && job.completedAt ? job.completedAt : now;
   const elapsed = job.startedAt ? (end.getTime() - job.startedAt.getTime()) / 1000 : 0;
   const throughput = elapsed > 0 ? done / elapsed : 0;
-  const remaining = Math.max(0, total - done);
-  const eta = job.status === MigrationStatus.RUNNING && throughput > 0 && remaining > 0 ? isoDuration(remaining / throughput) : finished ? 'PT0S' : null;
+  const left = Math.max(0, total - done);
+  const running = job.status === MigrationStatus.RUNNING && left > 0;
+  const estimate = running ? remaining(job, left, now, limits) : { seconds: finished ? 0 : null, basis: finished ? ('measured' as const) : ('unknown' as const) };
+  const eta = estimate.seconds === null ? null : isoDuration(estimate.seconds);
   return {
     jobId: job.id,
     status: job.status,
@@ -39,6 +102,7 @@ export function toProgress(job: MigrationJob, now = new Date()): MigrationProgre
       failed: job.failedEntities,
       percentComplete: percentOf(done, total, finished),
       estimatedTimeRemaining: job.status === MigrationStatus.PAUSED ? null : eta,
+      estimatedTimeRemainingBasis: job.status === MigrationStatus.PAUSED ? 'unknown' : estimate.basis,
     },
     skipped: job.skippedEntities,
     throughput: Math.round(throughput * 10) / 10,

@@ -14,15 +14,22 @@ export class MigrationEstimateDto {
   @ApiProperty({ description: 'Rows that would be embedded.', example: 60000 })
   wouldEmbed: number;
 
-  @ApiProperty({ example: 3600000 })
+  @ApiProperty({ description: "Tokens of the texts to embed, counted with the model's tokenizer (cl100k_base for OpenAI embedding models; the byte estimate otherwise).", example: 3600000 })
   estimatedTokens: number;
 
-  @ApiProperty({ description: "estimatedTokens × the module's pricePerMillionTokens.", example: 0.072 })
+  @ApiProperty({ description: "estimatedTokens at the model's price (AiCoreModule pricing, else the module's pricePerMillionTokens).", example: 0.072 })
   estimatedCostUsd: number;
 
   @ApiProperty({ example: 600 })
   estimatedRequests: number;
 
-  @ApiProperty({ description: 'ISO-8601 duration at the rate limit.', example: 'PT6M' })
-  estimatedDuration: string;
+  @ApiProperty({ type: String, nullable: true, description: 'ISO-8601 duration at the slowest of the limits and the measured rate; null when unknown.', example: 'PT6M' })
+  estimatedDuration: string | null;
+
+  @ApiProperty({
+    enum: ['job-rate-limit', 'provider-requests-per-minute', 'provider-tokens-per-minute', 'measured', 'unknown'],
+    description: 'What the duration follows: the binding limit, the rate the last completed backfill of the type reached, or unknown.',
+    example: 'job-rate-limit',
+  })
+  durationBasis: 'job-rate-limit' | 'provider-requests-per-minute' | 'provider-tokens-per-minute' | 'measured' | 'unknown';
 }

@@ -15,8 +15,20 @@ export class MigrationProgressCountsDto {
   @ApiProperty({ description: '(processed + skipped + failed) / total × 100, rounded down to one decimal, at most 100 (100 only when every row is done).', example: 25 })
   percentComplete: number;
 
-  @ApiProperty({ type: String, nullable: true, description: 'ISO-8601 duration from a smoothed rate; null while paused or finished.', example: 'PT45M' })
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    description: 'ISO-8601 duration at the limit that binds now, or at the recent (smoothed) rate; PT0S once finished; null while paused or before a rate is measured.',
+    example: 'PT45M',
+  })
   estimatedTimeRemaining: string | null;
+
+  @ApiProperty({
+    enum: ['job-rate-limit', 'provider-requests-per-minute', 'provider-tokens-per-minute', 'measured', 'unknown'],
+    description: "What estimatedTimeRemaining follows: the binding limit, the job's recent measured rate (the machine or provider speed binds), or unknown.",
+    example: 'measured',
+  })
+  estimatedTimeRemainingBasis: 'job-rate-limit' | 'provider-requests-per-minute' | 'provider-tokens-per-minute' | 'measured' | 'unknown';
 }
 
 /** What a job has cost at the embedding provider so far, its projection and its budget. */
