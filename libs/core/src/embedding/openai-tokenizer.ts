@@ -1,4 +1,4 @@
-import { getEncoding, type Tiktoken, type TiktokenEncoding } from 'js-tiktoken';
+import type { Tiktoken, TiktokenBPE } from 'js-tiktoken';
 
 /**
  * How the OpenAI provider counts tokens: a BPE encoding of `js-tiktoken` (`cl100k_base` is what OpenAI's
@@ -10,8 +10,12 @@ export type OpenAiTokenizer = 'cl100k_base' | 'o200k_base' | 'estimate';
 /** The tokenizers {@link OpenAiTokenizer} may name, for validation messages. */
 export const OPENAI_TOKENIZERS: readonly OpenAiTokenizer[] = ['cl100k_base', 'o200k_base', 'estimate'];
 
-/** Encodings are large (a 100K-entry rank table); each is built once per process, on first use. */
-const encodings = new Map<TiktokenEncoding, Tiktoken>();
+/**
+ * Encodings are large (a 100K-entry rank table that takes about a second to parse): each is loaded once per
+ * process, on first use, through js-tiktoken's `lite` entry and the one rank file needed — its main entry
+ * would load every encoding's table when the library is imported, for applications that never use one.
+ */
+const encodings = new Map<Exclude<OpenAiTokenizer, 'estimate'>, Tiktoken>();
 
 /**
  * The tokenizer for `model` when none is configured: OpenAI's embedding models (`text-embedding-3-small`,
@@ -38,10 +42,14 @@ export function tokenCounterFor(tokenizer: OpenAiTokenizer): ((text: string) => 
   return (text: string) => encoding(tokenizer).encode(text, [], []).length;
 }
 
-function encoding(name: TiktokenEncoding): Tiktoken {
+function encoding(name: Exclude<OpenAiTokenizer, 'estimate'>): Tiktoken {
   let found = encodings.get(name);
   if (!found) {
-    found = getEncoding(name);
+    // Subpath entries of the package's exports map, loaded only here (see `encodings`).
+    const { Tiktoken: Encoder } = require('js-tiktoken/lite') as { Tiktoken: new (ranks: TiktokenBPE) => Tiktoken };
+    // The CommonJS rank files export the table itself (their ESM twins as `default`).
+    const ranks = (name === 'cl100k_base' ? require('js-tiktoken/ranks/cl100k_base') : require('js-tiktoken/ranks/o200k_base')) as TiktokenBPE & { default?: TiktokenBPE };
+    found = new Encoder(ranks.default ?? ranks);
     encodings.set(name, found);
   }
   return found;
