@@ -44,6 +44,9 @@ export class AiCoreBootstrap implements OnModuleInit {
     // Records generations and compares the configuration with the serving ones; builds no index (that
     // happens in the background, see IndexGenerationMaintenance), so a model change starts as fast as a restart.
     await this.generations.reconcileAtStartup();
+    // A BPE tokenizer parses its rank table on first use (about a second, blocking the event loop): done
+    // here, before traffic, instead of during the first live write or search.
+    this.provider.countTokens?.('warm-up');
     if (this.options.liveIndexing) {
       const subscriber = new LiveIndexingSubscriber(this.registry, this.queue, this.vectorStore, this.catalog);
       this.dataSource.subscribers.push(subscriber);

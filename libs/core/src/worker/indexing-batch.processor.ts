@@ -123,7 +123,7 @@ export class IndexingBatchProcessor {
         steps.beforeProvider?.();
         let results;
         try {
-          const admit = this.admission(group.map(({ p }) => p.item.owner), service, refusals);
+          const admit = this.admission(group.map(({ p }) => p.item.owner), service, refusals, steps);
           results = await service.embedTextsWithUsage(units.map((u) => u.snapshot!.text), signal, { lane, admit });
         } finally {
           steps.afterProvider?.();
@@ -162,9 +162,12 @@ export class IndexingBatchProcessor {
     owners: Array<string | null>,
     service: EmbeddingService,
     refusals: Map<string, string>,
+    steps: BatchSteps,
   ): ((tokens: number[]) => Promise<Map<number, EmbedDeferral>>) | undefined {
     if (!this.hooks.checksUsage || owners.every((o) => o === null)) return undefined;
     return async (tokens) => {
+      // The checks read the database: a backfill batch waits its turn behind live steps, as for its other statements.
+      await steps.beforeDb?.();
       const perOwner = new Map<string, number>();
       owners.forEach((owner, i) => {
         if (owner !== null && tokens[i] > 0) perOwner.set(owner, (perOwner.get(owner) ?? 0) + tokens[i]);
