@@ -78,8 +78,9 @@ export type EtaBasis = 'job-rate-limit' | 'provider-requests-per-minute' | 'prov
  * `total` is what the job covers (see MigrationJob.totalEntities): the rows matching its filters at the
  * start, raised to the rows its producer has read, and exactly processed + skipped + failed once
  * COMPLETED. The runner keeps processed + skipped + failed ≤ total; `percentComplete` is their ratio,
- * rounded down to one decimal (so 100 only when everything counted is done) and never above 100, and the
- * remaining time is (total − done) at the rate since the start.
+ * rounded down to one decimal (so 100 only when everything counted is done) and never above 100; the
+ * remaining time is (total − done) at the rate that binds now (see `remaining`), and `throughput` stays the
+ * average since the start. `limits` (the service passes them) let the ETA follow a binding limit.
  */
 export function toProgress(job: MigrationJob, now = new Date(), limits?: ProgressLimits): MigrationProgress {
   const done = job.processedEntities + job.skippedEntities + job.failedEntities;
