@@ -17,6 +17,9 @@ export { resolveAiCoreOptions, type ResolvedAiCoreOptions, type ResolvedGenerati
 
 // ---- helpers shared by the packages ----
 
+/** Adding up provider usage shares (the migration runner sums a job's with them). */
+export { addUsage, emptyUsage } from './embedding/embedding-usage';
+
 /** Reading TypeORM's `query()` answers (rows, or `[rows, affected]` for UPDATE/DELETE). */
 export { affectedCount, returnedRows } from './common/query-result';
 /** Whether a text is a uuid. */

@@ -1,3 +1,4 @@
+import type { ProviderUsageService } from '@ai-infrastructure/core';
 import { MIGRATION_REQUEST_LIMITS } from './job/migration-request.limits';
 import type { MigrationBudgetOptions, MigrationGenerationOptions, MigrationModuleOptions } from './migration-options.interface';
 import { MigrationOptionsError } from './migration.errors';
@@ -126,4 +127,12 @@ export function resolveMigrationOptions(options: MigrationModuleOptions = {}): R
     generations: resolveGenerations(options.generations),
     budgets: resolveBudgets(options.budgets),
   };
+}
+
+/**
+ * USD of `tokens` of `model`: the core's `pricing` for the model when it has one, else the module's
+ * `pricePerMillionTokens` (the runner's metering and the estimate price the same way).
+ */
+export function migrationCost(usage: ProviderUsageService, options: ResolvedMigrationOptions, model: string, tokens: number): number {
+  return usage.priceOf(model) !== undefined ? usage.costOf(model, tokens) : (tokens * options.pricePerMillionTokens) / 1_000_000;
 }

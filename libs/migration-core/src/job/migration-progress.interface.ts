@@ -1,6 +1,14 @@
 import type { MigrationPauseReason } from './migration-pause-reason.enum';
 import type { MigrationStatus } from './migration-status.enum';
 
+/**
+ * What a remaining time or a duration follows: the limit that binds (`job-rate-limit`,
+ * `provider-requests-per-minute`, `provider-tokens-per-minute`), a `measured` rate, or `unknown`.
+ */
+export const MIGRATION_RATE_BASES = ['job-rate-limit', 'provider-requests-per-minute', 'provider-tokens-per-minute', 'measured', 'unknown'] as const;
+/** One of {@link MIGRATION_RATE_BASES}. */
+export type MigrationRateBasis = (typeof MIGRATION_RATE_BASES)[number];
+
 /** What a job has cost at the embedding provider so far, its projection, and its budget. */
 export interface MigrationUsage {
   /** Provider requests sent for the job's items (failed attempts included; a shared request by the job's share). */
@@ -39,7 +47,7 @@ export interface MigrationProgress {
      * `provider-requests-per-minute`, `provider-tokens-per-minute`), the job's recent `measured` rate (the
      * machine or the provider's speed binds), or `unknown` (nothing measured yet, or paused).
      */
-    estimatedTimeRemainingBasis: 'job-rate-limit' | 'provider-requests-per-minute' | 'provider-tokens-per-minute' | 'measured' | 'unknown';
+    estimatedTimeRemainingBasis: MigrationRateBasis;
   };
   skipped: number;
   /** Entities per second (processed + skipped + failed) since the start. */
@@ -76,7 +84,7 @@ export interface MigrationEstimate {
    * `provider-tokens-per-minute`), the rate the last completed backfill of the entity type reached
    * (`measured`), or `unknown` (no limit that takes a second and nothing measured yet).
    */
-  durationBasis: 'job-rate-limit' | 'provider-requests-per-minute' | 'provider-tokens-per-minute' | 'measured' | 'unknown';
+  durationBasis: MigrationRateBasis;
 }
 
 /** One dead-lettered entity of a job. */

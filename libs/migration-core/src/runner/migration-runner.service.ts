@@ -18,6 +18,8 @@ import {
   isUuid,
   LiveWorkGate,
   PgVectorStore,
+  addUsage,
+  emptyUsage,
   type EntityPageRow,
   type IndexingOutcome,
   type OwnerUsage,
@@ -34,7 +36,7 @@ import { MigrationPauseReason } from '../job/migration-pause-reason.enum';
 import { MigrationStatus } from '../job/migration-status.enum';
 import { MIGRATION_RESOLVED_OPTIONS } from '../migration.constants';
 import { ActiveMigrationExistsError, InvalidMigrationStateError, MigrationJobNotFoundError, TooManyActiveMigrationsError } from '../migration.errors';
-import type { ResolvedMigrationOptions } from '../migration-options.resolver';
+import { migrationCost, type ResolvedMigrationOptions } from '../migration-options.resolver';
 import { MigrationWakeup } from '../migration-wakeup';
 import { EntityRepositoryRegistry } from '../registry/entity-repository.registry';
 import { DataMigrationService } from '../service/data-migration.service';
@@ -543,9 +545,8 @@ export class MigrationRunnerService implements OnApplicationBootstrap, BeforeApp
     return refused;
   }
 
-  /** USD of `tokens` of `model`: the core's `pricing`, else this module's `pricePerMillionTokens`. */
   private costOf(model: string, tokenCount: number): number {
-    return this.usage.priceOf(model) !== undefined ? this.usage.costOf(model, tokenCount) : (tokenCount * this.options.pricePerMillionTokens) / 1_000_000;
+    return migrationCost(this.usage, this.options, model, tokenCount);
   }
 
   /** Holds back the pending items of a job that is PAUSED, under its row lock (so a concurrent resume wins or waits). */
@@ -601,11 +602,7 @@ export class MigrationRunnerService implements OnApplicationBootstrap, BeforeApp
     for (const spent of usage) {
       if (!isUuid(spent.owner)) continue;
       const job = entry(spent.owner);
-      const sum = (job.usage ??= { requests: 0, failedRequests: 0, tokens: 0, estimatedTokens: 0 });
-      sum.requests += spent.usage.requests;
-      sum.failedRequests += spent.usage.failedRequests;
-      sum.tokens += spent.usage.tokens;
-      sum.estimatedTokens += spent.usage.estimatedTokens;
+      addUsage((job.usage ??= emptyUsage()), spent.usage);
       job.cost += this.costOf(spent.model, spent.usage.tokens);
     }
     // Job rows in one order in every transaction: two workers whose batches hold items of the same two jobs

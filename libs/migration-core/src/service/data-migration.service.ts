@@ -46,7 +46,7 @@ import {
   MigrationJobNotFoundError,
   TooManyActiveMigrationsError,
 } from '../migration.errors';
-import type { ResolvedMigrationOptions } from '../migration-options.resolver';
+import { migrationCost, type ResolvedMigrationOptions } from '../migration-options.resolver';
 import { MigrationWakeup } from '../migration-wakeup';
 import { EntityRepositoryRegistry } from '../registry/entity-repository.registry';
 import { isoDuration, toProgress, type ProgressLimits } from './migration-progress';
@@ -157,10 +157,9 @@ export class DataMigrationService {
     return slowest;
   }
 
-  /** USD of `tokens` of the current model: the core's `pricing`, else this module's `pricePerMillionTokens`. */
+  /** USD of `tokens` of the current model (see migrationCost). */
   private costOf(tokens: number): number {
-    const model = this.provider.model;
-    return this.usage.priceOf(model) !== undefined ? this.usage.costOf(model, tokens) : (tokens * this.options.pricePerMillionTokens) / 1_000_000;
+    return migrationCost(this.usage, this.options, this.provider.model, tokens);
   }
 
   /** Entities of the job that were dead-lettered, with their last error. */

@@ -1,6 +1,6 @@
 import type { MigrationJob } from '../job/migration-job.entity';
 import { RATE_TIME_CONSTANT_S } from '../job/migration-job.repository';
-import type { MigrationProgress, MigrationUsage } from '../job/migration-progress.interface';
+import type { MigrationProgress, MigrationRateBasis, MigrationUsage } from '../job/migration-progress.interface';
 import { MigrationStatus } from '../job/migration-status.enum';
 
 /** Formats seconds as an ISO-8601 duration (`PT1H2M3S`). */
@@ -39,10 +39,10 @@ const BINDING_SHARE = 0.7;
  *   exact at its rate (requests finishing in bursts would otherwise swing it); otherwise the machine or
  *   the provider's speed binds and the ETA follows the measured rate. Without a measured rate it is unknown.
  */
-function remaining(job: MigrationJob, remainingEntities: number, now: Date, limits?: ProgressLimits): { seconds: number | null; basis: EtaBasis } {
+function remaining(job: MigrationJob, remainingEntities: number, now: Date, limits?: ProgressLimits): { seconds: number | null; basis: MigrationRateBasis } {
   const measured = recentRate(job, now);
   if (measured === null || measured <= 0) return { seconds: null, basis: 'unknown' };
-  const bounds: Array<{ rate: number; basis: EtaBasis }> = [];
+  const bounds: Array<{ rate: number; basis: MigrationRateBasis }> = [];
   const needingProvider = job.scannedEntities > 0 ? job.enqueuedEntities / job.scannedEntities : 1;
   if (limits && needingProvider > 0) {
     const perSecond = (requestsPerMinute: number) => (requestsPerMinute / 60) * limits.itemsPerRequest / needingProvider;
@@ -68,9 +68,6 @@ function recentRate(job: MigrationJob, now: Date): number | null {
   // A window shorter than the time constant has not filled the decaying count yet.
   return decayed / (tau * (1 - Math.exp(-window / tau)));
 }
-
-/** What the remaining time follows: the limit that binds, the measured rate, or nothing known yet. */
-export type EtaBasis = 'job-rate-limit' | 'provider-requests-per-minute' | 'provider-tokens-per-minute' | 'measured' | 'unknown';
 
 /**
  * The progress view of a job row at `now`.

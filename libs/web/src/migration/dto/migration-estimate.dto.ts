@@ -1,3 +1,4 @@
+import { MIGRATION_RATE_BASES, type MigrationRateBasis } from '@ai-infrastructure/migration-core';
 import { ApiProperty } from '@nestjs/swagger';
 
 /** Answer of `POST /api/ai/migration/estimate`: a dry run without provider calls or writes. */
@@ -27,9 +28,9 @@ export class MigrationEstimateDto {
   estimatedDuration: string | null;
 
   @ApiProperty({
-    enum: ['job-rate-limit', 'provider-requests-per-minute', 'provider-tokens-per-minute', 'measured', 'unknown'],
+    enum: MIGRATION_RATE_BASES,
     description: 'What the duration follows: the binding limit, the rate the last completed backfill of the type reached, or unknown.',
     example: 'job-rate-limit',
   })
-  durationBasis: 'job-rate-limit' | 'provider-requests-per-minute' | 'provider-tokens-per-minute' | 'measured' | 'unknown';
+  durationBasis: MigrationRateBasis;
 }

@@ -1,4 +1,4 @@
-import { MigrationPauseReason, MigrationStatus } from '@ai-infrastructure/migration-core';
+import { MIGRATION_RATE_BASES, MigrationPauseReason, MigrationStatus, type MigrationRateBasis } from '@ai-infrastructure/migration-core';
 import { ApiProperty } from '@nestjs/swagger';
 
 /** Counters of a job's progress (the spec's `progress` object). */
@@ -24,11 +24,11 @@ export class MigrationProgressCountsDto {
   estimatedTimeRemaining: string | null;
 
   @ApiProperty({
-    enum: ['job-rate-limit', 'provider-requests-per-minute', 'provider-tokens-per-minute', 'measured', 'unknown'],
+    enum: MIGRATION_RATE_BASES,
     description: "What estimatedTimeRemaining follows: the binding limit, the job's recent measured rate (the machine or provider speed binds), or unknown.",
     example: 'measured',
   })
-  estimatedTimeRemainingBasis: 'job-rate-limit' | 'provider-requests-per-minute' | 'provider-tokens-per-minute' | 'measured' | 'unknown';
+  estimatedTimeRemainingBasis: MigrationRateBasis;
 }
 
 /** What a job has cost at the embedding provider so far, its projection and its budget. */
