@@ -1,7 +1,8 @@
 import { createHash, randomUUID } from 'crypto';
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'http';
 import type { AddressInfo } from 'net';
-import { countTokens as countCl100k } from 'gpt-tokenizer/cjs/encoding/cl100k_base';
+import { Tiktoken } from 'js-tiktoken/lite';
+import cl100kRanks from 'js-tiktoken/ranks/cl100k_base';
 
 /** The API key the fake server accepts unless `startFakeOpenAiServer({ apiKey })` says otherwise. */
 export const FAKE_OPENAI_API_KEY = 'sk-fake-openai-test-key-0123456789';
@@ -37,6 +38,12 @@ export interface FakeOpenAiServerOptions {
   models?: readonly string[];
   /** Most inputs per request before a 400, like OpenAI. Default 2048. */
   maxInputsPerRequest?: number;
+  /**
+   * How the server counts (and bills) the tokens of an input. Default {@link fakeTokenCount}. The server
+   * runs in the test's process, so a test that measures scheduling on the shared event loop may pass a
+   * cheaper count.
+   */
+  countTokens?: (text: string) => number;
   /** Most tokens per request, all inputs together, before a 400, like OpenAI. Default 300,000. */
   maxTokensPerRequest?: number;
   /** Most tokens per input before a 400, like OpenAI. Default 8192. */
@@ -152,16 +159,18 @@ export interface FakeOpenAiServer {
 
 const DEFAULT_DIMENSIONS = 384;
 const UNENFORCED_LIMIT = 1_000_000_000;
-/** User text is never read as special tokens (`<|endoftext|>` is six ordinary tokens), as at OpenAI. */
-const NO_SPECIAL_TOKENS = new Set<string>();
+/** Parsed on first use (about a second), so tests that never count do not pay for it. */
+let cl100k: Tiktoken | undefined;
 
 /**
  * Tokens the fake server counts (and bills) for `text`: `cl100k_base`, what OpenAI's embedding models use,
- * through `gpt-tokenizer` — an implementation independent of the library's `js-tiktoken`, so a test or
+ * through `js-tiktoken` — an implementation independent of the library's `gpt-tokenizer`, so a test or
  * benchmark comparing the library's counts with the server's compares two tokenizers, as against OpenAI.
+ * User text is never read as special tokens (`<|endoftext|>` is ordinary text), as at OpenAI.
  */
 export function fakeTokenCount(text: string): number {
-  return countCl100k(text, { disallowedSpecial: NO_SPECIAL_TOKENS });
+  cl100k ??= new Tiktoken(cl100kRanks);
+  return cl100k.encode(text, [], []).length;
 }
 
 /**
@@ -475,7 +484,7 @@ class FakeServer implements FakeOpenAiServer {
       throw badRequest(`Invalid 'dimensions': ${String(dimensions)}; expected an integer from 1 to 4096.`, 'dimensions');
     }
     if (!this.models.includes(model)) throw modelNotFound(model);
-    const counts = inputs.map(fakeTokenCount);
+    const counts = inputs.map(this.options.countTokens ?? fakeTokenCount);
     const longest = Math.max(...counts);
     if (longest > this.maxTokensPerInput) {
       throw badRequest(

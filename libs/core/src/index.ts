@@ -77,7 +77,7 @@ export {
 } from './embedding/embedding.service';
 /** What embedding an input cost: its share of requests and of the tokens billed. */
 export type { EmbeddingUsage } from './embedding/embedding-usage';
-/** How the OpenAI provider counts tokens (`cl100k_base` via js-tiktoken, or the byte estimate). */
+/** How the OpenAI provider counts tokens (`cl100k_base` via gpt-tokenizer, or the byte estimate). */
 export type { OpenAiTokenizer } from './embedding/openai-tokenizer';
 /** Which lane of the shared rate limiter a request takes (interactive requests go first). */
 export type { ProviderRequestLane } from './embedding/provider-rate-limiter';

@@ -36,7 +36,7 @@ export interface OpenAiEmbeddingOptions {
   maxTokensPerInput?: number;
   /**
    * How tokens are counted for the per-input limit, the rate limiter, metering estimates and
-   * `estimateMigration`. Default: `cl100k_base` (exact, via `js-tiktoken`) for OpenAI's embedding models,
+   * `estimateMigration`. Default: `cl100k_base` (exact, via `gpt-tokenizer`) for OpenAI's embedding models,
    * `estimate` (`ceil(utf8 bytes / 3)`, high on purpose) for any other model, whose tokenizer is unknown.
    */
   tokenizer?: OpenAiTokenizer;
