@@ -58,7 +58,7 @@ describeEachEngine('Core schema vs TypeORM schema sync', ({ getUrl }) => {
   it('schema sync would not drop or alter anything of the core tables', async () => {
     const sql = await dataSource.driver.createSchemaBuilder().log();
     const statements = sql.upQueries.map((q) => q.query);
-    const touchingCore = statements.filter((q) => /ai_indexing_queue|ai_searchable_entities|ai_index_generations|ai_index_aliases/.test(q));
+    const touchingCore = statements.filter((q) => /ai_indexing_queue|ai_searchable_entities|ai_index_generations|ai_index_aliases|ai_provider_capacity/.test(q));
     expect(touchingCore).toEqual([]);
   });
 });
@@ -100,7 +100,7 @@ describeEachEngine('Startup without the core entities in the DataSource', ({ get
     );
     await app.close().catch(() => undefined);
     expect(failure).toBeInstanceOf(AiCoreConfigurationError);
-    expect(failure!.message).toContain('The AI core entities (SearchableEntityRecord, IndexingQueueItem, IndexGeneration, IndexAlias, ProviderUsageRecord) are not in your DataSource\'s entities');
+    expect(failure!.message).toContain('The AI core entities (SearchableEntityRecord, IndexingQueueItem, IndexGeneration, IndexAlias, ProviderUsageRecord, ProviderCapacityRecord) are not in your DataSource\'s entities');
     expect(failure!.message).toContain('entities: [YourEntity, ...AI_CORE_ENTITIES]');
   });
 });

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { AI_CORE_ENTITIES, AI_CORE_MIGRATIONS, type AiCoreModuleOptions, type AiDataSourceOptions } from '@ai-infrastructure/core';
+import { AI_CORE_ENTITIES, AI_CORE_MIGRATIONS, type AiCoreModuleOptions, type AiDataSourceOptions, type RateLimitScope } from '@ai-infrastructure/core';
 import { AI_MIGRATION_ENTITIES, AI_MIGRATION_MIGRATIONS, type MigrationModuleOptions } from '@ai-infrastructure/migration-core';
 import type { AiApiToken, AiWebModuleOptions } from '@ai-infrastructure/web';
 import { Logger } from '@nestjs/common';
@@ -56,7 +56,12 @@ export function sampleCoreOptions(env: NodeJS.ProcessEnv = process.env): AiCoreM
   return {
     entityConfigPath: env.AI_ENTITY_CONFIG ?? 'apps/sample/ai-entity-config.yml',
     embedding,
-    rateLimit: { requestsPerMinute: int(env, 'AI_RATE_LIMIT_RPM'), tokensPerMinute: int(env, 'AI_RATE_LIMIT_TPM') },
+    rateLimit: {
+      requestsPerMinute: int(env, 'AI_RATE_LIMIT_RPM'),
+      tokensPerMinute: int(env, 'AI_RATE_LIMIT_TPM'),
+      // Validated by AiCoreModule, whose error names the option and the values it accepts.
+      scope: (env.AI_RATE_LIMIT_SCOPE || undefined) as RateLimitScope | undefined,
+    },
     providerRetry: { outagePauseMs: int(env, 'AI_PROVIDER_OUTAGE_PAUSE_MS') },
     worker: {
       enabled: bool(env, 'AI_WORKERS_ENABLED'),

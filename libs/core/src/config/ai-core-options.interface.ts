@@ -52,12 +52,28 @@ export interface CustomEmbeddingOptions {
 
 export type EmbeddingOptions = HashingEmbeddingOptions | OpenAiEmbeddingOptions | CustomEmbeddingOptions;
 
-/** Provider-level limits shared by live indexing and backfills, per app instance. */
+/**
+ * Where the provider limits hold: `cluster` (the limits are the API key's, shared by every instance on the
+ * same database through the `ai_provider_capacity` table) or `instance` (each process on its own).
+ */
+export type RateLimitScope = 'instance' | 'cluster';
+
+/** Provider-level limits shared by live indexing, search and backfills. */
 export interface RateLimitOptions {
   /** Requests per minute to the embedding provider; 0 or absent = unlimited. */
   requestsPerMinute?: number;
   /** Estimated tokens per minute to the embedding provider; 0 or absent = unlimited. */
   tokensPerMinute?: number;
+  /**
+   * What the two limits above count (docs/adr/0008-shared-provider-limits.md). Default `cluster`: they are
+   * your API key's limits and hold for the sum of every instance that uses the same database, provider,
+   * model and key — each instance leases small slices of a token bucket kept in `ai_provider_capacity`,
+   * live indexing and searches keep a reserve a backfill cannot take, and a 429 seen by one instance holds
+   * back all of them. `instance`: every process gets the full limits on its own (the behaviour before
+   * 0.2; set the limits to the key's divided by the number of instances). Without limits there is nothing
+   * to share and both behave alike.
+   */
+  scope?: RateLimitScope;
   /** After an exhausted quota (`insufficient_quota`), no provider request is made for this long, in ms. Default 60,000. */
   quotaBackoffMs?: number;
 }

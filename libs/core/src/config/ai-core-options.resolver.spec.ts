@@ -8,7 +8,7 @@ describe('resolveAiCoreOptions', () => {
       entityConfigPath: 'ai-entity-config.yml',
       embedding: { provider: 'hashing' },
       overlongInput: 'truncate',
-      rateLimit: { requestsPerMinute: 0, tokensPerMinute: 0, quotaBackoffMs: 60_000 },
+      rateLimit: { requestsPerMinute: 0, tokensPerMinute: 0, scope: 'cluster', quotaBackoffMs: 60_000 },
       worker: {
         enabled: true, concurrency: 2, liveConcurrency: 1, liveBatchSize: 100, commitChunkSize: 200, liveShare: 0, batchSize: 1000,
         pollIntervalMs: 500, leaseMs: 60_000, sweepIntervalMs: 15_000,
@@ -31,6 +31,7 @@ describe('resolveAiCoreOptions', () => {
     [{ embedding: { provider: 'openai', apiKey: 'k', model: 'm', dimensions: 8, timeoutMs: 50 } }, /"embedding.timeoutMs" is 50; it must be an integer from 100 to 600000 \(default 30000\)/],
     [{ queue: { maxRetries: -1 } }, /"queue.maxRetries" is -1/],
     [{ rateLimit: { requestsPerMinute: -5 } }, /"rateLimit.requestsPerMinute" is -5/],
+    [{ rateLimit: { scope: 'global' } }, /"rateLimit.scope" is "global"; use "cluster" \(default: .*\) or "instance"/],
     [{ overlongInput: 'drop' }, /"overlongInput" is "drop"; use "truncate" or "fail"/],
     [{ embedding: { provider: 'cohere' } }, /"embedding.provider" is "cohere"; use "hashing", "openai" or "custom"/],
     [{ embedding: { provider: 'openai', model: 'm', dimensions: 8 } }, /"embedding.apiKey" is missing/],

@@ -1,5 +1,5 @@
 import { OPENAI_TOKENIZERS } from '../embedding/openai-tokenizer';
-import type { AiCoreModuleOptions, EmbeddingOptions, GenerationOptions, SearchOptions } from './ai-core-options.interface';
+import type { AiCoreModuleOptions, EmbeddingOptions, GenerationOptions, RateLimitScope, SearchOptions } from './ai-core-options.interface';
 import { AiCoreConfigurationError } from './ai-core.errors';
 
 /** AiCoreModule options with every default filled in. */
@@ -7,7 +7,7 @@ export interface ResolvedAiCoreOptions {
   entityConfigPath: string;
   embedding: EmbeddingOptions;
   overlongInput: 'truncate' | 'fail';
-  rateLimit: { requestsPerMinute: number; tokensPerMinute: number; quotaBackoffMs: number };
+  rateLimit: { requestsPerMinute: number; tokensPerMinute: number; scope: RateLimitScope; quotaBackoffMs: number };
   worker: {
     enabled: boolean;
     concurrency: number;
@@ -69,6 +69,20 @@ function boolean(key: string, value: unknown, fallback: boolean): boolean {
     );
   }
   return value;
+}
+
+/** The values `rateLimit.scope` accepts, in the order the error message names them. */
+const RATE_LIMIT_SCOPES: readonly RateLimitScope[] = ['cluster', 'instance'];
+
+function rateLimitScope(value: unknown): RateLimitScope {
+  if (value === undefined) return 'cluster';
+  if (!RATE_LIMIT_SCOPES.includes(value as RateLimitScope)) {
+    throw new AiCoreConfigurationError(
+      `AiCoreModule option "rateLimit.scope" is ${JSON.stringify(value)}; use "cluster" (default: the limits are the API key's, ` +
+        `shared by every instance on this database) or "instance" (each process gets the full limits on its own).`,
+    );
+  }
+  return value as RateLimitScope;
 }
 
 function validateEmbedding(embedding: EmbeddingOptions, key = 'embedding'): EmbeddingOptions {
@@ -167,6 +181,7 @@ export function resolveAiCoreOptions(options: AiCoreModuleOptions = {}): Resolve
     rateLimit: {
       requestsPerMinute: integer('rateLimit.requestsPerMinute', rateLimit.requestsPerMinute, 0, { min: 0, max: 10_000_000 }),
       tokensPerMinute: integer('rateLimit.tokensPerMinute', rateLimit.tokensPerMinute, 0, { min: 0, max: 1_000_000_000 }),
+      scope: rateLimitScope(rateLimit.scope),
       quotaBackoffMs: integer('rateLimit.quotaBackoffMs', rateLimit.quotaBackoffMs, 60_000, { min: 0, max: 86_400_000 }),
     },
     worker: {

@@ -7,9 +7,11 @@ import { IndexAlias } from '../generation/index-alias.entity';
 import { IndexGeneration } from '../generation/index-generation.entity';
 import { ProviderUsageRecord } from '../usage/provider-usage.entity';
 import { AiProviderUsage1732100000960 } from './migrations/1732100000960-ai-provider-usage';
+import { ProviderCapacityRecord } from '../embedding/provider-capacity.entity';
+import { AiProviderCapacity1732100000980 } from './migrations/1732100000980-ai-provider-capacity';
 
 /** TypeORM entities owned by the core library; add them to your DataSource's `entities`. */
-export const AI_CORE_ENTITIES = [SearchableEntityRecord, IndexingQueueItem, IndexGeneration, IndexAlias, ProviderUsageRecord];
+export const AI_CORE_ENTITIES = [SearchableEntityRecord, IndexingQueueItem, IndexGeneration, IndexAlias, ProviderUsageRecord, ProviderCapacityRecord];
 
 /** Versioned migrations of the core library, in order; add them to your DataSource's `migrations`. */
-export const AI_CORE_MIGRATIONS = [AiCoreInit1732100000000, AiIndexingQueueOwnerLookups1732100000700, AiIndexGenerations1732100000900, AiProviderUsage1732100000960];
+export const AI_CORE_MIGRATIONS = [AiCoreInit1732100000000, AiIndexingQueueOwnerLookups1732100000700, AiIndexGenerations1732100000900, AiProviderUsage1732100000960, AiProviderCapacity1732100000980];
