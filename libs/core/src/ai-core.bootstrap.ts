@@ -116,6 +116,23 @@ export class AiCoreBootstrap implements OnModuleInit {
           "to your DataSource's migrations and run them (migrationsRun: true, or your migration command, e.g. npm run db:migrate).",
       );
     }
+    await this.assertSharedCapacityTable();
+  }
+
+  /**
+   * In cluster scope with a limit set, every provider request leases from `ai_provider_capacity`; without
+   * the table each lease would fail and requests would wait for ever, so startup says so instead.
+   */
+  private async assertSharedCapacityTable(): Promise<void> {
+    const { scope, requestsPerMinute, tokensPerMinute } = this.options.rateLimit;
+    if (scope !== 'cluster' || (requestsPerMinute === 0 && tokensPerMinute === 0)) return;
+    const [row] = await this.dataSource.query(`SELECT to_regclass('ai_provider_capacity') IS NOT NULL AS ready`);
+    if (row?.ready) return;
+    throw new AiCoreConfigurationError(
+      'AiCoreModule option "rateLimit.scope" is "cluster" (the default), which shares the provider limits through the table ' +
+        'ai_provider_capacity, but that table does not exist in this database. Run the AI_CORE_MIGRATIONS (AiProviderCapacity1732100000980 ' +
+        'creates it; migrationsRun: true, or npm run db:migrate), or set rateLimit.scope to "instance" to limit each process on its own.',
+    );
   }
 }
 

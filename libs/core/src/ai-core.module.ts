@@ -19,6 +19,9 @@ import type { EmbeddingProvider } from './embedding/embedding-provider.interface
 import { EmbeddingService } from './embedding/embedding.service';
 import { HashingEmbeddingProvider } from './embedding/hashing-embedding.provider';
 import { OpenAiEmbeddingProvider } from './embedding/openai-embedding.provider';
+import { ProviderCapacityLeases } from './embedding/provider-capacity.leases';
+import { providerCapacityKey } from './embedding/provider-capacity.key';
+import { ProviderCapacityStore } from './embedding/provider-capacity.store';
 import { ProviderRateLimiter } from './embedding/provider-rate-limiter';
 import { AiEntityRegistry } from './entity/ai-entity-registry.service';
 import { EntityPageReader } from './entity/entity-page.reader';
@@ -51,6 +54,16 @@ async function createProvider(embedding: EmbeddingOptions, moduleRef: ModuleRef)
   }
 }
 
+/**
+ * The rate limiter of one provider: in `rateLimit.scope: 'cluster'` it leases from the shared bucket of the
+ * provider's account, otherwise it limits this instance on its own.
+ */
+function createRateLimiter(options: ResolvedAiCoreOptions, embedding: EmbeddingOptions, provider: EmbeddingProvider, dataSource: DataSource): ProviderRateLimiter {
+  if (options.rateLimit.scope !== 'cluster') return new ProviderRateLimiter(options.rateLimit);
+  const leases = new ProviderCapacityLeases(new ProviderCapacityStore(dataSource), providerCapacityKey(provider, embedding), options.rateLimit);
+  return new ProviderRateLimiter(options.rateLimit, leases);
+}
+
 const providers: Provider[] = [
   {
     provide: AI_CORE_RESOLVED_OPTIONS,
@@ -61,8 +74,9 @@ const providers: Provider[] = [
   { provide: EMBEDDING_PROVIDER, useFactory: createEmbeddingProvider, inject: [AI_CORE_RESOLVED_OPTIONS, ModuleRef] },
   {
     provide: ProviderRateLimiter,
-    useFactory: (options: ResolvedAiCoreOptions) => new ProviderRateLimiter(options.rateLimit),
-    inject: [AI_CORE_RESOLVED_OPTIONS],
+    useFactory: (options: ResolvedAiCoreOptions, provider: EmbeddingProvider, dataSource: DataSource) =>
+      createRateLimiter(options, options.embedding, provider, dataSource),
+    inject: [AI_CORE_RESOLVED_OPTIONS, EMBEDDING_PROVIDER, AI_DATA_SOURCE],
   },
   {
     provide: EmbeddingService,
@@ -73,16 +87,16 @@ const providers: Provider[] = [
   {
     // Each retained provider gets its own limiter: the rate limits are the provider account's.
     provide: EmbeddingProviderRegistry,
-    useFactory: async (current: EmbeddingService, options: ResolvedAiCoreOptions, moduleRef: ModuleRef) => {
+    useFactory: async (current: EmbeddingService, options: ResolvedAiCoreOptions, moduleRef: ModuleRef, dataSource: DataSource) => {
       const retained = await Promise.all(
-        options.retainedEmbeddings.map(
-          async (embedding) =>
-            new EmbeddingService(await createProvider(embedding, moduleRef), new ProviderRateLimiter(options.rateLimit), embeddingServiceOptions(options, embedding)),
-        ),
+        options.retainedEmbeddings.map(async (embedding) => {
+          const provider = await createProvider(embedding, moduleRef);
+          return new EmbeddingService(provider, createRateLimiter(options, embedding, provider, dataSource), embeddingServiceOptions(options, embedding));
+        }),
       );
       return new EmbeddingProviderRegistry(current, retained);
     },
-    inject: [EmbeddingService, AI_CORE_RESOLVED_OPTIONS, ModuleRef],
+    inject: [EmbeddingService, AI_CORE_RESOLVED_OPTIONS, ModuleRef, AI_DATA_SOURCE],
   },
   IndexGenerationCatalog,
   IndexGenerationService,

@@ -1,5 +1,6 @@
 import type { RateLimitOptions } from '../config/ai-core-options.interface';
 import type { RateLimitHints } from './embedding-provider.interface';
+import type { ProviderCapacityLeases } from './provider-capacity.leases';
 import { TokenBucket } from './token-bucket';
 
 /** setTimeout's largest delay; longer waits are re-armed when the timer fires. */
@@ -11,7 +12,7 @@ const MAX_TIMER_MS = 2_147_483_647;
  * burst (capacity = rate × (60 s − allowance)) keeps a limiter set to the provider's own limit from
  * outrunning it, while the sustained rate stays the configured one.
  */
-const LATENCY_ALLOWANCE_MS = 1_000;
+export const LATENCY_ALLOWANCE_MS = 1_000;
 const BURST_MS = 60_000 - LATENCY_ALLOWANCE_MS;
 
 /**
@@ -29,9 +30,15 @@ interface Waiter {
 }
 
 /**
- * The per-instance gate in front of the embedding provider, shared by live indexing and backfills: one
- * bucket for requests per minute and one for estimated tokens per minute, plus provider feedback (429
- * Retry-After, `x-ratelimit-*` headers).
+ * The gate in front of the embedding provider, shared by live indexing, searches and backfills: a limit of
+ * requests per minute and one of estimated tokens per minute, plus provider feedback (429 Retry-After,
+ * `x-ratelimit-*` headers).
+ *
+ * Where the capacity comes from: without `shared`, two token buckets of this instance (`rateLimit.scope:
+ * 'instance'`); with `shared` ({@link ProviderCapacityLeases}, `scope: 'cluster'`), slices leased from a
+ * bucket in the database that every instance using the same provider account shares, and provider feedback
+ * is passed on to that bucket, so a 429 one instance meets holds back all of them. The lines, the order
+ * and the back-offs below work the same either way.
  *
  * The sustained rate is the configured one; the burst after an idle period is one minute's worth less one
  * second, which absorbs network latency (see `LATENCY_ALLOWANCE_MS`).
@@ -61,9 +68,22 @@ export class ProviderRateLimiter {
   private blockedUntil = 0;
   private timer: NodeJS.Timeout | undefined;
 
-  constructor(options: RateLimitOptions = {}) {
+  /**
+   * @param options the limits (0 or absent = unlimited).
+   * @param shared where capacity comes from in `rateLimit.scope: 'cluster'`; without it, this instance's own buckets.
+   */
+  constructor(
+    options: RateLimitOptions = {},
+    private readonly shared?: ProviderCapacityLeases,
+  ) {
     this.requests = new TokenBucket(options.requestsPerMinute, { burstMs: BURST_MS });
     this.tokens = new TokenBucket(options.tokensPerMinute, { burstMs: BURST_MS });
+    shared?.attach(() => this.pump());
+  }
+
+  /** Whether the limits hold for the whole cluster (capacity is leased from the shared bucket). */
+  get clusterScoped(): boolean {
+    return this.shared !== undefined;
   }
 
   /** Callers currently waiting for capacity. */
@@ -114,14 +134,17 @@ export class ProviderRateLimiter {
    */
   backOff(ms: number): void {
     if (!(ms > 0)) return;
+    // The provider's answer is about the account: in cluster scope every instance holds back too.
+    this.shared?.backOff(ms);
     const until = Date.now() + ms;
     if (until <= this.blockedUntil) return;
     this.blockedUntil = until;
     this.pump();
   }
 
-  /** Lifts a {@link backOff} at once (the request and token buckets keep their state). */
+  /** Lifts a {@link backOff} at once, the shared one too (the request and token buckets keep their state). */
   clearBackOff(): void {
+    this.shared?.clearBackOff();
     if (this.blockedUntil === 0) return;
     this.blockedUntil = 0;
     this.pump();
@@ -135,6 +158,10 @@ export class ProviderRateLimiter {
    */
   observe(hints: RateLimitHints): void {
     const now = Date.now();
+    if (this.shared && !this.shared.unlimited) {
+      this.observeShared(hints);
+      return;
+    }
     let changed = ProviderRateLimiter.exhaust(this.requests, hints.remainingRequests, hints.resetRequestsMs, now);
     changed = ProviderRateLimiter.exhaust(this.tokens, hints.remainingTokens, hints.resetTokensMs, now) || changed;
     if (changed) this.pump();
@@ -145,7 +172,31 @@ export class ProviderRateLimiter {
     const now = Date.now();
     this.requests.setRatePerMinute(options.requestsPerMinute, now);
     this.tokens.setRatePerMinute(options.tokensPerMinute, now);
+    this.shared?.updateLimits(options);
     this.pump();
+  }
+
+  /** Returns the capacity this instance leased and did not use to the shared bucket (Nest calls it at shutdown). */
+  async onModuleDestroy(): Promise<void> {
+    await this.shared?.close();
+  }
+
+  /**
+   * {@link observe} in cluster scope: a limited dimension reported exhausted empties the shared bucket; an
+   * unlimited one with a reset time blocks everyone until then, as a back-off.
+   */
+  private observeShared(hints: RateLimitHints): void {
+    const exhausted = (remaining: number | undefined) => remaining !== undefined && remaining <= 0;
+    const requests = exhausted(hints.remainingRequests);
+    const tokens = exhausted(hints.remainingTokens);
+    if (!requests && !tokens) return;
+    this.shared!.exhaust({ requests, tokens });
+    const unlimitedReset = Math.max(
+      requests && this.requests.unlimited ? (hints.resetRequestsMs ?? 0) : 0,
+      tokens && this.tokens.unlimited ? (hints.resetTokensMs ?? 0) : 0,
+    );
+    if (unlimitedReset > 0) this.backOff(unlimitedReset);
+    else this.pump();
   }
 
   private static exhaust(
@@ -164,6 +215,21 @@ export class ProviderRateLimiter {
     return true;
   }
 
+  /** Whether capacity comes from the shared bucket (cluster scope with a limit set). */
+  private get leasing(): boolean {
+    return this.shared !== undefined && !this.shared.unlimited;
+  }
+
+  /** Ms until `head` may go; undefined while a lease is under way. */
+  private timeUntil(head: Waiter, now: number): number | undefined {
+    const blocked = this.blockedUntil - now;
+    if (this.leasing) {
+      if (blocked > 0) return blocked;
+      return this.shared!.timeUntil(head.tokens, head.lane, now, () => this.queue.filter((w) => w.lane === head.lane).map((w) => w.tokens));
+    }
+    return Math.max(blocked, this.requests.timeUntil(1, now), this.tokens.timeUntil(head.tokens, now));
+  }
+
   /** Releases every caller that may go now, in order, and arms one timer for the next. */
   private pump(): void {
     if (this.timer) {
@@ -173,11 +239,9 @@ export class ProviderRateLimiter {
     while (this.queue.length > 0) {
       const head = this.queue[0];
       const now = Date.now();
-      const wait = Math.max(
-        this.blockedUntil - now,
-        this.requests.timeUntil(1, now),
-        this.tokens.timeUntil(head.tokens, now),
-      );
+      const wait = this.timeUntil(head, now);
+      // A lease is under way: its answer pumps again.
+      if (wait === undefined) return;
       if (wait > 0) {
         this.timer = setTimeout(() => {
           this.timer = undefined;
@@ -188,8 +252,12 @@ export class ProviderRateLimiter {
         return;
       }
       this.queue.shift();
-      this.requests.reserve(1, now);
-      this.tokens.reserve(head.tokens, now);
+      if (this.leasing) {
+        this.shared!.take(head.tokens, head.lane);
+      } else {
+        this.requests.reserve(1, now);
+        this.tokens.reserve(head.tokens, now);
+      }
       if (head.signal && head.onAbort) head.signal.removeEventListener('abort', head.onAbort);
       head.resolve();
     }
