@@ -247,20 +247,19 @@ export class ProviderCapacityLeases {
       perMinute > 0 ? Math.max(deficit[dimension], demand[dimension] - held[dimension], chunk(perMinute) - held[dimension]) : 0;
     this.leasing = true;
     this.counters.leases++;
-    // Measured from before the statement: the capacity is never held longer than LEASE_HOLD_MS after the bucket gave it.
-    const expiresAt = now + LEASE_HOLD_MS;
+    const sentAt = now;
     const request = {
       need: deficit,
       want: { requests: want('requests', this.limits.requestsPerMinute), tokens: want('tokens', this.limits.tokensPerMinute) },
       floor: this.floor(lane),
     };
     this.store.lease(this.key, this.limits, request).then(
-      (result) => this.settle(result, lane, expiresAt),
+      (result) => this.settle(result, lane, sentAt),
       (error: unknown) => this.fail(error),
     );
   }
 
-  private settle(result: CapacityLeaseResult, lane: ProviderRequestLane, expiresAt: number): void {
+  private settle(result: CapacityLeaseResult, lane: ProviderRequestLane, sentAt: number): void {
     this.leasing = false;
     if (this.closed) {
       if (result.granted) void this.store.giveBack(this.key, this.limits, result.amounts).catch(() => undefined);
@@ -268,6 +267,11 @@ export class ProviderCapacityLeases {
     }
     const now = Date.now();
     if (result.granted) {
+      // Counted from before the statement, so capacity is never held longer than LEASE_HOLD_MS after the
+      // bucket gave it. A statement slower than that (it waited for the row or a busy database) still lets
+      // the callers waiting now use its grant: the bucket decided once it held the row lock, near the end
+      // of the wait, and handing the grant straight back would only make the next lease wait again.
+      const expiresAt = Math.max(sentAt + LEASE_HOLD_MS, now + MIN_RETRY_MS);
       this.grants.push({ ...result.amounts, expiresAt });
       this.retryAt.interactive = 0;
       this.retryAt.bulk = 0;
