@@ -14,6 +14,7 @@ export class ProviderCapacityRecord {
   @PrimaryColumn({ type: 'varchar', length: 50 })
   provider: string;
 
+  /** The model the limits are for (OpenAI limits each model separately). */
   @PrimaryColumn({ type: 'varchar', length: 200 })
   model: string;
 
@@ -24,10 +25,11 @@ export class ProviderCapacityRecord {
   @PrimaryColumn({ type: 'varchar', length: 64 })
   account: string;
 
-  /** The limits of the instance that last leased, for operators (each statement refills at its caller's). */
+  /** Requests per minute of the instance that last leased, for operators (each statement refills at its caller's rate). */
   @Column({ name: 'requests_per_minute', ...double })
   requestsPerMinute: number;
 
+  /** Tokens per minute of the instance that last leased. */
   @Column({ name: 'tokens_per_minute', ...double })
   tokensPerMinute: number;
 
@@ -47,6 +49,7 @@ export class ProviderCapacityRecord {
   @Column({ name: 'blocked_until', type: 'timestamptz', nullable: true })
   blockedUntil: Date | null;
 
+  /** When an instance last leased from or wrote to the bucket. */
   @Column({ name: 'updated_at', type: 'timestamptz' })
   updatedAt: Date;
 }

@@ -17,7 +17,10 @@ import {
  */
 export const LEASE_HOLD_MS = 2_000;
 
-/** A bulk lease tops the instance up to this much of the rate, so a steady backfill asks the database about once a second. */
+/**
+ * A bulk lease takes up to what the instance spent in this long before (at most this much of the rate), so
+ * a steady backfill asks the database about once per this period instead of once per request.
+ */
 export const LEASE_CHUNK_MS = 1_000;
 
 /**
@@ -51,20 +54,26 @@ interface Grant extends CapacityAmounts {
   expiresAt: number;
 }
 
+/** Capacity spent at one instant, kept for {@link LEASE_CHUNK_MS} to size the next bulk lease. */
+interface Spend extends CapacityAmounts {
+  at: number;
+}
+
 /**
  * One instance's share of a shared provider bucket ({@link ProviderCapacityStore}): the capacity it has
  * leased and not yet spent, and the policy that decides when to lease and how much. Used by
  * {@link ProviderRateLimiter} in `rateLimit.scope: 'cluster'`.
  *
- * - Leases are small: one lease covers the callers waiting in the lane, and a bulk lease also tops the
- *   instance up to {@link LEASE_CHUNK_MS} of the rate, so a steady backfill makes about one database round
- *   trip per second (or per large request), not one per request. An interactive lease takes exactly what
- *   its callers need.
+ * - Leases are small: one lease covers the callers waiting in the lane, and a bulk lease also asks for
+ *   what the instance spent in the last {@link LEASE_CHUNK_MS} (at most that much of the rate), so a steady
+ *   backfill makes about one database round trip per second (or per large request), not one per request.
+ *   An interactive lease takes exactly what its callers need.
  * - What is not spent within {@link LEASE_HOLD_MS} goes back to the shared bucket.
  * - Bulk leases leave {@link INTERACTIVE_RESERVE} of the bucket for interactive ones.
- * - One lease is in flight at a time; a denied lease is retried when the bucket says the capacity will be
- *   there (at most {@link MAX_RETRY_MS} later); a failing database is retried every second and reported as
- *   a warning, and nothing is sent meanwhile (the workers cannot commit without the database either).
+ * - One lease is in flight at a time. A refused lease is asked again when the bucket says the capacity
+ *   will be there — for a bulk lease all it wanted, for an interactive one what its request needs — and
+ *   at most {@link MAX_RETRY_MS} later. A failing database is retried every second and reported as a
+ *   warning, and nothing is sent meanwhile (the workers cannot commit without the database either).
  * - Provider feedback is shared: {@link backOff} blocks the bucket for every instance, {@link exhaust}
  *   empties it.
  *
@@ -77,6 +86,7 @@ interface Grant extends CapacityAmounts {
 export class ProviderCapacityLeases {
   private readonly logger = new Logger('ProviderRateLimiter');
   private readonly grants: Grant[] = [];
+  private readonly spends: Spend[] = [];
   private limits: SharedBucketLimits;
   private leasing = false;
   /** Earliest next lease per lane; a denied interactive lease also holds bulk back. */
@@ -140,9 +150,11 @@ export class ProviderCapacityLeases {
   }
 
   /** Spends leased capacity for one request of `tokens` that {@link timeUntil} let go. */
-  take(tokens: number, lane: ProviderRequestLane): void {
+  take(tokens: number, lane: ProviderRequestLane, now = Date.now()): void {
     if (this.unlimited) return;
     const need = this.need(tokens, lane);
+    this.recentSpend(now);
+    this.spends.push({ ...need, at: now });
     let requests = need.requests;
     let spent = need.tokens;
     for (const grant of this.grants) {
@@ -236,15 +248,18 @@ export class ProviderCapacityLeases {
 
   /**
    * Asks the shared bucket for at least what the head of the line lacks (`need` less `held`) and at most
-   * what every waiting caller of the lane needs; a bulk lease also tops up to {@link LEASE_CHUNK_MS} of the
-   * rate for the requests that follow. Interactive leases come out of the reserve, so they take no more than
-   * their callers need: the rest of the reserve must not end up spent by a backfill of this instance.
+   * what every waiting caller of the lane needs; a bulk lease also asks for what this instance spent in the
+   * last {@link LEASE_CHUNK_MS} (at most that much of the rate), the requests likely to follow. Interactive
+   * leases come out of the reserve, so they take no more than their callers need: the rest of the reserve
+   * must not end up spent by a backfill of this instance.
    */
   private lease(need: CapacityAmounts, demand: CapacityAmounts, held: CapacityAmounts, lane: ProviderRequestLane, now: number): void {
     const deficit = { requests: Math.max(0, need.requests - held.requests), tokens: Math.max(0, need.tokens - held.tokens) };
-    const chunk = (perMinute: number) => (lane === 'bulk' ? (perMinute * LEASE_CHUNK_MS) / 60_000 : 0);
+    const recent = this.recentSpend(now);
+    const chunk = (dimension: keyof CapacityAmounts, perMinute: number) =>
+      lane === 'bulk' ? Math.min((perMinute * LEASE_CHUNK_MS) / 60_000, recent[dimension]) : 0;
     const want = (dimension: keyof CapacityAmounts, perMinute: number) =>
-      perMinute > 0 ? Math.max(deficit[dimension], demand[dimension] - held[dimension], chunk(perMinute) - held[dimension]) : 0;
+      perMinute > 0 ? Math.max(deficit[dimension], demand[dimension] - held[dimension], chunk(dimension, perMinute) - held[dimension]) : 0;
     this.leasing = true;
     this.counters.leases++;
     const sentAt = now;
@@ -278,7 +293,10 @@ export class ProviderCapacityLeases {
       this.armExpiry();
     } else {
       this.counters.denied++;
-      const at = now + Math.min(MAX_RETRY_MS, Math.max(MIN_RETRY_MS, result.retryAfterMs));
+      // A backfill asks again when all it wanted is there, not when one request's worth is: under a saturated
+      // bucket, asking at every refill of a single request would cost a statement per request.
+      const wait = lane === 'bulk' ? Math.max(result.retryAfterMs, result.wantAfterMs) : result.retryAfterMs;
+      const at = now + Math.min(MAX_RETRY_MS, Math.max(MIN_RETRY_MS, wait));
       this.retryAt[lane] = at;
       // What an interactive lease cannot get, a bulk lease (which must leave the reserve) cannot either.
       if (lane === 'interactive') this.retryAt.bulk = Math.max(this.retryAt.bulk, at);
@@ -295,6 +313,12 @@ export class ProviderCapacityLeases {
     this.retryAt.bulk = now + ERROR_RETRY_MS;
     this.warn(`could not lease provider capacity (${(error as Error)?.message ?? String(error)}); requests wait and the lease is retried every ${ERROR_RETRY_MS} ms`);
     this.listener();
+  }
+
+  /** Capacity spent in the last {@link LEASE_CHUNK_MS} (older spends are forgotten). */
+  private recentSpend(now: number): CapacityAmounts {
+    while (this.spends.length > 0 && this.spends[0].at <= now - LEASE_CHUNK_MS) this.spends.shift();
+    return this.spends.reduce((sum, s) => ({ requests: sum.requests + s.requests, tokens: sum.tokens + s.tokens }), { requests: 0, tokens: 0 });
   }
 
   /** Returns what is left of expired grants to the shared bucket. */

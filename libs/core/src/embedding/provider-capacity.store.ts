@@ -2,7 +2,9 @@ import { returnedRows } from '../common/query-result';
 
 /** Which shared bucket: one per provider, model and API key fingerprint (see {@link providerCapacityKey}). */
 export interface ProviderCapacityKey {
+  /** The provider's name, e.g. `openai`. */
   provider: string;
+  /** The model the requests are for (OpenAI limits each model separately). */
   model: string;
   /** Fingerprint of the endpoint and API key, never the key; empty for providers without one. */
   account: string;
@@ -20,7 +22,9 @@ export interface SharedBucketLimits {
 
 /** An amount of both dimensions of a bucket. */
 export interface CapacityAmounts {
+  /** Provider requests. */
   requests: number;
+  /** Estimated tokens of those requests. */
   tokens: number;
 }
 
@@ -47,12 +51,15 @@ export interface CapacityLeaseResult {
    * (0 when granted now). Others may lease meanwhile, so it is the earliest sensible retry, not a promise.
    */
   retryAfterMs: number;
+  /** Milliseconds until all of `want` would be there (0 when granted now); at least {@link retryAfterMs}. */
+  wantAfterMs: number;
   /** Milliseconds the bucket stays blocked by a provider's Retry-After (0 when not blocked). */
   blockedMs: number;
 }
 
 /** Something that runs SQL with `$n` parameters: a TypeORM DataSource or EntityManager, or a `pg` pool. */
 export interface CapacityQueryRunner {
+  /** Runs one statement; answers its rows (or TypeORM's `[rows, count]` for an UPDATE). */
   query(sql: string, parameters?: unknown[]): Promise<any>;
 }
 
@@ -114,10 +121,16 @@ export class ProviderCapacityStore {
 
   /**
    * Takes between `need` and `want` from the bucket when at least `need` is available above `floor` in both
-   * dimensions and no provider back-off blocks it; otherwise takes nothing and says when to ask again. The
-   * refill since the last statement is added either way. A missing row is created full.
+   * dimensions and no provider back-off blocks it (adding the refill since the last lease); otherwise
+   * changes nothing and says when `need`, and when `want`, will be there. A missing row is created full.
    */
   async lease(key: ProviderCapacityKey, limits: SharedBucketLimits, request: CapacityLeaseRequest, now?: Date): Promise<CapacityLeaseResult> {
+    const want = {
+      requests: Math.max(request.want.requests, request.need.requests),
+      tokens: Math.max(request.want.tokens, request.need.tokens),
+    };
+    // A refused lease writes nothing: refill depends only on the time elapsed since `refilled_at`, so leaving
+    // the row as it is gives the next statement the same balance as writing the refill now would.
     const row = await this.withRow(key, limits, now, () =>
       this.db.query(
         `WITH ${REFILLED}, decided AS (
@@ -127,46 +140,43 @@ export class ProviderCapacityStore {
              FROM bal
          ), updated AS (
            UPDATE ai_provider_capacity c
-              SET requests = d.r - CASE WHEN d.ok THEN least($13::float8, d.r - $9::float8) ELSE 0 END,
-                  tokens = d.t - CASE WHEN d.ok THEN least($14::float8, d.t - $10::float8) ELSE 0 END,
+              SET requests = d.r - least($13::float8, d.r - $9::float8),
+                  tokens = d.t - least($14::float8, d.t - $10::float8),
                   refilled_at = greatest(d.refilled_at, d.now),
                   requests_per_minute = $4::float8,
                   tokens_per_minute = $5::float8,
                   updated_at = d.now
              FROM decided d
-            WHERE ${SAME_ROW}
-           RETURNING d.ok, d.r - c.requests AS granted_requests, d.t - c.tokens AS granted_tokens,
-                     c.requests, c.tokens,
-                     greatest(0, extract(epoch FROM d.refilled_at - d.now)::float8 * 1000) AS refill_delay_ms,
-                     greatest(0, coalesce(extract(epoch FROM d.blocked_until - d.now)::float8 * 1000, 0)) AS blocked_ms
+            WHERE ${SAME_ROW} AND d.ok
+           RETURNING c.requests, c.tokens
          )
-         SELECT * FROM updated`,
-        [
-          ...this.common(key, limits, now),
-          request.floor.requests,
-          request.floor.tokens,
-          request.need.requests,
-          request.need.tokens,
-          Math.max(request.want.requests, request.need.requests),
-          Math.max(request.want.tokens, request.need.tokens),
-        ],
+         SELECT d.ok, d.r, d.t, u.requests AS left_requests, u.tokens AS left_tokens,
+                greatest(0, extract(epoch FROM d.refilled_at - d.now)::float8 * 1000) AS refill_delay_ms,
+                greatest(0, coalesce(extract(epoch FROM d.blocked_until - d.now)::float8 * 1000, 0)) AS blocked_ms
+           FROM decided d LEFT JOIN updated u ON true`,
+        [...this.common(key, limits, now), request.floor.requests, request.floor.tokens, request.need.requests, request.need.tokens, want.requests, want.tokens],
       ),
     );
-    const balance = { requests: Number(row.requests), tokens: Number(row.tokens) };
-    const blockedMs = Number(row.blocked_ms);
+    const before = { requests: Number(row.r), tokens: Number(row.t) };
     if (row.ok) {
-      return { granted: true, amounts: { requests: Number(row.granted_requests), tokens: Number(row.granted_tokens) }, balance, retryAfterMs: 0, blockedMs: 0 };
+      const balance = { requests: Number(row.left_requests), tokens: Number(row.left_tokens) };
+      const amounts = { requests: before.requests - balance.requests, tokens: before.tokens - balance.tokens };
+      return { granted: true, amounts, balance, retryAfterMs: 0, wantAfterMs: 0, blockedMs: 0 };
     }
+    const blockedMs = Number(row.blocked_ms);
     const refillDelay = Number(row.refill_delay_ms);
-    const until = (deficit: number, perMinute: number) => (deficit > 0 && perMinute > 0 ? refillDelay + (deficit * MS_PER_MINUTE) / perMinute : 0);
-    const retryAfterMs = Math.ceil(
-      Math.max(
-        blockedMs,
-        until(request.need.requests + request.floor.requests - balance.requests, limits.requestsPerMinute),
-        until(request.need.tokens + request.floor.tokens - balance.tokens, limits.tokensPerMinute),
-      ),
-    );
-    return { granted: false, amounts: { requests: 0, tokens: 0 }, balance, retryAfterMs, blockedMs };
+    // When `amount` of both dimensions will be there above the floor, from the balance and the rates.
+    const after = (amount: CapacityAmounts) => {
+      const until = (deficit: number, perMinute: number) => (deficit > 0 && perMinute > 0 ? refillDelay + (deficit * MS_PER_MINUTE) / perMinute : 0);
+      return Math.ceil(
+        Math.max(
+          blockedMs,
+          until(amount.requests + request.floor.requests - before.requests, limits.requestsPerMinute),
+          until(amount.tokens + request.floor.tokens - before.tokens, limits.tokensPerMinute),
+        ),
+      );
+    };
+    return { granted: false, amounts: { requests: 0, tokens: 0 }, balance: before, retryAfterMs: after(request.need), wantAfterMs: after(want), blockedMs };
   }
 
   /**

@@ -81,11 +81,6 @@ export class ProviderRateLimiter {
     shared?.attach(() => this.pump());
   }
 
-  /** Whether the limits hold for the whole cluster (capacity is leased from the shared bucket). */
-  get clusterScoped(): boolean {
-    return this.shared !== undefined;
-  }
-
   /** Callers currently waiting for capacity. */
   get pending(): number {
     return this.queue.length;
@@ -253,7 +248,7 @@ export class ProviderRateLimiter {
       }
       this.queue.shift();
       if (this.leasing) {
-        this.shared!.take(head.tokens, head.lane);
+        this.shared!.take(head.tokens, head.lane, now);
       } else {
         this.requests.reserve(1, now);
         this.tokens.reserve(head.tokens, now);
