@@ -52,14 +52,15 @@ describeEachEngine('Provider limits shared by app instances', ({ getUrl }) => {
       rateLimitedWithinOnePercent: result.rateLimited <= 0.01 * result.sent,
       // Liveness, not speed: the backfill used at least half of what the key allowed in the window.
       usedHalfOfTheKey: result.windowRequestShare >= 0.5,
-      // Each live item enqueued while the backfill saturated the key was sent with no more than one backfill
-      // request accepted between its enqueue and its own request (one may already have been under way).
-      live: result.live.map((l) => ({ status: l.status, backfillAheadAtMostOne: l.backfillAhead <= 1 })),
+      // Each live item enqueued while the backfill saturated the key was sent with at most two backfill
+      // requests accepted between its enqueue and its own request: those already under way while its worker
+      // claimed and read it (measured: 0; without the reserve for live work up to 13, and some not sent).
+      live: result.live.map((l) => ({ status: l.status, backfillAheadAtMostTwo: l.backfillAhead <= 2 })),
     };
     expect({ ...figures, timeline: result.timeline }).toEqual({
       rateLimitedWithinOnePercent: true,
       usedHalfOfTheKey: true,
-      live: result.live.map(() => ({ status: 200, backfillAheadAtMostOne: true })),
+      live: result.live.map(() => ({ status: 200, backfillAheadAtMostTwo: true })),
       timeline: result.timeline,
     });
     expect(result.live.length).toBeGreaterThanOrEqual(4);
