@@ -19,15 +19,15 @@
  *
  * `--part leases [--rpm-list 120,1200,3000]` measures the limiter alone instead: per engine and limit,
  * three limiters in this process (as three instances, each with two loops that send as soon as they are
- * released and take 50 ms per request) lease for 20 s from one shared bucket emptied beforehand (the
- * saturated case); printed are the requests released per minute as a share of the limit and the
+ * released and take 50 ms per request) lease for 20 s from one shared bucket emptied down to the live
+ * reserve beforehand (the saturated case); printed are the requests released per minute as a share of the limit and the
  * statements the limiters sent to the bucket (leases granted or refused, returns) per released request,
  * from their own counters.
  */
 import 'reflect-metadata';
 import { AI_CORE_ENTITIES, AI_CORE_MIGRATIONS, createAiDataSource, type RateLimitScope } from '@ai-infrastructure/core';
 import { EmbeddedPostgres } from '@ai-infrastructure/core/database/embedded-postgres';
-import { ProviderCapacityLeases, SHARED_BURST_MS } from '@ai-infrastructure/core/embedding/provider-capacity.leases';
+import { INTERACTIVE_RESERVE, ProviderCapacityLeases, SHARED_BURST_MS } from '@ai-infrastructure/core/embedding/provider-capacity.leases';
 import { ProviderCapacityStore } from '@ai-infrastructure/core/embedding/provider-capacity.store';
 import { ProviderRateLimiter } from '@ai-infrastructure/core/internal';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -99,22 +99,34 @@ async function leaseStatements(engine: Engine, rpmList: number[]): Promise<strin
         return { leases, limiter: new ProviderRateLimiter(limits, leases) };
       });
       const seconds = 20;
-      // Empty the bucket first: the figures are of the saturated bucket, not of its opening burst.
-      const store = new ProviderCapacityStore(dataSource);
-      await store.lease(key, { ...limits, burstMs: SHARED_BURST_MS }, { need: { requests: 1, tokens: 1 }, want: { requests: 1e9, tokens: 1e12 }, floor: { requests: 0, tokens: 0 } });
-      const stop = Date.now() + seconds * 1000;
+      // Empty the bucket down to the live reserve first: the figures are of a saturated bucket, not of its
+      // opening burst (nor of the reserve being rebuilt, which a backfill may not use).
+      const bucket = { ...limits, burstMs: SHARED_BURST_MS };
+      const reserve = ProviderCapacityStore.capacity(bucket);
+      await new ProviderCapacityStore(dataSource).lease(key, bucket, {
+        need: { requests: 1, tokens: 1 },
+        want: { requests: 1e9, tokens: 1e12 },
+        floor: { requests: reserve.requests * INTERACTIVE_RESERVE, tokens: reserve.tokens * INTERACTIVE_RESERVE },
+        horizonMs: 0,
+      });
+      const start = Date.now();
+      const stop = start + seconds * 1000;
+      const over = new AbortController();
+      const timer = setTimeout(() => over.abort(new Error('window over')), stop - start);
       let released = 0;
       await Promise.all(
         instances.flatMap(({ limiter }) =>
           [0, 1].map(async () => {
-            while (Date.now() < stop) {
-              await limiter.acquire(LEASE_TOKENS, undefined, 'bulk');
-              released++;
+            while (!over.signal.aborted) {
+              // Only releases inside the window count; callers still waiting when it ends are let go.
+              if (!(await limiter.acquire(LEASE_TOKENS, over.signal, 'bulk').then(() => true, () => false))) return;
+              if (Date.now() < stop) released++;
               await new Promise((done) => setTimeout(done, 50));
             }
           }),
         ),
       );
+      clearTimeout(timer);
       await Promise.all(instances.map(({ leases }) => leases.close()));
       const stats = instances.map(({ leases }) => leases.stats);
       const statements = stats.reduce((sum, s) => sum + s.leases + s.returned, 0);

@@ -42,7 +42,7 @@ describeEachEngine('Shared provider bucket', ({ getUrl }) => {
 
   it('starts full at 57 s of the rate, refills by elapsed time on the database clock, and never holds more than that', async () => {
     const key = freshKey();
-    const everything = { need: { requests: 1, tokens: 100 }, want: { requests: 10_000, tokens: 1e9 }, floor: NONE };
+    const everything = { need: { requests: 1, tokens: 100 }, want: { requests: 10_000, tokens: 1e9 }, floor: NONE, horizonMs: 0 };
     expect(await store.lease(key, LIMITS, everything, T0)).toMatchObject({ granted: true, amounts: { requests: 570, tokens: 57_000 }, balance: NONE });
 
     // One second later: one second of refill, whatever was asked for.
@@ -57,17 +57,17 @@ describeEachEngine('Shared provider bucket', ({ getUrl }) => {
 
   it('grants between need and want: a request larger than what is left waits, a smaller one gets what there is', async () => {
     const key = freshKey();
-    await store.lease(key, LIMITS, { need: { requests: 560, tokens: 0 }, want: { requests: 560, tokens: 0 }, floor: NONE }, T0);
-    const big = await store.lease(key, LIMITS, { need: { requests: 20, tokens: 0 }, want: { requests: 20, tokens: 0 }, floor: NONE }, T0);
+    await store.lease(key, LIMITS, { need: { requests: 560, tokens: 0 }, want: { requests: 560, tokens: 0 }, floor: NONE, horizonMs: 0 }, T0);
+    const big = await store.lease(key, LIMITS, { need: { requests: 20, tokens: 0 }, want: { requests: 20, tokens: 0 }, floor: NONE, horizonMs: 0 }, T0);
     expect(big).toMatchObject({ granted: false, retryAfterMs: 1_000 });
-    const small = await store.lease(key, LIMITS, { need: { requests: 1, tokens: 0 }, want: { requests: 20, tokens: 0 }, floor: NONE }, T0);
+    const small = await store.lease(key, LIMITS, { need: { requests: 1, tokens: 0 }, want: { requests: 20, tokens: 0 }, floor: NONE, horizonMs: 0 }, T0);
     expect(small).toMatchObject({ granted: true, amounts: { requests: 10, tokens: 0 } });
   });
 
   it('leaves the interactive reserve to live work: a bulk lease stops above it, an interactive one may take it', async () => {
     const key = freshKey();
     const reserve = 570 * INTERACTIVE_RESERVE;
-    const bulk = { need: { requests: 1, tokens: 10 }, want: { requests: 10_000, tokens: 1e9 }, floor: { requests: reserve, tokens: 57_000 * INTERACTIVE_RESERVE } };
+    const bulk = { need: { requests: 1, tokens: 10 }, want: { requests: 10_000, tokens: 1e9 }, floor: { requests: reserve, tokens: 57_000 * INTERACTIVE_RESERVE }, horizonMs: 0 };
     const first = await store.lease(key, LIMITS, bulk, T0);
     expect(first.amounts.requests).toBeCloseTo(570 - reserve, 6);
     const refused = await store.lease(key, LIMITS, bulk, T0);
@@ -75,14 +75,26 @@ describeEachEngine('Shared provider bucket', ({ getUrl }) => {
     // The bulk lease must wait for the reserve plus its request: 0.1 s of refill.
     expect(refused.retryAfterMs).toBe(100);
 
-    const live = await store.lease(key, LIMITS, { need: { requests: 1, tokens: 500 }, want: { requests: 1, tokens: 500 }, floor: NONE }, T0);
+    const live = await store.lease(key, LIMITS, { need: { requests: 1, tokens: 500 }, want: { requests: 1, tokens: 500 }, floor: NONE, horizonMs: 0 }, T0);
     expect(live).toMatchObject({ granted: true, amounts: { requests: 1, tokens: 500 } });
     expect(live.balance.requests).toBeCloseTo(reserve - 1, 6);
   });
 
+  it('books ahead within the horizon: a grant starts once the refill has paid for it, and nothing is granted beyond', async () => {
+    const key = freshKey();
+    const requests = (need: number, want: number) => ({ need: { requests: need, tokens: 0 }, want: { requests: want, tokens: 0 }, floor: NONE, horizonMs: 1_000 });
+    await store.lease(key, LIMITS, { ...requests(570, 570), horizonMs: 0 }, T0);
+    // Empty: 5 requests are 0.5 s of refill away; the next 5 (of the 10 wanted) fill the horizon of 1 s.
+    expect(await store.lease(key, LIMITS, requests(5, 5), T0)).toMatchObject({ granted: true, amounts: { requests: 5 }, startsInMs: 500, balance: { requests: -5 } });
+    expect(await store.lease(key, LIMITS, requests(5, 10), T0)).toMatchObject({ granted: true, amounts: { requests: 5 }, startsInMs: 1_000 });
+    // Booked a full second ahead: one more request would start 1.1 s from now, 0.1 s beyond the horizon.
+    expect(await store.lease(key, LIMITS, requests(1, 1), T0)).toMatchObject({ granted: false, retryAfterMs: 100 });
+    expect((await store.peek(key, LIMITS, at(1_100)))!.requests).toBeCloseTo(1, 6);
+  });
+
   it('a block (429 Retry-After) refuses every lease until it ends, keeps the later end, and can be lifted', async () => {
     const key = freshKey();
-    const one = { need: { requests: 1, tokens: 1 }, want: { requests: 1, tokens: 1 }, floor: NONE };
+    const one = { need: { requests: 1, tokens: 1 }, want: { requests: 1, tokens: 1 }, floor: NONE, horizonMs: 0 };
     await store.block(key, LIMITS, 5_000, T0);
     await store.block(key, LIMITS, 2_000, T0);
     expect(await store.lease(key, LIMITS, one, at(1_000))).toMatchObject({ granted: false, blockedMs: 4_000, retryAfterMs: 4_000 });
@@ -95,7 +107,7 @@ describeEachEngine('Shared provider bucket', ({ getUrl }) => {
 
   it('drains only the dimension the provider reported exhausted; the other keeps its balance and refill', async () => {
     const key = freshKey();
-    await store.lease(key, LIMITS, { need: { requests: 100, tokens: 1_000 }, want: { requests: 100, tokens: 1_000 }, floor: NONE }, T0);
+    await store.lease(key, LIMITS, { need: { requests: 100, tokens: 1_000 }, want: { requests: 100, tokens: 1_000 }, floor: NONE, horizonMs: 0 }, T0);
     await store.drain(key, LIMITS, { requests: false, tokens: true }, at(1_000));
     expect(await store.peek(key, LIMITS, at(1_000))).toEqual({ requests: 480, tokens: 0, blockedMs: 0 });
     expect(await store.peek(key, LIMITS, at(3_000))).toEqual({ requests: 500, tokens: 2_000, blockedMs: 0 });
@@ -103,7 +115,7 @@ describeEachEngine('Shared provider bucket', ({ getUrl }) => {
 
   it('takes back unused capacity, never above the capacity', async () => {
     const key = freshKey();
-    await store.lease(key, LIMITS, { need: { requests: 300, tokens: 0 }, want: { requests: 300, tokens: 0 }, floor: NONE }, T0);
+    await store.lease(key, LIMITS, { need: { requests: 300, tokens: 0 }, want: { requests: 300, tokens: 0 }, floor: NONE, horizonMs: 0 }, T0);
     await store.giveBack(key, LIMITS, { requests: 100, tokens: 0 });
     expect((await store.peek(key, LIMITS, T0))!.requests).toBe(370);
     await store.giveBack(key, LIMITS, { requests: 1_000, tokens: 1e9 });
@@ -112,7 +124,7 @@ describeEachEngine('Shared provider bucket', ({ getUrl }) => {
 
   it('keeps one bucket per account: a second API key of the same model has its own', async () => {
     const key = freshKey();
-    const all = { need: { requests: 1, tokens: 0 }, want: { requests: 10_000, tokens: 0 }, floor: NONE };
+    const all = { need: { requests: 1, tokens: 0 }, want: { requests: 10_000, tokens: 0 }, floor: NONE, horizonMs: 0 };
     await store.lease(key, LIMITS, all, T0);
     expect((await store.lease({ ...key, account: `${key.account}-other` }, LIMITS, all, T0)).amounts.requests).toBe(570);
   });
@@ -128,7 +140,7 @@ describeEachEngine('Shared provider bucket', ({ getUrl }) => {
         Array.from({ length: 8 }, async () => {
           let granted = 0;
           for (let i = 0; i < 90; i++) {
-            const result = await concurrent.lease(key, LIMITS, { need: { requests: 1, tokens: 0 }, want: { requests: 1, tokens: 0 }, floor: NONE }, T0);
+            const result = await concurrent.lease(key, LIMITS, { need: { requests: 1, tokens: 0 }, want: { requests: 1, tokens: 0 }, floor: NONE, horizonMs: 0 }, T0);
             if (result.granted) granted += result.amounts.requests;
           }
           return granted;

@@ -10,36 +10,39 @@ import {
 } from './provider-capacity.store';
 
 /**
- * Longest time leased capacity is held before what is left of it goes back to the shared bucket. A lease
- * lets an instance send that capacity later than the bucket counted it, so the shared bucket is smaller by
- * this much of burst (see {@link SHARED_BURST_MS}); 2 s covers one database round trip and the time a
- * waiting caller needs to pick its capacity up, many times over.
+ * Longest time leased capacity is held, from the moment it may be used, before what is left of it goes back
+ * to the shared bucket. A lease lets an instance send capacity later than the bucket counted it, so the
+ * shared bucket is smaller by this much of burst (see {@link SHARED_BURST_MS}); 2 s covers one database
+ * round trip and the time a waiting caller needs to pick its capacity up, many times over.
  */
 export const LEASE_HOLD_MS = 2_000;
 
 /**
- * A bulk lease takes up to what the instance spent in this long before (at most this much of the rate), so
- * a steady backfill asks the database about once per this period instead of once per request.
+ * A bulk lease asks for what the instance spent in this long before (at most this much of the rate), and
+ * a lease may be booked this far ahead of the refill that pays for it, so a steady backfill asks the
+ * database about once per this period instead of polling it at every refill of one request.
  */
 export const LEASE_CHUNK_MS = 1_000;
 
 /**
  * Burst of the shared bucket: a minute of the rate, less the latency allowance of the per-instance limiter
- * ({@link LATENCY_ALLOWANCE_MS}) and the {@link LEASE_HOLD_MS} a lease may lag behind the bucket. The sustained rate is the configured one; only the burst after an idle period is
- * 3 s smaller than the provider's, which is what keeps the provider's own one-minute bucket from running dry.
+ * ({@link LATENCY_ALLOWANCE_MS}) and the {@link LEASE_HOLD_MS} a lease may lag behind the bucket. The
+ * sustained rate is the configured one; only the burst after an idle period is 3 s smaller than the
+ * provider's, which is what keeps the provider's own one-minute bucket from running dry.
  */
 export const SHARED_BURST_MS = 60_000 - LATENCY_ALLOWANCE_MS - LEASE_HOLD_MS;
 
 /**
  * Share of the shared bucket that only `interactive` leases (searches, live indexing) may take: a backfill
  * on any instance stops leasing at this level, so a live write finds capacity at once while backfills keep
- * the provider saturated. A tenth of the burst is about 6 s of the full rate.
+ * the provider saturated. A tenth of the burst is about 6 s of the full rate, more than the
+ * {@link LEASE_CHUNK_MS} a backfill may book below it.
  */
 export const INTERACTIVE_RESERVE = 0.1;
 
-/** Longest wait before a denied lease is asked again, so a lifted block or returned capacity is seen soon. */
+/** Longest wait before a refused lease is asked again, so a lifted block or returned capacity is seen soon. */
 const MAX_RETRY_MS = 1_000;
-/** Least wait before a denied lease is asked again (the bucket's estimate may round to 0). */
+/** Least wait before a refused lease is asked again (the bucket's estimate may round to 0). */
 const MIN_RETRY_MS = 5;
 /** Wait before the database is asked again after it failed. */
 const ERROR_RETRY_MS = 1_000;
@@ -50,6 +53,8 @@ const EPSILON = 1e-9;
 
 /** Capacity leased from the shared bucket and not spent yet. */
 interface Grant extends CapacityAmounts {
+  /** From when it may be used (epoch ms): a grant booked ahead starts once the refill has paid for it. */
+  availableAt: number;
   /** When what is left goes back to the shared bucket (epoch ms). */
   expiresAt: number;
 }
@@ -59,19 +64,24 @@ interface Spend extends CapacityAmounts {
   at: number;
 }
 
+const NONE: CapacityAmounts = { requests: 0, tokens: 0 };
+
 /**
  * One instance's share of a shared provider bucket ({@link ProviderCapacityStore}): the capacity it has
  * leased and not yet spent, and the policy that decides when to lease and how much. Used by
  * {@link ProviderRateLimiter} in `rateLimit.scope: 'cluster'`.
  *
- * - Leases are small: one lease covers the callers waiting in the lane, and a bulk lease also asks for
- *   what the instance spent in the last {@link LEASE_CHUNK_MS} (at most that much of the rate), so a steady
- *   backfill makes about one database round trip per second (or per large request), not one per request.
- *   An interactive lease takes exactly what its callers need.
- * - What is not spent within {@link LEASE_HOLD_MS} goes back to the shared bucket.
- * - Bulk leases leave {@link INTERACTIVE_RESERVE} of the bucket for interactive ones.
- * - One lease is in flight at a time. A refused lease is asked again when the bucket says the capacity
- *   will be there — for a bulk lease all it wanted, for an interactive one what its request needs — and
+ * - One lease covers the callers waiting in the lane; a bulk lease also asks for what the instance spent in
+ *   the last {@link LEASE_CHUNK_MS} (at most that much of the rate), the requests likely to follow. An
+ *   interactive lease takes exactly what its callers need.
+ * - A lease may be booked up to {@link LEASE_CHUNK_MS} ahead: under a saturated bucket an instance gets a
+ *   grant that starts when the refill has paid for it and waits for it locally, instead of asking again at
+ *   every refill. A steady backfill thus makes about one database round trip per second (or per large
+ *   request), not one per request.
+ * - What is not spent within {@link LEASE_HOLD_MS} of its start goes back to the shared bucket.
+ * - Bulk leases leave {@link INTERACTIVE_RESERVE} of the bucket for interactive ones, and an interactive
+ *   caller does not wait for bulk capacity this instance booked ahead: it leases from the reserve.
+ * - One lease is in flight at a time. A refused lease is asked again when the bucket says it would fit,
  *   at most {@link MAX_RETRY_MS} later. A failing database is retried every second and reported as a
  *   warning, and nothing is sent meanwhile (the workers cannot commit without the database either).
  * - Provider feedback is shared: {@link backOff} blocks the bucket for every instance, {@link exhaust}
@@ -89,10 +99,11 @@ export class ProviderCapacityLeases {
   private readonly spends: Spend[] = [];
   private limits: SharedBucketLimits;
   private leasing = false;
-  /** Earliest next lease per lane; a denied interactive lease also holds bulk back. */
+  /** Earliest next lease per lane; a refused interactive lease also holds bulk back. */
   private readonly retryAt: Record<ProviderRequestLane, number> = { interactive: 0, bulk: 0 };
   private listener: () => void = () => undefined;
   private expiryTimer: NodeJS.Timeout | undefined;
+  private expiryTimerAt = 0;
   private lastWarning = 0;
   private sharedBlockUntil = 0;
   private lastDrain: Record<keyof CapacityAmounts, number> = { requests: 0, tokens: 0 };
@@ -113,14 +124,14 @@ export class ProviderCapacityLeases {
     return this.limits.requestsPerMinute === 0 && this.limits.tokensPerMinute === 0;
   }
 
-  /** Database round trips so far: leases asked (granted or denied), denied, failed, and expired leases returned. */
+  /** Statements sent to the shared bucket so far: leases asked (granted or refused), refused, failed, and returns of unused capacity. */
   get stats(): Readonly<{ leases: number; denied: number; failed: number; returned: number }> {
     return { ...this.counters };
   }
 
-  /** Capacity leased and not spent yet. */
+  /** Capacity leased and not spent yet, whether it may be used now or starts later. */
   get held(): CapacityAmounts {
-    return this.grants.reduce((sum, g) => ({ requests: sum.requests + g.requests, tokens: sum.tokens + g.tokens }), { requests: 0, tokens: 0 });
+    return sum(this.grants);
   }
 
   /** Called whenever capacity may have arrived (a lease answered, a lease expired, a block lifted). */
@@ -138,14 +149,15 @@ export class ProviderCapacityLeases {
     if (this.unlimited) return 0;
     this.expire(now);
     const need = this.need(tokens, lane);
-    const held = this.held;
-    if (held.requests + EPSILON >= need.requests && held.tokens + EPSILON >= need.tokens) return 0;
+    const ready = sum(this.grants.filter((g) => g.availableAt <= now));
+    if (covers(ready, need)) return 0;
+    // Bulk waits for what this instance booked ahead; a live caller leases from the reserve instead.
+    if (lane === 'bulk' && covers(this.held, need)) return this.readyAt(need) - now;
     if (this.leasing) return undefined;
     if (now < this.retryAt[lane]) return this.retryAt[lane] - now;
-    const demand = waiting()
-      .map((t) => this.need(t, lane))
-      .reduce((sum, n) => ({ requests: sum.requests + n.requests, tokens: sum.tokens + n.tokens }), { requests: 0, tokens: 0 });
-    this.lease(need, demand, held, lane, now);
+    const counted = lane === 'bulk' ? this.held : ready;
+    const demand = sum(waiting().map((t) => this.need(t, lane)));
+    this.lease(need, demand, counted, lane, now);
     return undefined;
   }
 
@@ -158,6 +170,7 @@ export class ProviderCapacityLeases {
     let requests = need.requests;
     let spent = need.tokens;
     for (const grant of this.grants) {
+      if (grant.availableAt > now) continue;
       const r = Math.min(requests, grant.requests);
       const t = Math.min(spent, grant.tokens);
       grant.requests -= r;
@@ -231,43 +244,62 @@ export class ProviderCapacityLeases {
 
   /** What one request needs from the shared bucket: a request and its tokens, each only when limited. */
   private need(tokens: number, lane: ProviderRequestLane): CapacityAmounts {
-    const capacity = ProviderCapacityStore.capacity(this.limits);
-    const floor = this.floor(lane);
+    const usable = this.usable(lane);
     return {
-      requests: this.limits.requestsPerMinute > 0 ? Math.min(1, capacity.requests - floor.requests) : 0,
+      requests: this.limits.requestsPerMinute > 0 ? Math.min(1, usable.requests) : 0,
       // A request larger than what the lane may hold takes all of it, so it still passes (as in TokenBucket).
-      tokens: this.limits.tokensPerMinute > 0 ? Math.min(Math.max(0, tokens), capacity.tokens - floor.tokens) : 0,
+      tokens: this.limits.tokensPerMinute > 0 ? Math.min(Math.max(0, tokens), usable.tokens) : 0,
     };
   }
 
+  /** What `lane` may take from a full bucket: all of it, or for bulk all but the reserve. */
+  private usable(lane: ProviderRequestLane): CapacityAmounts {
+    const capacity = ProviderCapacityStore.capacity(this.limits);
+    const floor = this.floor(lane);
+    return { requests: capacity.requests - floor.requests, tokens: capacity.tokens - floor.tokens };
+  }
+
   private floor(lane: ProviderRequestLane): CapacityAmounts {
-    if (lane === 'interactive') return { requests: 0, tokens: 0 };
+    if (lane === 'interactive') return NONE;
     const capacity = ProviderCapacityStore.capacity(this.limits);
     return { requests: capacity.requests * INTERACTIVE_RESERVE, tokens: capacity.tokens * INTERACTIVE_RESERVE };
   }
 
+  /** The earliest time the grants available by then cover `need` (the caller checked that all of them do). */
+  private readyAt(need: CapacityAmounts): number {
+    const byStart = [...this.grants].sort((a, b) => a.availableAt - b.availableAt);
+    const total = { requests: 0, tokens: 0 };
+    for (const grant of byStart) {
+      total.requests += grant.requests;
+      total.tokens += grant.tokens;
+      if (covers(total, need)) return grant.availableAt;
+    }
+    return byStart[byStart.length - 1]?.availableAt ?? 0;
+  }
+
   /**
-   * Asks the shared bucket for at least what the head of the line lacks (`need` less `held`) and at most
-   * what every waiting caller of the lane needs; a bulk lease also asks for what this instance spent in the
-   * last {@link LEASE_CHUNK_MS} (at most that much of the rate), the requests likely to follow. Interactive
-   * leases come out of the reserve, so they take no more than their callers need: the rest of the reserve
-   * must not end up spent by a backfill of this instance.
+   * Asks the shared bucket for at least what the head of the line lacks (`need` less what is `counted`) and
+   * at most what every waiting caller of the lane needs; a bulk lease also asks for what this instance
+   * spent in the last {@link LEASE_CHUNK_MS} (at most that much of the rate). Interactive leases come out of
+   * the reserve, so they take no more than their callers need: the rest of the reserve must not end up
+   * spent by a backfill of this instance.
    */
-  private lease(need: CapacityAmounts, demand: CapacityAmounts, held: CapacityAmounts, lane: ProviderRequestLane, now: number): void {
-    const deficit = { requests: Math.max(0, need.requests - held.requests), tokens: Math.max(0, need.tokens - held.tokens) };
+  private lease(need: CapacityAmounts, demand: CapacityAmounts, counted: CapacityAmounts, lane: ProviderRequestLane, now: number): void {
+    const deficit = { requests: Math.max(0, need.requests - counted.requests), tokens: Math.max(0, need.tokens - counted.tokens) };
     const recent = this.recentSpend(now);
     const chunk = (dimension: keyof CapacityAmounts, perMinute: number) =>
       lane === 'bulk' ? Math.min((perMinute * LEASE_CHUNK_MS) / 60_000, recent[dimension]) : 0;
     const want = (dimension: keyof CapacityAmounts, perMinute: number) =>
-      perMinute > 0 ? Math.max(deficit[dimension], demand[dimension] - held[dimension], chunk(dimension, perMinute) - held[dimension]) : 0;
-    this.leasing = true;
-    this.counters.leases++;
-    const sentAt = now;
+      perMinute > 0 ? Math.max(deficit[dimension], demand[dimension] - counted[dimension], chunk(dimension, perMinute) - counted[dimension]) : 0;
     const request = {
       need: deficit,
       want: { requests: want('requests', this.limits.requestsPerMinute), tokens: want('tokens', this.limits.tokensPerMinute) },
       floor: this.floor(lane),
+      horizonMs: LEASE_CHUNK_MS,
     };
+    this.leasing = true;
+    this.counters.leases++;
+    const sentAt = now;
     this.store.lease(this.key, this.limits, request).then(
       (result) => this.settle(result, lane, sentAt),
       (error: unknown) => this.fail(error),
@@ -282,21 +314,19 @@ export class ProviderCapacityLeases {
     }
     const now = Date.now();
     if (result.granted) {
-      // Counted from before the statement, so capacity is never held longer than LEASE_HOLD_MS after the
-      // bucket gave it. A statement slower than that (it waited for the row or a busy database) still lets
-      // the callers waiting now use its grant: the bucket decided once it held the row lock, near the end
-      // of the wait, and handing the grant straight back would only make the next lease wait again.
-      const expiresAt = Math.max(sentAt + LEASE_HOLD_MS, now + MIN_RETRY_MS);
-      this.grants.push({ ...result.amounts, expiresAt });
+      // Used no earlier than the bucket allows: the statement ran before `now`, so `now` + its start is late
+      // enough. Held no longer than LEASE_HOLD_MS after that start: counted from before the statement. A
+      // statement slower than the hold (it waited for the row or a busy database) still lets the callers
+      // waiting now use its grant: the bucket decided once it held the row lock, near the end of the wait.
+      const availableAt = now + result.startsInMs;
+      const expiresAt = Math.max(sentAt + result.startsInMs + LEASE_HOLD_MS, availableAt + MIN_RETRY_MS);
+      this.grants.push({ ...result.amounts, availableAt, expiresAt });
       this.retryAt.interactive = 0;
       this.retryAt.bulk = 0;
       this.armExpiry();
     } else {
       this.counters.denied++;
-      // A backfill asks again when all it wanted is there, not when one request's worth is: under a saturated
-      // bucket, asking at every refill of a single request would cost a statement per request.
-      const wait = lane === 'bulk' ? Math.max(result.retryAfterMs, result.wantAfterMs) : result.retryAfterMs;
-      const at = now + Math.min(MAX_RETRY_MS, Math.max(MIN_RETRY_MS, wait));
+      const at = now + Math.min(MAX_RETRY_MS, Math.max(MIN_RETRY_MS, result.retryAfterMs));
       this.retryAt[lane] = at;
       // What an interactive lease cannot get, a bulk lease (which must leave the reserve) cannot either.
       if (lane === 'interactive') this.retryAt.bulk = Math.max(this.retryAt.bulk, at);
@@ -318,7 +348,7 @@ export class ProviderCapacityLeases {
   /** Capacity spent in the last {@link LEASE_CHUNK_MS} (older spends are forgotten). */
   private recentSpend(now: number): CapacityAmounts {
     while (this.spends.length > 0 && this.spends[0].at <= now - LEASE_CHUNK_MS) this.spends.shift();
-    return this.spends.reduce((sum, s) => ({ requests: sum.requests + s.requests, tokens: sum.tokens + s.tokens }), { requests: 0, tokens: 0 });
+    return sum(this.spends);
   }
 
   /** Returns what is left of expired grants to the shared bucket. */
@@ -353,8 +383,12 @@ export class ProviderCapacityLeases {
 
   /** One timer for the earliest expiry; when it fires, leftovers go back and waiting callers look again. */
   private armExpiry(): void {
-    if (this.expiryTimer || this.grants.length === 0) return;
+    if (this.grants.length === 0) return;
     const next = Math.min(...this.grants.map((g) => g.expiresAt));
+    // A grant that starts now may expire before one booked ahead: the timer follows the earliest.
+    if (this.expiryTimer && this.expiryTimerAt <= next) return;
+    if (this.expiryTimer) clearTimeout(this.expiryTimer);
+    this.expiryTimerAt = next;
     this.expiryTimer = setTimeout(() => {
       this.expiryTimer = undefined;
       this.expire(Date.now());
@@ -385,4 +419,12 @@ export class ProviderCapacityLeases {
 
 function toBucketLimits(limits: RateLimitOptions): SharedBucketLimits {
   return { requestsPerMinute: limits.requestsPerMinute ?? 0, tokensPerMinute: limits.tokensPerMinute ?? 0, burstMs: SHARED_BURST_MS };
+}
+
+function sum(amounts: CapacityAmounts[]): CapacityAmounts {
+  return amounts.reduce((total, a) => ({ requests: total.requests + a.requests, tokens: total.tokens + a.tokens }), { requests: 0, tokens: 0 });
+}
+
+function covers(held: CapacityAmounts, need: CapacityAmounts): boolean {
+  return held.requests + EPSILON >= need.requests && held.tokens + EPSILON >= need.tokens;
 }

@@ -30,12 +30,19 @@ export interface CapacityAmounts {
 
 /** What {@link ProviderCapacityStore.lease} asks for. */
 export interface CapacityLeaseRequest {
-  /** Least that is of use: nothing is granted unless this much is available above `floor`, in both dimensions. */
+  /** Least that is of use: nothing is granted unless this much can be granted, in both dimensions. */
   need: CapacityAmounts;
-  /** Most to take when more is available; at least `need`. */
+  /** Most to take when more can be granted; at least `need`. */
   want: CapacityAmounts;
-  /** What must stay in the bucket after this lease (the reserve live work may use and a backfill may not). */
+  /** The balance a grant must leave once it starts (the reserve live work may use and a backfill may not). */
   floor: CapacityAmounts;
+  /**
+   * How far ahead a grant may start, in ms: the balance may go below `floor` by this much of refill, and
+   * the grant starts once the refill has brought it back (a reservation, as `TokenBucket.reserve`
+   * makes locally). 0 grants only what is there now. Booking ahead is what spares a saturated bucket from
+   * being polled at every refill.
+   */
+  horizonMs: number;
 }
 
 /** The answer of {@link ProviderCapacityStore.lease}. */
@@ -44,15 +51,15 @@ export interface CapacityLeaseResult {
   granted: boolean;
   /** What was taken from the shared bucket (zero when not granted). */
   amounts: CapacityAmounts;
-  /** The bucket after this lease. */
+  /** Milliseconds from the statement until the grant may be used (0 at once; at most the horizon). */
+  startsInMs: number;
+  /** The bucket after this lease (below `floor` while grants are booked ahead). */
   balance: CapacityAmounts;
   /**
-   * Milliseconds until the same request could be granted, judged from the balance, the rates and the block
-   * (0 when granted now). Others may lease meanwhile, so it is the earliest sensible retry, not a promise.
+   * When refused: milliseconds until `need` could be granted within the horizon, judged from the balance,
+   * the rates and the block. Others may lease meanwhile, so it is the earliest sensible retry, not a promise.
    */
   retryAfterMs: number;
-  /** Milliseconds until all of `want` would be there (0 when granted now); at least {@link retryAfterMs}. */
-  wantAfterMs: number;
   /** Milliseconds the bucket stays blocked by a provider's Retry-After (0 when not blocked). */
   blockedMs: number;
 }
@@ -104,8 +111,9 @@ const SAME_ROW = `c.provider = d.provider AND c.model = d.model AND c.account = 
  * ```ts
  * const store = new ProviderCapacityStore(dataSource);
  * const result = await store.lease(key, { requestsPerMinute: 3000, tokensPerMinute: 1e6, burstMs: 57_000 }, {
- *   need: { requests: 1, tokens: 800 }, want: { requests: 50, tokens: 16_000 }, floor: { requests: 0, tokens: 0 },
+ *   need: { requests: 1, tokens: 800 }, want: { requests: 50, tokens: 16_000 }, floor: { requests: 0, tokens: 0 }, horizonMs: 1000,
  * });
+ * // result.granted, result.amounts, result.startsInMs
  * ```
  */
 export class ProviderCapacityStore {
@@ -120,28 +128,38 @@ export class ProviderCapacityStore {
   }
 
   /**
-   * Takes between `need` and `want` from the bucket when at least `need` is available above `floor` in both
-   * dimensions and no provider back-off blocks it (adding the refill since the last lease); otherwise
-   * changes nothing and says when `need`, and when `want`, will be there. A missing row is created full.
+   * Takes between `need` and `want` from the bucket when that much can start within `horizonMs` above
+   * `floor` in both dimensions, and no provider back-off blocks it beyond the horizon (adding the refill
+   * since the last lease); otherwise changes nothing and says when `need` would fit. A missing row is
+   * created full.
    */
   async lease(key: ProviderCapacityKey, limits: SharedBucketLimits, request: CapacityLeaseRequest, now?: Date): Promise<CapacityLeaseResult> {
     const want = {
       requests: Math.max(request.want.requests, request.need.requests),
       tokens: Math.max(request.want.tokens, request.need.tokens),
     };
-    // A refused lease writes nothing: refill depends only on the time elapsed since `refilled_at`, so leaving
-    // the row as it is gives the next statement the same balance as writing the refill now would.
+    // `room`: what may be granted, counting the refill of the horizon. The grant starts when the balance after
+    // it is back at the floor (or when the block ends). A refused lease writes nothing: refill depends only
+    // on the time elapsed since `refilled_at`, so the next statement computes the same balance.
     const row = await this.withRow(key, limits, now, () =>
       this.db.query(
-        `WITH ${REFILLED}, decided AS (
+        `WITH ${REFILLED}, room AS (
            SELECT bal.*,
-                  (blocked_until IS NULL OR blocked_until <= now)
-                  AND r - $9::float8 >= $11::float8 AND t - $10::float8 >= $12::float8 AS ok
+                  greatest(0, coalesce(extract(epoch FROM blocked_until - now)::float8 * 1000, 0)) AS blocked_ms,
+                  greatest(0, extract(epoch FROM refilled_at - now)::float8 * 1000) AS refill_delay_ms,
+                  CASE WHEN $4::float8 > 0 THEN r - $9::float8 + $4::float8 * $15::float8 / 60000 ELSE 0 END AS room_r,
+                  CASE WHEN $5::float8 > 0 THEN t - $10::float8 + $5::float8 * $15::float8 / 60000 ELSE 0 END AS room_t
              FROM bal
+         ), decided AS (
+           SELECT room.*,
+                  blocked_ms <= $15::float8 AND room_r >= $11::float8 AND room_t >= $12::float8 AS ok,
+                  least($13::float8, room_r) AS x_r,
+                  least($14::float8, room_t) AS x_t
+             FROM room
          ), updated AS (
            UPDATE ai_provider_capacity c
-              SET requests = d.r - least($13::float8, d.r - $9::float8),
-                  tokens = d.t - least($14::float8, d.t - $10::float8),
+              SET requests = d.r - d.x_r,
+                  tokens = d.t - d.x_t,
                   refilled_at = greatest(d.refilled_at, d.now),
                   requests_per_minute = $4::float8,
                   tokens_per_minute = $5::float8,
@@ -150,33 +168,37 @@ export class ProviderCapacityStore {
             WHERE ${SAME_ROW} AND d.ok
            RETURNING c.requests, c.tokens
          )
-         SELECT d.ok, d.r, d.t, u.requests AS left_requests, u.tokens AS left_tokens,
-                greatest(0, extract(epoch FROM d.refilled_at - d.now)::float8 * 1000) AS refill_delay_ms,
-                greatest(0, coalesce(extract(epoch FROM d.blocked_until - d.now)::float8 * 1000, 0)) AS blocked_ms
-           FROM decided d LEFT JOIN updated u ON true`,
-        [...this.common(key, limits, now), request.floor.requests, request.floor.tokens, request.need.requests, request.need.tokens, want.requests, want.tokens],
+         SELECT d.ok, d.r, d.t, d.x_r, d.x_t, d.blocked_ms, d.refill_delay_ms FROM decided d LEFT JOIN updated u ON true`,
+        [
+          ...this.common(key, limits, now),
+          request.floor.requests,
+          request.floor.tokens,
+          request.need.requests,
+          request.need.tokens,
+          want.requests,
+          want.tokens,
+          Math.max(0, request.horizonMs),
+        ],
       ),
     );
     const before = { requests: Number(row.r), tokens: Number(row.t) };
-    if (row.ok) {
-      const balance = { requests: Number(row.left_requests), tokens: Number(row.left_tokens) };
-      const amounts = { requests: before.requests - balance.requests, tokens: before.tokens - balance.tokens };
-      return { granted: true, amounts, balance, retryAfterMs: 0, wantAfterMs: 0, blockedMs: 0 };
-    }
     const blockedMs = Number(row.blocked_ms);
     const refillDelay = Number(row.refill_delay_ms);
-    // When `amount` of both dimensions will be there above the floor, from the balance and the rates.
-    const after = (amount: CapacityAmounts) => {
-      const until = (deficit: number, perMinute: number) => (deficit > 0 && perMinute > 0 ? refillDelay + (deficit * MS_PER_MINUTE) / perMinute : 0);
-      return Math.ceil(
-        Math.max(
-          blockedMs,
-          until(amount.requests + request.floor.requests - before.requests, limits.requestsPerMinute),
-          until(amount.tokens + request.floor.tokens - before.tokens, limits.tokensPerMinute),
-        ),
+    // Ms until the balance, less `amount`, is back at the floor in both dimensions.
+    const until = (amount: CapacityAmounts) => {
+      const dimension = (deficit: number, perMinute: number) => (deficit > 0 && perMinute > 0 ? refillDelay + (deficit * MS_PER_MINUTE) / perMinute : 0);
+      return Math.max(
+        dimension(amount.requests + request.floor.requests - before.requests, limits.requestsPerMinute),
+        dimension(amount.tokens + request.floor.tokens - before.tokens, limits.tokensPerMinute),
       );
     };
-    return { granted: false, amounts: { requests: 0, tokens: 0 }, balance: before, retryAfterMs: after(request.need), wantAfterMs: after(want), blockedMs };
+    if (row.ok) {
+      const amounts = { requests: Number(row.x_r), tokens: Number(row.x_t) };
+      const balance = { requests: before.requests - amounts.requests, tokens: before.tokens - amounts.tokens };
+      return { granted: true, amounts, startsInMs: Math.ceil(Math.max(blockedMs, until(amounts))), balance, retryAfterMs: 0, blockedMs };
+    }
+    const retryAfterMs = Math.ceil(Math.max(blockedMs, until(request.need)) - Math.max(0, request.horizonMs));
+    return { granted: false, amounts: { requests: 0, tokens: 0 }, startsInMs: 0, balance: before, retryAfterMs: Math.max(0, retryAfterMs), blockedMs };
   }
 
   /**
