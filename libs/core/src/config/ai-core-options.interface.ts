@@ -69,8 +69,8 @@ export interface RateLimitOptions {
    * your API key's limits and hold for the sum of every instance that uses the same database, provider,
    * model and key — each instance leases small slices of a token bucket kept in `ai_provider_capacity`,
    * live indexing and searches keep a reserve a backfill cannot take, and a 429 seen by one instance holds
-   * back all of them. `instance`: every process gets the full limits on its own (the behaviour before
-   * 0.2; set the limits to the key's divided by the number of instances). Without limits there is nothing
+   * back all of them. `instance`: every process gets the full limits on its own (the behaviour of
+   * 0.1.0; set the limits to the key's divided by the number of instances). Without limits there is nothing
    * to share and both behave alike.
    */
   scope?: RateLimitScope;
