@@ -2,6 +2,7 @@ import { AI_CORE_ENTITIES, AI_CORE_MIGRATIONS, createAiDataSource } from '@ai-in
 import { ProviderRateLimiter } from '@ai-infrastructure/core/internal';
 import { INTERACTIVE_RESERVE, ProviderCapacityLeases, SHARED_BURST_MS } from '@ai-infrastructure/core/embedding/provider-capacity.leases';
 import { ProviderCapacityStore, type ProviderCapacityKey, type SharedBucketLimits } from '@ai-infrastructure/core/embedding/provider-capacity.store';
+import { setMaxListeners } from 'node:events';
 import { Pool } from 'pg';
 import type { DataSource } from 'typeorm';
 import { describeEachEngine } from './support/test-database';
@@ -169,6 +170,8 @@ describeEachEngine('Shared provider bucket', ({ getUrl }) => {
       const started = Date.now();
       const released: string[] = [];
       const abort = new AbortController();
+      // One signal for all 160 waiting callers ends the run; Node would warn about that many listeners.
+      setMaxListeners(200, abort.signal);
       // Both backfill with many more requests than the bucket holds.
       const backfills = [a, b].flatMap(({ limiter }, n) =>
         Array.from({ length: 80 }, () =>
