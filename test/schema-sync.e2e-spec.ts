@@ -104,3 +104,36 @@ describeEachEngine('Startup without the core entities in the DataSource', ({ get
     expect(failure!.message).toContain('entities: [YourEntity, ...AI_CORE_ENTITIES]');
   });
 });
+
+describeEachEngine('Startup with shared provider limits but without their table', ({ getUrl }) => {
+  it('fails with a sentence naming rateLimit.scope, the missing table and both fixes', async () => {
+    // The migrations ran, then the table of the shared limits went missing (a migration left out or reverted).
+    const first = await bootIndexingApp({ databaseUrl: getUrl(), logger: false, core: { worker: { enabled: false }, liveIndexing: false } });
+    await first.dataSource.query(`DROP TABLE ai_provider_capacity`);
+    await first.close();
+
+    const failure = await bootIndexingApp({
+      databaseUrl: getUrl(),
+      logger: false,
+      migrationsRun: false,
+      core: { worker: { enabled: false }, liveIndexing: false, rateLimit: { requestsPerMinute: 3_000 } },
+    }).then(
+      async (ctx) => {
+        await ctx.close();
+        return undefined;
+      },
+      (error: Error) => error,
+    );
+    expect(failure).toBeInstanceOf(AiCoreConfigurationError);
+    expect(failure!.message).toMatch(/"rateLimit.scope" is "cluster" \(the default\).*ai_provider_capacity.*does not exist.*AiProviderCapacity1732100000980.*rateLimit.scope to "instance"/);
+
+    // Per-instance limits need no table: the same database starts.
+    const perInstance = await bootIndexingApp({
+      databaseUrl: getUrl(),
+      logger: false,
+      migrationsRun: false,
+      core: { worker: { enabled: false }, liveIndexing: false, rateLimit: { requestsPerMinute: 3_000, scope: 'instance' } },
+    });
+    await perInstance.close();
+  });
+});
