@@ -112,7 +112,7 @@ describe.each(engines().map((engine) => [engine] as [Engine]))('seed and db CLI 
   it('db:status lists every migration as pending on a new database', async () => {
     const stdout = expectSuccess(await runCli('db', ['status'], target.env));
 
-    expect(stdout).toContain('10 migrations, 0 applied, 10 pending.');
+    expect(stdout).toContain('12 migrations, 0 applied, 12 pending.');
     expect(stdout).toMatch(/pending\s+AiCoreInit1732100000000/);
     expect(stdout).toMatch(/pending\s+AiMigrationJobs1732100000500/);
     expect(stdout).toMatch(/pending\s+AiMigrationAuditLog1732100000600/);
@@ -126,7 +126,7 @@ describe.each(engines().map((engine) => [engine] as [Engine]))('seed and db CLI 
 
   it('db:migrate runs the pending migrations, and db:status then shows them applied', async () => {
     const migrated = expectSuccess(await runCli('db', ['migrate'], target.env));
-    expect(migrated).toContain('Ran 10 migrations:');
+    expect(migrated).toContain('Ran 12 migrations:');
     expect(migrated).toContain('AiCoreInit1732100000000');
     expect(migrated).toContain('AiMigrationJobs1732100000500');
     expect(migrated).toContain('AiMigrationAuditLog1732100000600');
@@ -134,7 +134,7 @@ describe.each(engines().map((engine) => [engine] as [Engine]))('seed and db CLI 
     expect(migrated).toContain('CreateProducts1732100001000');
 
     const stdout = expectSuccess(await runCli('db', ['status'], target.env));
-    expect(stdout).toContain('10 migrations, 10 applied, 0 pending.');
+    expect(stdout).toContain('12 migrations, 12 applied, 0 pending.');
     expect(stdout).toMatch(/applied #1\s+AiCoreInit1732100000000\s+recorded timestamp 1732100000000/);
     expect(stdout).toMatch(/applied #2\s+AiMigrationJobs1732100000500/);
     expect(stdout).toMatch(/applied #3\s+AiMigrationAuditLog1732100000600/);
@@ -144,7 +144,7 @@ describe.each(engines().map((engine) => [engine] as [Engine]))('seed and db CLI 
     expect(stdout).toMatch(/applied #7\s+AiMigrationGenerations1732100000950/);
     expect(stdout).toMatch(/applied #8\s+AiProviderUsage1732100000960/);
     expect(stdout).toMatch(/applied #9\s+AiMigrationJobsUsage1732100000970/);
-    expect(stdout).toMatch(/applied #10\s+CreateProducts1732100001000/);
+    expect(stdout).toMatch(/applied #12\s+CreateProducts1732100001000/);
   });
 
   it('seed inserts exactly the requested products, and running it again inserts none, without indexing any', async () => {
@@ -181,7 +181,7 @@ describe.each(engines().map((engine) => [engine] as [Engine]))('seed and db CLI 
 
   it('db:revert undoes the last migration and names it; the queue index migration reverts to the previous indexes', async () => {
     const stdout = expectSuccess(await runCli('db', ['revert'], target.env));
-    expect(stdout).toContain('Reverted CreateProducts1732100001000 (applied #10). 9 migrations still applied.');
+    expect(stdout).toContain('Reverted CreateProducts1732100001000 (applied #12). 11 migrations still applied.');
 
     const after = await target.withClient(async (client) => ({
       products: (await client.query<{ t: string | null }>(`SELECT to_regclass('products')::text AS t`)).rows[0].t,

@@ -31,6 +31,8 @@ import { AiSearchService } from './search/ai-search.service';
 import { ProviderUsageService } from './usage/provider-usage.service';
 import { PgVectorStore } from './vector-store/pgvector.store';
 import { IndexingWorkerService } from './worker/indexing-worker.service';
+import { EmbeddingBatchService } from './batch/embedding-batch.service';
+import { EmbeddingBatchWorker } from './batch/embedding-batch.worker';
 import { LiveWorkGate } from './worker/live-work.gate';
 
 async function createEmbeddingProvider(options: ResolvedAiCoreOptions, moduleRef: ModuleRef): Promise<EmbeddingProvider> {
@@ -100,6 +102,8 @@ const providers: Provider[] = [
   AiSearchService,
   AiIndexPurgeService,
   ProviderUsageService,
+  EmbeddingBatchService,
+  EmbeddingBatchWorker,
   AiCoreBootstrap,
 ];
 
@@ -133,6 +137,7 @@ const exported = [
   AiSearchService,
   AiIndexPurgeService,
   ProviderUsageService,
+  EmbeddingBatchService,
 ];
 
 /**

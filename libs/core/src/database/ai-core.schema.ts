@@ -7,9 +7,12 @@ import { IndexAlias } from '../generation/index-alias.entity';
 import { IndexGeneration } from '../generation/index-generation.entity';
 import { ProviderUsageRecord } from '../usage/provider-usage.entity';
 import { AiProviderUsage1732100000960 } from './migrations/1732100000960-ai-provider-usage';
+import { EmbeddingBatchRecord } from '../batch/embedding-batch.entity';
+import { EmbeddingBatchItemRecord } from '../batch/embedding-batch-item.entity';
+import { AiEmbeddingBatches1732100000990 } from './migrations/1732100000990-ai-embedding-batches';
 
 /** TypeORM entities owned by the core library; add them to your DataSource's `entities`. */
-export const AI_CORE_ENTITIES = [SearchableEntityRecord, IndexingQueueItem, IndexGeneration, IndexAlias, ProviderUsageRecord];
+export const AI_CORE_ENTITIES = [SearchableEntityRecord, IndexingQueueItem, IndexGeneration, IndexAlias, ProviderUsageRecord, EmbeddingBatchRecord, EmbeddingBatchItemRecord];
 
 /** Versioned migrations of the core library, in order; add them to your DataSource's `migrations`. */
-export const AI_CORE_MIGRATIONS = [AiCoreInit1732100000000, AiIndexingQueueOwnerLookups1732100000700, AiIndexGenerations1732100000900, AiProviderUsage1732100000960];
+export const AI_CORE_MIGRATIONS = [AiCoreInit1732100000000, AiIndexingQueueOwnerLookups1732100000700, AiIndexGenerations1732100000900, AiProviderUsage1732100000960, AiEmbeddingBatches1732100000990];
