@@ -198,7 +198,14 @@ describe.each(engines().map((engine) => [engine] as [Engine]))('seed and db CLI 
       'AiMigrationGenerations1732100000950',
       'AiProviderUsage1732100000960',
       'AiMigrationJobsUsage1732100000970',
+      'AiMigrationJobsMode1732100000975',
+      'AiEmbeddingBatches1732100000990',
     ]);
+    const batches = expectSuccess(await runCli('db', ['revert'], target.env));
+    expect(batches).toContain('Reverted AiEmbeddingBatches1732100000990 (applied #11). 10 migrations still applied.');
+    expect(await target.withClient(async (client) => (await client.query(`SELECT to_regclass('ai_embedding_batches')::text AS t`)).rows[0].t)).toBeNull();
+    const jobsMode = expectSuccess(await runCli('db', ['revert'], target.env));
+    expect(jobsMode).toContain('Reverted AiMigrationJobsMode1732100000975 (applied #10). 9 migrations still applied.');
     const jobsUsage = expectSuccess(await runCli('db', ['revert'], target.env));
     expect(jobsUsage).toContain('Reverted AiMigrationJobsUsage1732100000970 (applied #9). 8 migrations still applied.');
     expect(
