@@ -113,6 +113,8 @@ describe('Fake OpenAI server: Files and Batch APIs', () => {
     const allInputs = Object.values(bodies).flatMap((body) => (Array.isArray(body.input) ? (body.input as string[]) : [body.input as string]));
     const expectedTokens = tokensOf(allInputs);
 
+    // A longer in_progress than the default, so the polls see it even on a loaded machine.
+    server.setBatchTiming({ processMs: 600 });
     const { file, batch: created } = await submit(client, lines, { job: 'first', chunk: '7' });
 
     expect(file).toMatchObject({ object: 'file', purpose: 'batch', status: 'processed', filename: 'requests.jsonl', bytes: Buffer.byteLength(jsonl(lines)) });
@@ -360,7 +362,7 @@ describe('Fake OpenAI server: Files and Batch APIs', () => {
   });
 
   it('cancels a batch: cancelling at once, cancelled shortly after, with the lines already run in the output file', async () => {
-    server.setBatchTiming({ processMs: 2_000, finalizeMs: 100 });
+    server.setBatchTiming({ processMs: 2_000, finalizeMs: 300 });
     const lines = Array.from({ length: 10 }, (_, i) => requestLine(`c${i}`, { model: MODEL, input: `cancellable line ${i}` }));
     const { batch: created } = await submit(client, lines);
     await waitForBatch(client, created.id, (b) => (b.request_counts?.completed ?? 0) >= 2);
@@ -512,8 +514,9 @@ describe('Fake OpenAI server: Files and Batch APIs', () => {
     expect(output[0].response!.body.data[0].embedding).toEqual(Array.from(fakeEmbedding('reversed v2', DIMENSIONS)));
   });
 
-  it('runs a 5,000-line batch in slices without stalling the shared event loop', async () => {
+  it('runs a 5,000-line batch progressively, in slices, while the shared event loop keeps ticking', async () => {
     fakeTokenCount('warm the tokenizer up before measuring');
+    server.setBatchTiming({ processMs: 1_000 });
     const count = 5_000;
     const lines = Array.from({ length: count }, (_, i) => requestLine(`big-${i}`, { model: MODEL, input: `line number ${i} of a big file` }));
     let last = Date.now();
@@ -525,8 +528,19 @@ describe('Fake OpenAI server: Files and Batch APIs', () => {
     }, 5);
     try {
       const { batch: created } = await submit(client, lines);
-      const { batch } = await waitForBatch(client, created.id, undefined, 60_000);
+      const progress = new Set<number>();
+      const { batch } = await waitForBatch(
+        client,
+        created.id,
+        (b) => {
+          progress.add(b.request_counts!.completed);
+          return ENDED.includes(b.status);
+        },
+        60_000,
+      );
       expect(batch.status).toBe('completed');
+      // Lines run in steps over processMs, so polls see counts between none and all.
+      expect([...progress].some((completed) => completed > 0 && completed < count)).toBe(true);
       expect(batch.request_counts).toEqual({ total: count, completed: count, failed: 0 });
       const output = await download(client, batch.output_file_id);
       expect(output).toHaveLength(count);
@@ -535,7 +549,8 @@ describe('Fake OpenAI server: Files and Batch APIs', () => {
     } finally {
       clearInterval(ticker);
     }
-    // Generous for loaded CI machines; one unsliced pass over 5,000 lines takes far longer.
-    expect(longestGap).toBeLessThan(300);
+    // A wall-clock bound, so generous enough for a loaded machine where the OS deschedules the process; it
+    // catches a server that blocks the loop for a long stretch, not a single slice.
+    expect(longestGap).toBeLessThan(1_000);
   });
 });

@@ -205,6 +205,22 @@ describeEachEngine('Migration in batch mode', ({ getUrl }) => {
     expect(server.batchStats().linesExecuted).toBe(0);
   });
 
+  it("sends no batch that would take the job over its budget, and pauses it with BUDGET_EXCEEDED", async () => {
+    await insertProducts(ctx.dataSource, generatedProducts(50, 'budgeted item'));
+    const job = await start({ maxTokens: 100 });
+    await waitForStatus(job.id, MigrationStatus.PAUSED);
+    const paused = await progressOf(job.id);
+    expect(paused.pauseReason).toBe('BUDGET_EXCEEDED');
+    expect(paused.errorMessage).toContain('maxTokens budget of 100 tokens');
+    expect(server.batchStats().batchesCreated).toBe(0);
+    expect(paused.usage.tokensUsed).toBe(0);
+
+    await request(http).patch(`${BASE}/jobs/${job.id}`).set(AS_ADMIN).send({ maxTokens: null }).expect(200);
+    await request(http).post(`${BASE}/jobs/${job.id}/resume`).set(AS_ADMIN).send({}).expect(200);
+    await waitForStatus(job.id, MigrationStatus.COMPLETED);
+    expect((await progressOf(job.id)).progress.processed).toBe(50);
+  });
+
   it('estimates both modes, and rejects a batch request with a rate limit or an unknown mode, naming the field', async () => {
     await insertProducts(ctx.dataSource, generatedProducts(30, 'estimated item'));
     const estimate = (await request(http).post(`${BASE}/estimate`).set(AS_ADMIN).send({ entityType: 'product', mode: 'batch' }).expect(200)).body;

@@ -450,6 +450,9 @@ export function fakeEmbedding(text: string, dimensions = DEFAULT_DIMENSIONS): Fl
  * ```
  */
 export async function startFakeOpenAiServer(options: FakeOpenAiServerOptions = {}): Promise<FakeOpenAiServer> {
+  // The encoding's table takes about a second to parse: done here, not inside the first request, where it
+  // would push a client with a short timeout into a retry.
+  if (!options.countTokens) fakeTokenCount('warm-up');
   const server = new FakeServer(options);
   await server.listen();
   return server;
@@ -1281,7 +1284,7 @@ class FakeServer implements FakeOpenAiServer {
     }
   }
 
-  /** Ends every batch runner (at its next step) and drops their timers; files and batches stay. */
+  /** Ends every batch runner (at its next step) and drops their timers; the public `files` and `batches` maps stay. */
   private stopBatches(): void {
     this.batchEpoch++;
     for (const state of this.batchStates.values()) state.wake?.();

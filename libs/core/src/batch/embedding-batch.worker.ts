@@ -64,6 +64,13 @@ interface OpenBatch {
   createdAgeMs: number;
 }
 
+/** A claimed item to embed in a batch, with its prepared inputs (one per embed unit). */
+interface Candidate {
+  p: PlannedItem;
+  service: EmbeddingService;
+  inputs: Array<{ text: string; tokens: number }>;
+}
+
 /** One remote batch being built from claimed items of one embedding space. */
 interface Draft {
   service: EmbeddingService;
@@ -416,46 +423,68 @@ export class EmbeddingBatchWorker implements OnApplicationBootstrap, BeforeAppli
     const processor = this.workers.batchProcessor;
     await this.gate.backfillTurn();
     const plan = await processor.plan(items);
+    // Completed at once: items that need no embedding, inputs refused, owners over budget.
     const now: PlannedItem[] = [];
-    const drafts: Draft[] = [];
     const toSync: PlannedItem[] = [];
-    const bySpace = new Map<string, Draft[]>();
+    const candidates: Candidate[] = [];
     for (const p of plan) {
       if (p.action !== 'embed') {
         now.push(p);
         continue;
       }
-      const spaces = new Set(p.units.filter((u) => u.action === 'embed').map((u) => spaceKey(u.generation)));
-      if (spaces.size > 1) {
+      const embedUnits = p.units.filter((u) => u.action === 'embed');
+      const spaces = new Set(embedUnits.map((u) => spaceKey(u.generation)));
+      const service = this.providers.forSpace(embedUnits[0].generation)!;
+      if (spaces.size > 1 || !service.provider.batches) {
         // One provider batch is one model: an entity that needs two at once (an in-place job while a new
         // model's generation builds) is embedded on the synchronous path.
         toSync.push(p);
         continue;
       }
-      const generation = p.units.find((u) => u.action === 'embed')!.generation;
-      const service = this.providers.forSpace(generation)!;
-      const api = service.provider.batches;
-      if (!api) {
-        toSync.push(p);
-        continue;
-      }
-      const prepared = service.prepareInputs(p.units.filter((u) => u.action === 'embed').map((u) => u.snapshot!.text));
+      const prepared = service.prepareInputs(embedUnits.map((u) => u.snapshot!.text));
       const refused = prepared.find((x): x is { error: string } => 'error' in x);
       if (refused) {
-        p.units.filter((u) => u.action === 'embed').forEach((u) => Object.assign(u, { action: 'fail', error: refused.error }));
+        embedUnits.forEach((u) => Object.assign(u, { action: 'fail', error: refused.error }));
         settle(p);
         now.push(p);
         continue;
       }
-      const key = spaceKey(generation);
-      const list = bySpace.get(key) ?? [];
-      if (!bySpace.has(key)) bySpace.set(key, list);
-      let draft = list[list.length - 1];
-      const inputs = prepared as Array<{ text: string; tokens: number }>;
+      candidates.push({ p, service, inputs: prepared as Array<{ text: string; tokens: number }> });
+    }
+    // Budgets: each owner's tokens at the batch price, asked before anything is sent; a refused owner's items wait.
+    const refusals = await this.admit(candidates);
+    const admitted = candidates.filter(({ p }) => {
+      const reason = p.item.owner === null ? undefined : refusals.get(p.item.owner);
+      if (reason === undefined) return true;
+      Object.assign(p, { action: 'defer', deferral: { retry: reason, reason: 'budget', consumesAttempt: false, retryAfterMs: BUDGET_DELAY_MS, cause: new Error(reason) } });
+      now.push(p);
+      return false;
+    });
+    const drafts = this.draftsOf(admitted);
+    if (toSync.length > 0) await this.moveToSyncLane(token, toSync);
+    const chunk = this.options.worker.commitChunkSize;
+    for (let start = 0; start < now.length; start += chunk) {
+      await this.gate.backfillTurn();
+      await processor.complete(token, now.slice(start, start + chunk));
+    }
+    await this.hooks.emitBudgetExceeded(refusals);
+    for (const draft of drafts) await this.send(token, draft);
+  }
+
+  /**
+   * Packs the items into batches per embedding space: inputs into request lines within the synchronous
+   * request limits, lines into batches within the batch limits; each item in exactly one batch.
+   */
+  private draftsOf(candidates: Candidate[]): Draft[] {
+    const drafts: Draft[] = [];
+    const open = new Map<string, Draft>();
+    for (const { p, service, inputs } of candidates) {
+      const key = spaceKey(p.units.find((u) => u.action === 'embed')!.generation);
       const bytes = inputs.reduce((sum, x) => sum + Buffer.byteLength(x.text) + 8, 0);
+      let draft = open.get(key);
       if (!draft || !this.fits(draft, inputs.length, bytes)) {
-        draft = { service, api, requests: [], items: [], inputs: 0, bytes: 0, tokens: 0 };
-        list.push(draft);
+        draft = { service, api: service.provider.batches!, requests: [], items: [], inputs: 0, bytes: 0, tokens: 0 };
+        open.set(key, draft);
         drafts.push(draft);
       }
       const stored: StoredUnit[] = [];
@@ -469,38 +498,14 @@ export class EmbeddingBatchWorker implements OnApplicationBootstrap, BeforeAppli
         const request = this.requestFor(draft, service, input.tokens);
         request.texts.push(input.text);
         request.tokens += input.tokens;
-        stored.push({ g: u.generation.id, a: 'embed', h: u.hash, m: u.snapshot!.metadata, r: draft.requests.indexOf(request), i: request.texts.length - 1, t: input.tokens });
+        stored.push({ g: u.generation.id, a: 'embed', h: u.hash, m: u.snapshot!.metadata, r: draft.requests.length - 1, i: request.texts.length - 1, t: input.tokens });
         draft.inputs++;
         draft.tokens += input.tokens;
       }
       draft.bytes += bytes;
       draft.items.push({ p, units: stored });
     }
-    // Budgets: each owner's tokens in these batches, at the batch price; a refused owner's items wait.
-    const refusals = await this.admit(drafts);
-    if (refusals.size > 0) {
-      for (const draft of drafts) {
-        const kept = draft.items.filter(({ p }) => p.item.owner === null || !refusals.has(p.item.owner));
-        for (const { p } of draft.items) {
-          if (kept.some((k) => k.p === p)) continue;
-          const reason = refusals.get(p.item.owner!)!;
-          Object.assign(p, { action: 'defer', deferral: { retry: reason, reason: 'budget', consumesAttempt: false, retryAfterMs: BUDGET_DELAY_MS, cause: new Error(reason) } });
-          p.units.forEach((u) => (u.vector = undefined));
-          now.push(p);
-        }
-        draft.items = kept;
-      }
-    }
-    if (toSync.length > 0) await this.moveToSyncLane(token, toSync);
-    const chunk = this.options.worker.commitChunkSize;
-    for (let start = 0; start < now.length; start += chunk) {
-      await this.gate.backfillTurn();
-      await processor.complete(token, now.slice(start, start + chunk));
-    }
-    await this.hooks.emitBudgetExceeded(refusals);
-    for (const draft of drafts) {
-      if (draft.items.length > 0) await this.send(token, draft);
-    }
+    return drafts;
   }
 
   /** Whether an item of `inputs` inputs and `bytes` bytes of text still fits into the draft's batch. */
@@ -524,16 +529,14 @@ export class EmbeddingBatchWorker implements OnApplicationBootstrap, BeforeAppli
     return request;
   }
 
-  private async admit(drafts: Draft[]): Promise<Map<string, string>> {
+  private async admit(candidates: Candidate[]): Promise<Map<string, string>> {
     if (!this.hooks.checksUsage) return new Map();
     const perOwner = new Map<string, { model: string; provider: string; tokens: number }>();
-    for (const draft of drafts) {
-      for (const { p, units } of draft.items) {
-        if (p.item.owner === null) continue;
-        const entry = perOwner.get(p.item.owner) ?? { model: draft.service.provider.model, provider: draft.service.provider.name, tokens: 0 };
-        entry.tokens += units.reduce((sum, u) => sum + (u.t ?? 0), 0);
-        perOwner.set(p.item.owner, entry);
-      }
+    for (const { p, service, inputs } of candidates) {
+      if (p.item.owner === null) continue;
+      const entry = perOwner.get(p.item.owner) ?? { model: service.provider.model, provider: service.provider.name, tokens: 0 };
+      entry.tokens += inputs.reduce((sum, x) => sum + x.tokens, 0);
+      perOwner.set(p.item.owner, entry);
     }
     return this.hooks.admitUsage([...perOwner].map(([owner, e]) => ({ owner, provider: e.provider, model: e.model, tokens: e.tokens, pricing: 'batch' as const })));
   }

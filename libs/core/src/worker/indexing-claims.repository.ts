@@ -69,10 +69,14 @@ export class IndexingClaimsRepository {
     return returnedRows(rows).map(toClaimed);
   }
 
-  /** Extends the lease of a batch; returns how many items are still held under `token`. */
+  /**
+   * Extends the lease of a batch; returns how many items are still held under `token`. A lease is never
+   * shortened: items a provider batch already holds for two days keep that while the rest of their claim
+   * is still being prepared.
+   */
   async heartbeat(token: string, leaseMs: number): Promise<number> {
     const rows = await this.dataSource.query(
-      `UPDATE ai_indexing_queue SET lease_expires_at = now() + make_interval(secs => $2::float8 / 1000)
+      `UPDATE ai_indexing_queue SET lease_expires_at = greatest(lease_expires_at, now() + make_interval(secs => $2::float8 / 1000))
         WHERE lease_token = $1 AND status = 'ACTIVE' RETURNING id`,
       [token, leaseMs],
     );
