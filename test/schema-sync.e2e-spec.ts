@@ -100,7 +100,7 @@ describeEachEngine('Startup without the core entities in the DataSource', ({ get
     );
     await app.close().catch(() => undefined);
     expect(failure).toBeInstanceOf(AiCoreConfigurationError);
-    expect(failure!.message).toContain('The AI core entities (SearchableEntityRecord, IndexingQueueItem, IndexGeneration, IndexAlias, ProviderUsageRecord, ProviderCapacityRecord) are not in your DataSource\'s entities');
+    expect(failure!.message).toContain('The AI core entities (SearchableEntityRecord, IndexingQueueItem, IndexGeneration, IndexAlias, ProviderUsageRecord, ProviderCapacityRecord, EmbeddingBatchRecord, EmbeddingBatchItemRecord) are not in your DataSource\'s entities');
     expect(failure!.message).toContain('entities: [YourEntity, ...AI_CORE_ENTITIES]');
   });
 });

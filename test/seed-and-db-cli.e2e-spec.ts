@@ -112,7 +112,7 @@ describe.each(engines().map((engine) => [engine] as [Engine]))('seed and db CLI 
   it('db:status lists every migration as pending on a new database', async () => {
     const stdout = expectSuccess(await runCli('db', ['status'], target.env));
 
-    expect(stdout).toContain('11 migrations, 0 applied, 11 pending.');
+    expect(stdout).toContain('13 migrations, 0 applied, 13 pending.');
     expect(stdout).toMatch(/pending\s+AiCoreInit1732100000000/);
     expect(stdout).toMatch(/pending\s+AiMigrationJobs1732100000500/);
     expect(stdout).toMatch(/pending\s+AiMigrationAuditLog1732100000600/);
@@ -127,7 +127,7 @@ describe.each(engines().map((engine) => [engine] as [Engine]))('seed and db CLI 
 
   it('db:migrate runs the pending migrations, and db:status then shows them applied', async () => {
     const migrated = expectSuccess(await runCli('db', ['migrate'], target.env));
-    expect(migrated).toContain('Ran 11 migrations:');
+    expect(migrated).toContain('Ran 13 migrations:');
     expect(migrated).toContain('AiCoreInit1732100000000');
     expect(migrated).toContain('AiMigrationJobs1732100000500');
     expect(migrated).toContain('AiMigrationAuditLog1732100000600');
@@ -136,7 +136,7 @@ describe.each(engines().map((engine) => [engine] as [Engine]))('seed and db CLI 
     expect(migrated).toContain('CreateProducts1732100001000');
 
     const stdout = expectSuccess(await runCli('db', ['status'], target.env));
-    expect(stdout).toContain('11 migrations, 11 applied, 0 pending.');
+    expect(stdout).toContain('13 migrations, 13 applied, 0 pending.');
     expect(stdout).toMatch(/applied #1\s+AiCoreInit1732100000000\s+recorded timestamp 1732100000000/);
     expect(stdout).toMatch(/applied #2\s+AiMigrationJobs1732100000500/);
     expect(stdout).toMatch(/applied #3\s+AiMigrationAuditLog1732100000600/);
@@ -146,8 +146,8 @@ describe.each(engines().map((engine) => [engine] as [Engine]))('seed and db CLI 
     expect(stdout).toMatch(/applied #7\s+AiMigrationGenerations1732100000950/);
     expect(stdout).toMatch(/applied #8\s+AiProviderUsage1732100000960/);
     expect(stdout).toMatch(/applied #9\s+AiMigrationJobsUsage1732100000970/);
-    expect(stdout).toMatch(/applied #10\s+AiProviderCapacity1732100000980/);
-    expect(stdout).toMatch(/applied #11\s+CreateProducts1732100001000/);
+    expect(stdout).toMatch(/applied #11\s+AiProviderCapacity1732100000980/);
+    expect(stdout).toMatch(/applied #13\s+CreateProducts1732100001000/);
   });
 
   it('seed inserts exactly the requested products, and running it again inserts none, without indexing any', async () => {
@@ -184,7 +184,7 @@ describe.each(engines().map((engine) => [engine] as [Engine]))('seed and db CLI 
 
   it('db:revert undoes the last migration and names it; the queue index migration reverts to the previous indexes', async () => {
     const stdout = expectSuccess(await runCli('db', ['revert'], target.env));
-    expect(stdout).toContain('Reverted CreateProducts1732100001000 (applied #11). 10 migrations still applied.');
+    expect(stdout).toContain('Reverted CreateProducts1732100001000 (applied #13). 12 migrations still applied.');
 
     const after = await target.withClient(async (client) => ({
       products: (await client.query<{ t: string | null }>(`SELECT to_regclass('products')::text AS t`)).rows[0].t,
@@ -201,11 +201,18 @@ describe.each(engines().map((engine) => [engine] as [Engine]))('seed and db CLI 
       'AiMigrationGenerations1732100000950',
       'AiProviderUsage1732100000960',
       'AiMigrationJobsUsage1732100000970',
+      'AiMigrationJobsMode1732100000975',
       'AiProviderCapacity1732100000980',
+      'AiEmbeddingBatches1732100000990',
     ]);
+    const batches = expectSuccess(await runCli('db', ['revert'], target.env));
+    expect(batches).toContain('Reverted AiEmbeddingBatches1732100000990 (applied #12). 11 migrations still applied.');
+    expect(await target.withClient(async (client) => (await client.query(`SELECT to_regclass('ai_embedding_batches')::text AS t`)).rows[0].t)).toBeNull();
     const capacity = expectSuccess(await runCli('db', ['revert'], target.env));
-    expect(capacity).toContain('Reverted AiProviderCapacity1732100000980 (applied #10). 9 migrations still applied.');
+    expect(capacity).toContain('Reverted AiProviderCapacity1732100000980 (applied #11). 10 migrations still applied.');
     expect(await target.withClient(async (client) => (await client.query(`SELECT to_regclass('ai_provider_capacity')::text AS t`)).rows[0].t)).toBeNull();
+    const jobsMode = expectSuccess(await runCli('db', ['revert'], target.env));
+    expect(jobsMode).toContain('Reverted AiMigrationJobsMode1732100000975 (applied #10). 9 migrations still applied.');
     const jobsUsage = expectSuccess(await runCli('db', ['revert'], target.env));
     expect(jobsUsage).toContain('Reverted AiMigrationJobsUsage1732100000970 (applied #9). 8 migrations still applied.');
     expect(

@@ -34,6 +34,8 @@ import { AiSearchService } from './search/ai-search.service';
 import { ProviderUsageService } from './usage/provider-usage.service';
 import { PgVectorStore } from './vector-store/pgvector.store';
 import { IndexingWorkerService } from './worker/indexing-worker.service';
+import { EmbeddingBatchService } from './batch/embedding-batch.service';
+import { EmbeddingBatchWorker } from './batch/embedding-batch.worker';
 import { LiveWorkGate } from './worker/live-work.gate';
 
 async function createEmbeddingProvider(options: ResolvedAiCoreOptions, moduleRef: ModuleRef): Promise<EmbeddingProvider> {
@@ -114,6 +116,8 @@ const providers: Provider[] = [
   AiSearchService,
   AiIndexPurgeService,
   ProviderUsageService,
+  EmbeddingBatchService,
+  EmbeddingBatchWorker,
   AiCoreBootstrap,
 ];
 
@@ -147,6 +151,7 @@ const exported = [
   AiSearchService,
   AiIndexPurgeService,
   ProviderUsageService,
+  EmbeddingBatchService,
 ];
 
 /**

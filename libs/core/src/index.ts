@@ -58,7 +58,16 @@ export { AiEntityConfigError } from './entity/entity-config.errors';
 /** The embedding provider injected under {@link EMBEDDING_PROVIDER}, and the token itself. */
 export { EMBEDDING_PROVIDER } from './ai-core.constants';
 /** What a custom embedding provider implements (`embedding: { provider: 'custom', useClass }`). */
-export type { EmbeddingProvider, EmbeddingResult, RateLimitHints } from './embedding/embedding-provider.interface';
+export type {
+  EmbeddingBatchApi,
+  EmbeddingBatchRequest,
+  EmbeddingBatchResult,
+  EmbeddingBatchState,
+  EmbeddingBatchStatus,
+  EmbeddingProvider,
+  EmbeddingResult,
+  RateLimitHints,
+} from './embedding/embedding-provider.interface';
 /** Errors of the embedding provider (rate limit, exhausted quota, rejected input, outage). */
 export {
   EmbeddingProviderError,
@@ -90,6 +99,12 @@ export { OpenAiEmbeddingProvider } from './embedding/openai-embedding.provider';
 /** Provider usage and cost per day, scope (live, backfill, search) and model; prices from `pricing`. */
 export { ProviderUsageService, BATCH_PRICE_FACTOR, ProviderUsageRecord } from './usage';
 export type { ModelUsage, ProviderUsageQuery, ProviderUsageTotal, UsagePricing, UsageScope } from './usage';
+
+// ---- Batch API backfills ----
+
+/** Provider batches of `mode: 'batch'` backfills: support, an owner's batches, cancelling them. */
+export { EmbeddingBatchService, EmbeddingBatchRecord, EmbeddingBatchItemRecord } from './batch';
+export type { EmbeddingBatchRowStatus, OwnerBatchSummary } from './batch';
 
 // ---- the indexing queue ----
 

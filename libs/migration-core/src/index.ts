@@ -34,8 +34,18 @@ export type { MigrationPageEvent } from './runner/migration-page-event.interface
 export { MigrationJob } from './job/migration-job.entity';
 export { MigrationStatus, ACTIVE_MIGRATION_STATUSES } from './job/migration-status.enum';
 /** What to migrate, how to list jobs, and what a job reports. */
-export type { MigrationBudgetUpdate, MigrationFilters, MigrationJobQuery, MigrationRequest } from './job/migration-request.interface';
-export type { MigrationEstimate, MigrationFailure, MigrationProgress, MigrationRateBasis, MigrationUsage } from './job/migration-progress.interface';
+export type { MigrationBudgetUpdate, MigrationFilters, MigrationJobQuery, MigrationMode, MigrationRequest } from './job/migration-request.interface';
+/** The values of `mode` (`sync`, `batch`). */
+export { MIGRATION_MODES } from './job/migration-request.interface';
+export type {
+  MigrationBatches,
+  MigrationEstimate,
+  MigrationFailure,
+  MigrationModeEstimate,
+  MigrationProgress,
+  MigrationRateBasis,
+  MigrationUsage,
+} from './job/migration-progress.interface';
 /** The values of `estimatedTimeRemainingBasis` and `durationBasis`. */
 export { MIGRATION_RATE_BASES } from './job/migration-progress.interface';
 /** A job row's usage figures as the progress shows them (for views of job rows). */

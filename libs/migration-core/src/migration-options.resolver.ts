@@ -1,4 +1,4 @@
-import type { ProviderUsageService } from '@ai-infrastructure/core';
+import { BATCH_PRICE_FACTOR, type ProviderUsageService, type UsagePricing } from '@ai-infrastructure/core';
 import { MIGRATION_REQUEST_LIMITS } from './job/migration-request.limits';
 import type { MigrationBudgetOptions, MigrationGenerationOptions, MigrationModuleOptions } from './migration-options.interface';
 import { MigrationOptionsError } from './migration.errors';
@@ -131,8 +131,10 @@ export function resolveMigrationOptions(options: MigrationModuleOptions = {}): R
 
 /**
  * USD of `tokens` of `model`: the core's `pricing` for the model when it has one, else the module's
- * `pricePerMillionTokens` (the runner's metering and the estimate price the same way).
+ * `pricePerMillionTokens` (the runner's metering and the estimate price the same way); tokens that went
+ * through the provider's Batch API cost {@link BATCH_PRICE_FACTOR} of it.
  */
-export function migrationCost(usage: ProviderUsageService, options: ResolvedMigrationOptions, model: string, tokens: number): number {
-  return usage.priceOf(model) !== undefined ? usage.costOf(model, tokens) : (tokens * options.pricePerMillionTokens) / 1_000_000;
+export function migrationCost(usage: ProviderUsageService, options: ResolvedMigrationOptions, model: string, tokens: number, pricing: UsagePricing = 'sync'): number {
+  if (usage.priceOf(model) !== undefined) return usage.costOf(model, tokens, pricing);
+  return ((tokens * options.pricePerMillionTokens) / 1_000_000) * (pricing === 'batch' ? BATCH_PRICE_FACTOR : 1);
 }

@@ -192,6 +192,36 @@ export interface AiCoreModuleOptions {
    * ```
    */
   pricing?: Record<string, number>;
+  /** Backfills through the provider's Batch API (migration jobs started with `mode: 'batch'`). */
+  batch?: BatchOptions;
+}
+
+/**
+ * How backfill items of `mode: 'batch'` jobs go through the provider's Batch API (OpenAI: a JSONL file of
+ * embeddings requests, processed within 24 hours at half the price). The limits default to OpenAI's
+ * documented ones; lower them for another provider.
+ */
+export interface BatchOptions {
+  /** Most embedding inputs in one batch (all its requests together). Default 50,000 (OpenAI's limit). */
+  maxInputsPerBatch?: number;
+  /** Most requests (lines) in one batch's input file. Default 50,000 (OpenAI's limit). */
+  maxRequestsPerFile?: number;
+  /** Largest input file in bytes. Default 200 MB (OpenAI's limit); files are kept 5 % below it. */
+  maxFileBytes?: number;
+  /** Batches in flight at the provider at once, over all instances. Default 4. */
+  maxInFlight?: number;
+  /** How often a batch in flight is asked for its status, in ms. Default 30,000. */
+  pollIntervalMs?: number;
+  /**
+   * How long items wait to fill a batch before a smaller one is sent, in ms: a batch is sent when
+   * `maxInputsPerBatch` items are ready or the oldest ready item waited this long. Default 10,000.
+   */
+  gatherMs?: number;
+  /**
+   * How long a batch may stay in the state "being submitted" before another instance treats its submitter
+   * as crashed: it then adopts the batch if the provider has it, or puts its items back. Default 600,000.
+   */
+  submitTimeoutMs?: number;
 }
 
 /**

@@ -1,5 +1,5 @@
 import { OPENAI_TOKENIZERS } from '../embedding/openai-tokenizer';
-import type { AiCoreModuleOptions, EmbeddingOptions, GenerationOptions, RateLimitScope, SearchOptions } from './ai-core-options.interface';
+import type { AiCoreModuleOptions, BatchOptions, EmbeddingOptions, GenerationOptions, RateLimitScope, SearchOptions } from './ai-core-options.interface';
 import { AiCoreConfigurationError } from './ai-core.errors';
 
 /** AiCoreModule options with every default filled in. */
@@ -28,6 +28,7 @@ export interface ResolvedAiCoreOptions {
   generations: ResolvedGenerationOptions;
   /** USD per 1M tokens by model name. */
   pricing: Record<string, number>;
+  batch: Required<BatchOptions>;
 }
 
 /** {@link GenerationOptions} with every default filled in. */
@@ -211,8 +212,21 @@ export function resolveAiCoreOptions(options: AiCoreModuleOptions = {}): Resolve
     retainedEmbeddings: resolveRetained(options.retainedEmbeddings),
     generations: resolveGenerations(options.generations),
     pricing: resolvePricing(options.pricing),
+    batch: resolveBatch(options.batch ?? {}),
   };
   return resolved;
+}
+
+function resolveBatch(batch: BatchOptions): Required<BatchOptions> {
+  return {
+    maxInputsPerBatch: integer('batch.maxInputsPerBatch', batch.maxInputsPerBatch, 50_000, { min: 1, max: 1_000_000 }),
+    maxRequestsPerFile: integer('batch.maxRequestsPerFile', batch.maxRequestsPerFile, 50_000, { min: 1, max: 1_000_000 }),
+    maxFileBytes: integer('batch.maxFileBytes', batch.maxFileBytes, 200 * 1024 * 1024, { min: 1024, max: 10 * 1024 * 1024 * 1024 }),
+    maxInFlight: integer('batch.maxInFlight', batch.maxInFlight, 4, { min: 1, max: 1_000 }),
+    pollIntervalMs: integer('batch.pollIntervalMs', batch.pollIntervalMs, 30_000, { min: 10, max: 3_600_000 }),
+    gatherMs: integer('batch.gatherMs', batch.gatherMs, 10_000, { min: 0, max: 3_600_000 }),
+    submitTimeoutMs: integer('batch.submitTimeoutMs', batch.submitTimeoutMs, 600_000, { min: 100, max: 86_400_000 }),
+  };
 }
 
 function resolvePricing(value: unknown): Record<string, number> {

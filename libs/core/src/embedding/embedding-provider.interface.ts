@@ -58,4 +58,68 @@ export interface EmbeddingProvider {
   checkHealth?(): Promise<void>;
   /** Optional exact token count; the default estimate is used when absent. */
   countTokens?(text: string): number;
+  /** The provider's Batch API, when it has one (backfills with `mode: 'batch'` need it). */
+  readonly batches?: EmbeddingBatchApi;
+}
+
+/** One request of a provider batch: the inputs of one embeddings call, under an id unique in its batch. */
+export interface EmbeddingBatchRequest {
+  customId: string;
+  texts: string[];
+}
+
+/**
+ * Where a provider batch is: `pending` (validating, running or finalizing), or finished — `completed`,
+ * `expired` (the completion window ended first: some requests did not run), `cancelled`, `failed` (the
+ * input was rejected as a whole).
+ */
+export type EmbeddingBatchState = 'pending' | 'completed' | 'expired' | 'cancelled' | 'failed';
+
+/** A provider batch's status as {@link EmbeddingBatchApi.status} reads it. */
+export interface EmbeddingBatchStatus {
+  id: string;
+  state: EmbeddingBatchState;
+  /** The provider's own status word (`validating`, `in_progress`, `finalizing`, ...). */
+  providerStatus: string;
+  /** Why a `failed` batch failed, from the provider's errors. */
+  error?: string;
+  outputFileId: string | null;
+  errorFileId: string | null;
+  /** Requests done and failed so far, when the provider says. */
+  completedRequests?: number;
+  failedRequests?: number;
+}
+
+/**
+ * The result of one request of a finished batch: its vectors in input order and the tokens the provider
+ * billed, or why it has none. `notRun`: the provider never ran it (expired, cancelled, or the batch failed
+ * validation) — not the input's fault. `retryable`: a server-side failure worth another try.
+ */
+export type EmbeddingBatchResult =
+  | { vectors: Float32Array[]; tokens?: number }
+  | { error: string; retryable: boolean; notRun: boolean };
+
+/**
+ * A provider's asynchronous Batch API for embeddings (OpenAI: Files + Batches, 24h window, half the
+ * price). Used for backfills of `mode: 'batch'` jobs; live indexing and search stay synchronous. Like
+ * `embed()`, no method retries on its own.
+ */
+export interface EmbeddingBatchApi {
+  /**
+   * Uploads the requests and starts a batch; returns the provider's batch id. `metadata` is stored with the
+   * batch, so {@link find} can find it again after a crash between this call and recording its id.
+   */
+  submit(requests: EmbeddingBatchRequest[], metadata: Record<string, string>, signal?: AbortSignal): Promise<string>;
+  /** The id of a batch submitted with `metadata` (all its entries), searching the most recent ones; undefined when none. */
+  find(metadata: Record<string, string>): Promise<string | undefined>;
+  /** The batch's current status. */
+  status(batchId: string): Promise<EmbeddingBatchStatus>;
+  /**
+   * Results of a finished batch by custom id; `inputs` gives each request's input count, to check the
+   * vectors. Every custom id of `inputs` is in the answer (requests absent from the provider's files as
+   * `notRun`).
+   */
+  results(status: EmbeddingBatchStatus, inputs: Map<string, number>): Promise<Map<string, EmbeddingBatchResult>>;
+  /** Asks the provider to cancel the batch; requests already done stay in its output. */
+  cancel(batchId: string): Promise<void>;
 }

@@ -488,6 +488,17 @@ export class EmbeddingService {
     return undefined;
   }
 
+  /**
+   * @internal The inputs as a request would carry them — overlong ones truncated, or refused per
+   * `overlongInput` — with their token counts, without sending anything: the Batch API sends them later.
+   */
+  prepareInputs(texts: string[]): Array<{ text: string; tokens: number } | { error: string }> {
+    return texts.map((text, i) => {
+      const prepared = this.prepare(text, i, emptyUsage());
+      return 'error' in prepared ? prepared : { text: prepared.text, tokens: prepared.tokens };
+    });
+  }
+
   /** Tokens of `text` as this service counts them for limits and metering (the provider's tokenizer, else the estimate). */
   countTokens(text: string): number {
     return this.count(text);

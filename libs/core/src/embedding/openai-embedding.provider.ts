@@ -1,6 +1,7 @@
 import OpenAI from 'openai';
 import type { OpenAiEmbeddingOptions } from '../config/ai-core-options.interface';
-import type { EmbeddingProvider, EmbeddingResult, RateLimitHints } from './embedding-provider.interface';
+import type { EmbeddingBatchApi, EmbeddingProvider, EmbeddingResult, RateLimitHints } from './embedding-provider.interface';
+import { OpenAiEmbeddingBatches } from './openai-embedding-batches';
 import { EmbeddingProviderError, EmbeddingQuotaExceededError, EmbeddingRateLimitError } from './embedding.errors';
 import { estimateTokens } from './token-estimate';
 import { defaultTokenizerFor, tokenCounterFor, type OpenAiTokenizer } from './openai-tokenizer';
@@ -13,7 +14,7 @@ const DEFAULT_MAX_TOKENS_PER_REQUEST = 300_000;
 const DEFAULT_MAX_TOKENS_PER_INPUT = 8191;
 
 /** One embedding as the API returns it: base64 float32 when asked for, though some servers send floats anyway. */
-interface RawEmbedding {
+export interface RawEmbedding {
   index: number;
   embedding: unknown;
 }
@@ -44,6 +45,8 @@ export class OpenAiEmbeddingProvider implements EmbeddingProvider {
   readonly maxTokensPerInput: number;
   /** How this provider counts tokens (see {@link OpenAiEmbeddingOptions.tokenizer}). */
   readonly tokenizer: OpenAiTokenizer;
+  /** OpenAI's Batch API (Files + Batches) for `mode: 'batch'` backfills. */
+  readonly batches: EmbeddingBatchApi;
   private readonly counter?: (text: string) => number;
   private readonly client: OpenAI;
   private readonly apiKey: string;
@@ -87,6 +90,17 @@ export class OpenAiEmbeddingProvider implements EmbeddingProvider {
       // Mandatory: a retry inside the SDK would be invisible to the rate limiter and the queue's attempt count.
       maxRetries: 0,
     });
+    this.batches = new OpenAiEmbeddingBatches(this.client, this);
+  }
+
+  /** @internal The body of one embeddings request for `texts`, as `embed()` sends it (and a batch line carries it). */
+  requestBody(texts: string[]): OpenAI.EmbeddingCreateParams {
+    return {
+      model: this.model,
+      input: texts,
+      encoding_format: 'base64',
+      ...(this.sendDimensions ? { dimensions: this.dimensions } : {}),
+    };
   }
 
   /** Embeds `texts` in one request; vectors come back in input order. */
@@ -96,14 +110,7 @@ export class OpenAiEmbeddingProvider implements EmbeddingProvider {
     let headers: Headers;
     const started = Date.now();
     try {
-      const { data, response } = await this.client.embeddings
-        .create({
-          model: this.model,
-          input: texts,
-          encoding_format: 'base64',
-          ...(this.sendDimensions ? { dimensions: this.dimensions } : {}),
-        }, { signal })
-        .withResponse();
+      const { data, response } = await this.client.embeddings.create(this.requestBody(texts), { signal }).withResponse();
       body = data;
       headers = response.headers;
     } catch (error) {
@@ -135,7 +142,8 @@ export class OpenAiEmbeddingProvider implements EmbeddingProvider {
     }
   }
 
-  private vectorsInInputOrder(data: RawEmbedding[] | undefined, expected: number): Float32Array[] {
+  /** @internal Checks and decodes an embeddings response's `data` into vectors in input order. */
+  vectorsInInputOrder(data: RawEmbedding[] | undefined, expected: number): Float32Array[] {
     if (!Array.isArray(data) || data.length !== expected) {
       throw new EmbeddingProviderError(
         this.name,
@@ -202,7 +210,8 @@ export class OpenAiEmbeddingProvider implements EmbeddingProvider {
    * `timeLimitReached` backs up the SDK's timeout detection, which misses a timeout whose AbortError comes
    * from another realm (e.g. inside Jest's VM context) and reports a plain connection error instead.
    */
-  private toEmbeddingError(error: unknown, timeLimitReached: boolean): Error {
+  /** @internal */
+  toEmbeddingError(error: unknown, timeLimitReached: boolean): Error {
     const timedOut =
       error instanceof OpenAI.APIConnectionTimeoutError || (error instanceof OpenAI.APIConnectionError && timeLimitReached);
     if (timedOut) {
@@ -256,8 +265,8 @@ export class OpenAiEmbeddingProvider implements EmbeddingProvider {
     );
   }
 
-  /** The base URL without credentials, for messages. */
-  private endpoint(): string {
+  /** @internal The base URL without credentials, for messages. */
+  endpoint(): string {
     try {
       const url = new URL(this.client.baseURL);
       url.username = '';
@@ -268,7 +277,8 @@ export class OpenAiEmbeddingProvider implements EmbeddingProvider {
     }
   }
 
-  private redact(text: string): string {
+  /** @internal Removes the API key from text that may quote it. */
+  redact(text: string): string {
     return text.split(this.apiKey).join('[redacted API key]');
   }
 }

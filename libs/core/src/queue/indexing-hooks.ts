@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import type { EmbeddingUsage } from '../embedding/embedding-usage';
+import type { UsagePricing } from '../usage/provider-usage.interface';
 
 /** What became of a queue item. `dead` means dead-lettered with `error`. */
 export type IndexingResult = 'indexed' | 'unchanged' | 'removed' | 'dead';
@@ -25,6 +26,8 @@ export interface OwnerUsage {
   provider: string;
   model: string;
   usage: EmbeddingUsage;
+  /** `batch` when the tokens went through the provider's Batch API (half price). Default `sync`. */
+  pricing?: UsagePricing;
 }
 
 /**
@@ -39,6 +42,8 @@ export interface UsageAdmissionRequest {
   provider: string;
   model: string;
   tokens: number;
+  /** `batch` when the request is a provider batch (half price). Default `sync`. */
+  pricing?: UsagePricing;
 }
 
 /**

@@ -1,5 +1,10 @@
-/** Claim order of queue items: higher first. Live writes use HIGH, backfills LOW. */
+/**
+ * Claim order of queue items: higher first. Live writes use HIGH, backfills LOW. `BATCH` is a lane of its
+ * own, not a rank: items at exactly that priority (a `mode: 'batch'` backfill's) are embedded through the
+ * provider's Batch API and never claimed by the synchronous workers; items below it are never claimed.
+ */
 export enum IndexingPriority {
+  BATCH = -100,
   LOW = 0,
   NORMAL = 50,
   HIGH = 100,

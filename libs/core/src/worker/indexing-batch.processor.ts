@@ -12,6 +12,7 @@ import { sameMetadata } from '../entity/entity-text.builder';
 import { describeEntityIdKind, normalizeEntityId } from '../entity/entity-id';
 import type { IndexingHooks, IndexingOutcome, OwnerUsage } from '../queue/indexing-hooks';
 import type { ProviderUsageService } from '../usage/provider-usage.service';
+import type { UsagePricing } from '../usage/provider-usage.interface';
 import { IndexingPriority } from '../queue/indexing-request.interface';
 import { encodeVector } from '../vector-store/vector-codec';
 import type { VectorRecord, VectorStore } from '../vector-store/vector-store.interface';
@@ -23,10 +24,10 @@ import type { ClaimedItem, DeadItem, IndexingClaimsRepository } from './indexing
  * `defer`: it could not be embedded this time (transient provider trouble, or a generation this instance
  * cannot embed); the item goes back to the queue.
  */
-type Action = 'embed' | 'unchanged' | 'metadata' | 'remove' | 'fail' | 'defer';
+export type Action = 'embed' | 'unchanged' | 'metadata' | 'remove' | 'fail' | 'defer';
 
 /** The work of one item in one index generation. */
-interface PlannedUnit {
+export interface PlannedUnit {
   generation: GenerationTarget;
   action: Action;
   /** Content hash the decision was based on; null when the entity row did not exist. */
@@ -40,7 +41,7 @@ interface PlannedUnit {
   usage?: EmbeddingUsage;
 }
 
-interface PlannedItem {
+export interface PlannedItem {
   item: ClaimedItem;
   /** Row version the decision was based on; null when the entity row did not exist. */
   version: string | null;
@@ -68,6 +69,20 @@ export interface BatchSteps {
   beforeDb?(): Promise<void>;
   beforeProvider?(): void;
   afterProvider?(): void;
+}
+
+/** How {@link IndexingBatchProcessor.complete} records a chunk. */
+export interface CompleteOptions {
+  /**
+   * Record the chunk's usage even for items whose lease was lost (default true: the synchronous requests
+   * were sent by this worker and billed either way). A provider batch applied again after a crash passes
+   * false: the first application recorded the usage of the items it took.
+   */
+  chargeLost?: boolean;
+  /** How the usage is priced (default `sync`). */
+  pricing?: UsagePricing;
+  /** Runs last in the chunk's transaction (a batch marks itself applied there). */
+  inTransaction?: (manager: EntityManager) => Promise<void>;
 }
 
 /** A batch claimed under one lease token. */
@@ -186,7 +201,7 @@ export class IndexingBatchProcessor {
   }
 
   /** What the units of these items cost, per owner and model (only units that were sent). */
-  private usageOf(items: PlannedItem[]): OwnerUsage[] {
+  private usageOf(items: PlannedItem[], pricing: UsagePricing = 'sync'): OwnerUsage[] {
     const byKey = new Map<string, OwnerUsage>();
     for (const p of items) {
       for (const u of p.units) {
@@ -194,7 +209,7 @@ export class IndexingBatchProcessor {
         const provider = this.providers.forSpace(u.generation)!.provider;
         const key = `${p.item.owner ?? ''}\u0000${provider.name}\u0000${provider.model}`;
         let entry = byKey.get(key);
-        if (!entry) byKey.set(key, (entry = { owner: p.item.owner, provider: provider.name, model: provider.model, usage: emptyUsage() }));
+        if (!entry) byKey.set(key, (entry = { owner: p.item.owner, provider: provider.name, model: provider.model, usage: emptyUsage(), pricing }));
         addUsage(entry.usage, u.usage);
       }
     }
@@ -203,17 +218,27 @@ export class IndexingBatchProcessor {
 
   /** Adds the usage to the daily totals (live items to `live`, owned ones to `backfill`) in `manager`'s transaction. */
   private async recordUsage(manager: EntityManager, usage: OwnerUsage[]): Promise<void> {
-    const totals = (owned: boolean) =>
-      [...groupBy(usage.filter((u) => (u.owner !== null) === owned), (u) => `${u.provider}\u0000${u.model}`).values()].map((group) => ({
+    const totals = (owned: boolean, pricing: UsagePricing) =>
+      [
+        ...groupBy(
+          usage.filter((u) => (u.owner !== null) === owned && (u.pricing ?? 'sync') === pricing),
+          (u) => `${u.provider}\u0000${u.model}`,
+        ).values(),
+      ].map((group) => ({
         provider: group[0].provider,
         model: group[0].model,
         ...group.reduce((sum, u) => addUsage(sum, u.usage), emptyUsage()),
       }));
-    await this.usage.record('live', totals(false), manager);
-    await this.usage.record('backfill', totals(true), manager);
+    await this.usage.record('live', totals(false, 'sync'), manager);
+    await this.usage.record('backfill', totals(true, 'sync'), manager);
+    await this.usage.record('backfill', totals(true, 'batch'), manager, 'batch');
   }
 
-  private async plan(items: ClaimedItem[]): Promise<PlannedItem[]> {
+  /**
+   * @internal Reads the items' entities and decides per item and generation what to do (embed, unchanged,
+   * metadata, remove, fail, defer). Embedding and writing are up to the caller.
+   */
+  async plan(items: ClaimedItem[]): Promise<PlannedItem[]> {
     const plan: PlannedItem[] = [];
     const byType = groupBy(items, (i) => i.entityType);
     const maintained = await this.generations.maintained([...byType.keys()]);
@@ -321,7 +346,12 @@ export class IndexingBatchProcessor {
     return plan;
   }
 
-  private async complete(token: string, plan: PlannedItem[]): Promise<void> {
+  /**
+   * @internal Writes a chunk of planned items in one transaction fenced by the lease `token`: vectors,
+   * metadata and removals of items still held and unchanged since the plan; stale items re-queued, failed
+   * ones dead-lettered, deferred ones re-queued; usage recorded and outcomes reported.
+   */
+  async complete(token: string, plan: PlannedItem[], options: CompleteOptions = {}): Promise<void> {
     const records = (items: PlannedItem[]): VectorRecord[] =>
       items.flatMap((p) =>
         p.units
@@ -345,16 +375,21 @@ export class IndexingBatchProcessor {
     let lost = 0;
     // Provider usage is recorded with the chunk whatever becomes of its items (even when their lease was
     // lost): the requests were sent and billed either way.
-    const usage = this.usageOf(plan);
+    const chargeLost = options.chargeLost ?? true;
+    let usage = this.usageOf(plan, options.pricing);
     await this.dataSource.transaction(async (manager) => {
       const owned = await this.claims.takeOwned(manager, plan.map((p) => p.item.id), token);
       lost = plan.length - owned.size;
       if (owned.size === 0) {
-        await this.recordUsage(manager, usage);
-        await this.hooks.emitOutcomes(manager, [], usage);
+        if (chargeLost) {
+          await this.recordUsage(manager, usage);
+          await this.hooks.emitOutcomes(manager, [], usage);
+        }
+        await options.inTransaction?.(manager);
         return;
       }
       const mine = plan.filter((p) => owned.has(p.item.id));
+      if (!chargeLost && lost > 0) usage = this.usageOf(mine, options.pricing);
       // A generation retired or discarded since the plan must not get rows back after its cleanup: its row is
       // locked (FOR SHARE) against the retirement's UPDATE, and units of generations no longer maintained go.
       const ended = await this.endedGenerations(manager, mine);
@@ -403,6 +438,7 @@ export class IndexingBatchProcessor {
       // Last, so the hot rows of the totals (and, in the listeners, the jobs') are locked until commit only.
       await this.recordUsage(manager, usage);
       await this.hooks.emitOutcomes(manager, outcomes, usage);
+      await options.inTransaction?.(manager);
     });
     if (lost > 0) {
       this.logger.warn(`Lease ${token} lost for ${lost} item(s) (taken over after expiry); their results were discarded.`);
@@ -523,7 +559,7 @@ function writes(p: PlannedItem): boolean {
  * when one was embedded, removed when all were removed, unchanged otherwise. An item without units (its
  * owner's generation is no longer maintained) is unchanged.
  */
-function settle(p: PlannedItem): void {
+export function settle(p: PlannedItem): void {
   if (p.units.length === 0) return;
   const failedUnit = p.units.find((u) => u.action === 'fail');
   const deferredUnit = p.units.find((u) => u.action === 'defer');
@@ -539,7 +575,7 @@ function outcome(item: ClaimedItem, result: IndexingOutcome['result']): Indexing
   return { itemId: item.id, entityType: item.entityType, entityId: item.entityId, owner: item.owner, result };
 }
 
-function groupBy<T>(items: T[], key: (item: T) => string): Map<string, T[]> {
+export function groupBy<T>(items: T[], key: (item: T) => string): Map<string, T[]> {
   const groups = new Map<string, T[]>();
   for (const item of items) {
     const k = key(item);

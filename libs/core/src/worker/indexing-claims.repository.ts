@@ -1,5 +1,9 @@
 import type { DataSource, EntityManager } from 'typeorm';
 import { returnedRows } from '../common/query-result';
+import { IndexingPriority } from '../queue/indexing-request.interface';
+
+/** The lowest priority the synchronous workers claim: the Batch API's lane and below are not theirs. */
+const SYNC_MIN_PRIORITY = IndexingPriority.BATCH + 1;
 
 /** A queue item claimed by a worker. */
 export interface ClaimedItem {
@@ -42,10 +46,10 @@ export class IndexingClaimsRepository {
   constructor(private readonly dataSource: DataSource) {}
 
   /**
-   * Claims up to `limit` runnable items with a priority from `minPriority` to `maxPriority`, highest
-   * priority first, under a new lease.
+   * Claims up to `limit` runnable items with a priority from `minPriority` (default: above the Batch API's
+   * lane) to `maxPriority`, highest priority first, under a new lease.
    */
-  async claim(limit: number, token: string, workerId: string, leaseMs: number, minPriority = -32768, maxPriority = 32767): Promise<ClaimedItem[]> {
+  async claim(limit: number, token: string, workerId: string, leaseMs: number, minPriority = SYNC_MIN_PRIORITY, maxPriority = 32767): Promise<ClaimedItem[]> {
     const rows = await this.dataSource.query(
       // `= ANY(ARRAY(subquery))` makes the update find the picked rows by primary key; a join with the
       // picked set let the planner hash-join against a sequential scan of the whole queue (measured 2.5x slower).
@@ -65,10 +69,14 @@ export class IndexingClaimsRepository {
     return returnedRows(rows).map(toClaimed);
   }
 
-  /** Extends the lease of a batch; returns how many items are still held under `token`. */
+  /**
+   * Extends the lease of a batch; returns how many items are still held under `token`. A lease is never
+   * shortened: items a provider batch already holds for two days keep that while the rest of their claim
+   * is still being prepared.
+   */
   async heartbeat(token: string, leaseMs: number): Promise<number> {
     const rows = await this.dataSource.query(
-      `UPDATE ai_indexing_queue SET lease_expires_at = now() + make_interval(secs => $2::float8 / 1000)
+      `UPDATE ai_indexing_queue SET lease_expires_at = greatest(lease_expires_at, now() + make_interval(secs => $2::float8 / 1000))
         WHERE lease_token = $1 AND status = 'ACTIVE' RETURNING id`,
       [token, leaseMs],
     );

@@ -73,6 +73,16 @@ export class IndexingWorkerService implements OnApplicationBootstrap, BeforeAppl
     this.processor = new IndexingBatchProcessor(dataSource, options, registry, embedding, vectorStore, this.claims, hooks, snapshots, providers, generations, usage);
   }
 
+  /** @internal The claim/lease SQL, shared with the Batch API's worker. */
+  get claimsRepository(): IndexingClaimsRepository {
+    return this.claims;
+  }
+
+  /** @internal The planning and completion of claimed items, shared with the Batch API's worker. */
+  get batchProcessor(): IndexingBatchProcessor {
+    return this.processor;
+  }
+
   async onApplicationBootstrap(): Promise<void> {
     if (!this.options.worker.enabled) {
       this.logger.log('Indexing workers are disabled in this instance (worker.enabled = false).');

@@ -5,6 +5,7 @@ import { AiMigrationAuditLog1732100000600 } from './1732100000600-ai-migration-a
 import { AiMigrationJobsScanned1732100000800 } from './1732100000800-ai-migration-jobs-scanned';
 import { AiMigrationGenerations1732100000950 } from './1732100000950-ai-migration-generations';
 import { AiMigrationJobsUsage1732100000970 } from './1732100000970-ai-migration-jobs-usage';
+import { AiMigrationJobsMode1732100000975 } from './1732100000975-ai-migration-jobs-mode';
 import { MigrationVerifyFinding } from '../verify/migration-verify-finding.entity';
 
 /** TypeORM entities of the migration module; add them to your DataSource's `entities`. */
@@ -17,4 +18,5 @@ export const AI_MIGRATION_MIGRATIONS = [
   AiMigrationJobsScanned1732100000800,
   AiMigrationGenerations1732100000950,
   AiMigrationJobsUsage1732100000970,
+  AiMigrationJobsMode1732100000975,
 ];

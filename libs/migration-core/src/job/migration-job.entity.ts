@@ -1,7 +1,7 @@
 import { Check, Column, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
 import type { MigrationPauseReason } from './migration-pause-reason.enum';
 import { MigrationStatus } from './migration-status.enum';
-import type { MigrationFilters } from './migration-request.interface';
+import type { MigrationFilters, MigrationMode } from './migration-request.interface';
 
 const double = { type: 'double precision' as const, default: 0 };
 const nullableBigint = { type: 'bigint' as const, nullable: true, transformer: { to: (v: number | null) => v, from: (v: string | null) => (v === null ? null : Number(v)) } };
@@ -112,6 +112,10 @@ export class MigrationJob {
 
   @Column({ name: 'reindex_existing', type: 'boolean', default: false })
   reindexExisting: boolean;
+
+  /** How its texts reach the provider: `sync` (embeddings requests) or `batch` (the provider's Batch API). */
+  @Column({ type: 'varchar', length: 10, default: 'sync' })
+  mode: MigrationMode;
 
   @Column({ name: 'filter_config', type: 'jsonb', nullable: true })
   filterConfig: MigrationFilters | null;

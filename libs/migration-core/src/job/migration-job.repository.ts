@@ -6,7 +6,7 @@ import { isUuid, returnedRows } from '@ai-infrastructure/core/internal';
 import { Inject, Injectable } from '@nestjs/common';
 import type { DataSource, EntityManager } from 'typeorm';
 import { MigrationJob, type MigrationJobKind } from './migration-job.entity';
-import type { MigrationFilters, MigrationJobQuery } from './migration-request.interface';
+import type { MigrationFilters, MigrationJobQuery, MigrationMode } from './migration-request.interface';
 import { ACTIVE_MIGRATION_STATUSES, MigrationStatus } from './migration-status.enum';
 
 /** A job whose producer lease an instance holds, as the producer needs it. */
@@ -23,6 +23,7 @@ export interface LeasedJob {
   reindexExisting: boolean;
   filterConfig: MigrationFilters | null;
   startedAt: number;
+  mode: MigrationMode;
 }
 
 /** A job that {@link MigrationJobRepository.complete} completed. */
@@ -352,7 +353,7 @@ export class MigrationJobRepository {
                         ORDER BY started_at
                         LIMIT $3
                         FOR UPDATE SKIP LOCKED)
-        RETURNING j.id::text AS id, j.entity_type, j.checkpoint, j.batch_size, j.reindex_existing, j.filter_config, j.started_at,
+        RETURNING j.id::text AS id, j.entity_type, j.checkpoint, j.batch_size, j.reindex_existing, j.mode, j.filter_config, j.started_at,
                   j.generation_id, j.kind, j.verify_fix, j.vector_checkpoint`,
       [instanceId, leaseMs, limit],
     );
@@ -367,6 +368,7 @@ export class MigrationJobRepository {
         checkpoint: r.checkpoint as string | null,
         batchSize: Number(r.batch_size),
         reindexExisting: r.reindex_existing === true,
+        mode: (r.mode === 'batch' ? 'batch' : 'sync') as MigrationMode,
         filterConfig: r.filter_config as MigrationFilters | null,
         startedAt: new Date(r.started_at as string).getTime(),
       }))

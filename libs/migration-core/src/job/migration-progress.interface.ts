@@ -1,11 +1,13 @@
 import type { MigrationPauseReason } from './migration-pause-reason.enum';
 import type { MigrationStatus } from './migration-status.enum';
+import type { MigrationMode } from './migration-request.interface';
 
 /**
  * What a remaining time or a duration follows: the limit that binds (`job-rate-limit`,
- * `provider-requests-per-minute`, `provider-tokens-per-minute`), a `measured` rate, or `unknown`.
+ * `provider-requests-per-minute`, `provider-tokens-per-minute`), a `measured` rate, the provider's batch
+ * completion window (`batch-window`: a `mode: 'batch'` job finishes within it), or `unknown`.
  */
-export const MIGRATION_RATE_BASES = ['job-rate-limit', 'provider-requests-per-minute', 'provider-tokens-per-minute', 'measured', 'unknown'] as const;
+export const MIGRATION_RATE_BASES = ['job-rate-limit', 'provider-requests-per-minute', 'provider-tokens-per-minute', 'measured', 'batch-window', 'unknown'] as const;
 /** One of {@link MIGRATION_RATE_BASES}. */
 export type MigrationRateBasis = (typeof MIGRATION_RATE_BASES)[number];
 
@@ -31,10 +33,26 @@ export interface MigrationUsage {
   maxCost: number | null;
 }
 
+/** A `mode: 'batch'` job's provider batches. */
+export interface MigrationBatches {
+  /** Batches being submitted or running at the provider. */
+  inFlight: number;
+  /** Batches whose results were applied. */
+  applied: number;
+  /** Batches the provider rejected or that were never submitted (their items were re-queued). */
+  failed: number;
+  /** Embedding inputs in the batches in flight (counted in `processed` once applied). */
+  inputsInFlight: number;
+}
+
 /** Progress of a job, in the spec's shape plus skipped, throughput and timestamps. */
 export interface MigrationProgress {
   jobId: string;
   status: MigrationStatus;
+  /** How the job's texts reach the provider: `sync` or `batch` (the provider's Batch API). */
+  mode: MigrationMode;
+  /** For a `batch` job, its provider batches; null for `sync`. */
+  batches: MigrationBatches | null;
   progress: {
     total: number;
     processed: number;
@@ -77,13 +95,36 @@ export interface MigrationEstimate {
   estimatedCostUsd: number;
   /** Provider requests needed at the provider's inputs-per-request limit. */
   estimatedRequests: number;
-  /** ISO-8601 duration at the slowest of the limits and the measured rate; null when unknown. */
+  /**
+   * ISO-8601 duration in the requested mode: synchronous — the slowest of the limits and the measured rate,
+   * null when unknown; batch — the provider's completion window (an upper bound).
+   */
   estimatedDuration: string | null;
   /**
    * What the duration follows: the binding limit (`job-rate-limit`, `provider-requests-per-minute`,
    * `provider-tokens-per-minute`), the rate the last completed backfill of the entity type reached
    * (`measured`), or `unknown` (no limit that takes a second and nothing measured yet).
    */
+  durationBasis: MigrationRateBasis;
+  /** The mode these figures are for (the request's). */
+  mode: MigrationMode;
+  /** Cost and duration of the same work in each mode, to compare. */
+  byMode: MigrationModeEstimate[];
+}
+
+/** What the estimated work costs and takes in one mode. */
+export interface MigrationModeEstimate {
+  mode: MigrationMode;
+  /** Whether this application can run the mode (`batch` needs a provider with a Batch API). */
+  available: boolean;
+  /** USD: the synchronous price, or the batch price (half of it at OpenAI). */
+  estimatedCostUsd: number;
+  /** Embeddings requests (synchronous requests, or the lines of the batch files). */
+  estimatedRequests: number;
+  /** Provider batches needed (batch mode); null for sync. */
+  estimatedBatches: number | null;
+  /** ISO-8601 duration (see {@link MigrationEstimate.estimatedDuration}). */
+  estimatedDuration: string | null;
   durationBasis: MigrationRateBasis;
 }
 

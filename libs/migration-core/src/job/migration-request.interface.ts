@@ -39,7 +39,19 @@ export interface MigrationRequest {
   maxTokens?: number;
   /** Budget in USD, like `maxTokens` for costUsed. Default: the module's `budgets.maxCostPerJob`. */
   maxCost?: number;
+  /**
+   * How the job's texts reach the provider: `sync` (default) — embeddings requests as fast as the rate
+   * limits allow; `batch` — the provider's Batch API (OpenAI: up to 24 hours, half the price), for large
+   * backfills that can wait. Live indexing is always synchronous.
+   */
+  mode?: MigrationMode;
 }
+
+/** How a job's texts reach the embedding provider (see {@link MigrationRequest.mode}). */
+export type MigrationMode = 'sync' | 'batch';
+
+/** The values of {@link MigrationMode}, for validation and API documentation. */
+export const MIGRATION_MODES: readonly MigrationMode[] = ['sync', 'batch'];
 
 /** A change of a running or paused job's budget; `null` removes that limit, an absent field keeps it. */
 export interface MigrationBudgetUpdate {

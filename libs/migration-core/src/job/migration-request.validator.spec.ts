@@ -37,11 +37,20 @@ function thrown(fn: () => unknown): Error & { field?: string } {
 }
 
 describe('validateMigrationRequest', () => {
+  it('takes mode "batch" without a rate limit, and names the field when the mode or its combination is wrong', () => {
+    expect(validateMigrationRequest({ entityType: 'product', mode: 'batch' }, defaults, context).mode).toBe('batch');
+    expect(() => validateMigrationRequest({ entityType: 'product', mode: 'bulk' as never }, defaults, context)).toThrow(/"mode" is "bulk"; use "sync" or "batch"/);
+    expect(() => validateMigrationRequest({ entityType: 'product', mode: 'batch', rateLimit: 60 }, defaults, context)).toThrow(/"rateLimit" does not apply to mode "batch"/);
+    const noBatches = { ...context, batchProvider: () => ({ name: 'hashing', supported: false }) };
+    expect(() => validateMigrationRequest({ entityType: 'product', mode: 'batch' }, defaults, noBatches)).toThrow(/provider "hashing" has no Batch API; use mode "sync"/);
+  });
+
   it('fills in the module defaults and no filters', () => {
     expect(validateMigrationRequest({ entityType: 'product' }, defaults, context)).toEqual({
       entityType: 'product',
       batchSize: 500,
       rateLimit: 100,
+      mode: 'sync',
       reindexExisting: false,
       filters: undefined,
       maxTokens: null,
@@ -60,6 +69,7 @@ describe('validateMigrationRequest', () => {
       entityType: 'product',
       batchSize: 5000,
       rateLimit: 1,
+      mode: 'sync',
       reindexExisting: true,
       filters: { createdBefore: '2024-01-01', ids: [UUID] },
       maxTokens: null,

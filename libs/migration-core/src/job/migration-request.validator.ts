@@ -2,7 +2,7 @@ import { findUnstorableText, unstorableTextMessage } from '@ai-infrastructure/co
 import { describeEntityIdKind, normalizeEntityId, type EntityIdKind } from '@ai-infrastructure/core/internal';
 import { InvalidMigrationRequestError, UnknownEntityTypeError } from '../migration.errors';
 import { isIsoDate } from './iso-date';
-import type { MigrationBudgetUpdate, MigrationFilters, MigrationJobQuery, MigrationRequest } from './migration-request.interface';
+import { MIGRATION_MODES, type MigrationBudgetUpdate, type MigrationFilters, type MigrationJobQuery, type MigrationMode, type MigrationRequest } from './migration-request.interface';
 import { MIGRATION_REQUEST_LIMITS as LIMITS } from './migration-request.limits';
 import { MigrationStatus } from './migration-status.enum';
 
@@ -14,6 +14,8 @@ export interface MigrationRequestContext {
   idKind(entityType: string): EntityIdKind | undefined;
   /** Whether the entity type has a `@CreateDateColumn` (needed by the date filters). */
   hasCreatedDate(entityType: string): boolean;
+  /** The embedding provider's name when it has a Batch API (for `mode: 'batch'`), else undefined. */
+  batchProvider?(): { name: string; supported: boolean };
 }
 
 /** A migration request with every default filled in and every id in its canonical form. */
@@ -29,6 +31,7 @@ export interface ValidatedMigrationRequest {
   /** Budgets given (null: none given; the module's defaults are applied by the service). */
   maxTokens: number | null;
   maxCost: number | null;
+  mode: MigrationMode;
 }
 
 const FILTER_KEYS: ReadonlyArray<keyof MigrationFilters> = ['createdBefore', 'createdAfter', 'ids'];
@@ -66,16 +69,44 @@ export function validateMigrationRequest(
       'generationId',
     );
   }
+  const mode = validateMode(request, context);
   return {
     entityType,
     batchSize,
     rateLimit,
+    mode,
     generationId: generationId ?? undefined,
     maxTokens: validateMaxTokens(request.maxTokens) ?? null,
     maxCost: validateMaxCost(request.maxCost) ?? null,
     reindexExisting: request.reindexExisting ?? false,
     filters: request.filters === undefined || request.filters === null ? undefined : nonEmpty(validateFilters(request.filters, entityType, context)),
   };
+}
+
+/**
+ * `mode` is `sync` or `batch`; `batch` needs a provider with a Batch API and takes no `rateLimit` (the
+ * provider's batch queue paces it, not requests per minute).
+ */
+function validateMode(request: MigrationRequest, context: MigrationRequestContext): MigrationMode {
+  const mode = request.mode ?? 'sync';
+  if (!MIGRATION_MODES.includes(mode)) {
+    throw new InvalidMigrationRequestError(`"mode" is ${shown(request.mode)}; use ${MIGRATION_MODES.map((m) => `"${m}"`).join(' or ')}.`, 'mode');
+  }
+  if (mode !== 'batch') return mode;
+  const provider = context.batchProvider?.();
+  if (provider && !provider.supported) {
+    throw new InvalidMigrationRequestError(
+      `"mode" is "batch", but the embedding provider "${provider.name}" has no Batch API; use mode "sync", or configure the OpenAI provider (embedding.provider: 'openai').`,
+      'mode',
+    );
+  }
+  if (request.rateLimit !== undefined && request.rateLimit !== null) {
+    throw new InvalidMigrationRequestError(
+      `"rateLimit" does not apply to mode "batch" (the provider runs a batch at its own pace, within 24 hours); leave rateLimit out, or use mode "sync".`,
+      'rateLimit',
+    );
+  }
+  return mode;
 }
 
 /** No filter keys means the whole table (`filters: {}`), stored as no filters, so the job counts as covering it all. */

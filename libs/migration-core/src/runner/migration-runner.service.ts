@@ -8,6 +8,7 @@ import {
   ProviderUsageService,
   type EmbeddingProvider,
   type EmbeddingUsage,
+  type UsagePricing,
 } from '@ai-infrastructure/core';
 import {
   AI_CORE_RESOLVED_OPTIONS,
@@ -48,6 +49,11 @@ import type { MigrationPageEvent } from './migration-page-event.interface';
 const CLEANUP_INTERVAL_MS = 60 * 60 * 1000;
 /** Pages a job may have waiting in the queue before its producer pauses reading (back-pressure). */
 const MAX_PAGES_IN_FLIGHT = 8;
+/**
+ * A batch job's items are released all at once (no requests-per-minute pacing: the provider's batch queue
+ * paces them), as one "request" group far larger than any page.
+ */
+const BATCH_GROUP = 1_000_000_000;
 /** Longest time between two completion checks while pages are being produced. */
 const COMPLETION_CHECK_MS = 1000;
 /** How often an idle runner looks for BUILDING generations without a job (with `generations.autoBuild`). */
@@ -229,10 +235,20 @@ export class MigrationRunnerService implements OnApplicationBootstrap, BeforeApp
     }
   }
 
+  /**
+   * Items a job may have pending or in flight before its producer waits: a few pages for synchronous jobs;
+   * for a batch job enough to fill every batch the provider may have in flight and the next one.
+   */
+  private maxWaiting(leased: LeasedJob): number {
+    if (leased.mode !== 'batch') return MAX_PAGES_IN_FLIGHT * leased.batchSize;
+    const { maxInputsPerBatch, maxInFlight } = this.coreOptions.batch;
+    return Math.max(MAX_PAGES_IN_FLIGHT * leased.batchSize, maxInputsPerBatch * (maxInFlight + 1));
+  }
+
   /** Produces the job's next page; `waiting` is how many of its items are pending or in flight. */
   private async producePage(leased: LeasedJob, waiting: number): Promise<boolean> {
     // Back-pressure: keep only a few pages per job in the queue, so a 10M-row job does not enqueue 10M items.
-    if (waiting >= MAX_PAGES_IN_FLIGHT * leased.batchSize) return false;
+    if (waiting >= this.maxWaiting(leased)) return false;
     const startedAt = performance.now();
     // Live indexing takes the database first (LiveWorkGate): the page's read and write wait their turn.
     await this.liveWork.backfillTurn();
@@ -250,7 +266,7 @@ export class MigrationRunnerService implements OnApplicationBootstrap, BeforeApp
     // Same text but other metadata (a metadata field added to the configuration): the worker refreshes
     // the row without calling the provider.
     const toEnqueue = rows.filter((r) => leased.reindexExisting || r.storedHash !== r.hash || (r.storedHash !== null && r.metadataChanged));
-    const perRequest = itemsPerRequest(this.provider, this.coreOptions.worker.batchSize);
+    const perRequest = leased.mode === 'batch' ? BATCH_GROUP : itemsPerRequest(this.provider, this.coreOptions.worker.batchSize);
     await this.liveWork.backfillTurn();
     let produced: boolean;
     if (rows.length > 0 && !this.coalescingJobs.has(leased.id)) {
@@ -322,7 +338,7 @@ export class MigrationRunnerService implements OnApplicationBootstrap, BeforeApp
         entityType: leased.entityType,
         entityIds: toEnqueue.map((r) => r.entityId),
         owner: leased.id,
-        priority: IndexingPriority.LOW,
+        priority: lane(leased),
         force: leased.reindexExisting,
         maxRetries: this.coreOptions.queue.maxRetries,
         groupSize: perRequest,
@@ -353,7 +369,7 @@ export class MigrationRunnerService implements OnApplicationBootstrap, BeforeApp
           toEnqueue.slice(i, i + perRequest).map((r) => ({
             entityType: leased.entityType,
             entityId: r.entityId,
-            priority: IndexingPriority.LOW,
+            priority: lane(leased),
             owner: leased.id,
             force: leased.reindexExisting,
           })),
@@ -510,7 +526,7 @@ export class MigrationRunnerService implements OnApplicationBootstrap, BeforeApp
     for (const request of owned) {
       const job = jobs.get(request.owner);
       if (!job) continue;
-      const cost = this.costOf(request.model, request.tokens);
+      const cost = this.costOf(request.model, request.tokens, request.pricing);
       const api = `PATCH /api/ai/migration/jobs/${job.id}`;
       if (job.maxTokens !== null && job.tokensUsed + request.tokens > job.maxTokens) {
         refused.set(
@@ -545,8 +561,8 @@ export class MigrationRunnerService implements OnApplicationBootstrap, BeforeApp
     return refused;
   }
 
-  private costOf(model: string, tokenCount: number): number {
-    return migrationCost(this.usage, this.options, model, tokenCount);
+  private costOf(model: string, tokenCount: number, pricing?: UsagePricing): number {
+    return migrationCost(this.usage, this.options, model, tokenCount, pricing);
   }
 
   /** Holds back the pending items of a job that is PAUSED, under its row lock (so a concurrent resume wins or waits). */
@@ -603,7 +619,7 @@ export class MigrationRunnerService implements OnApplicationBootstrap, BeforeApp
       if (!isUuid(spent.owner)) continue;
       const job = entry(spent.owner);
       addUsage((job.usage ??= emptyUsage()), spent.usage);
-      job.cost += this.costOf(spent.model, spent.usage.tokens);
+      job.cost += this.costOf(spent.model, spent.usage.tokens, spent.pricing);
     }
     // Job rows in one order in every transaction: two workers whose batches hold items of the same two jobs
     // in opposite orders would otherwise lock the rows crosswise and deadlock (seen with concurrent jobs).
@@ -613,6 +629,11 @@ export class MigrationRunnerService implements OnApplicationBootstrap, BeforeApp
     }
     if (outcomes.length > 0 && perJob.size > 0) this.wakeup.notify();
   }
+}
+
+/** The queue lane of a job's items: the Batch API's for batch jobs, backfill priority otherwise. */
+function lane(leased: LeasedJob): number {
+  return leased.mode === 'batch' ? IndexingPriority.BATCH : IndexingPriority.LOW;
 }
 
 /** A token count for messages: `12,345 tokens`. */

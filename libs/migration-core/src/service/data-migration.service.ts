@@ -1,5 +1,6 @@
 import {
   EMBEDDING_PROVIDER,
+  EmbeddingBatchService,
   EmbeddingService,
   IndexGenerationService,
   IndexingQueueService,
@@ -8,6 +9,7 @@ import {
   ProviderUsageService,
   type EmbeddingProvider,
   type IndexGeneration,
+  type UsagePricing,
 } from '@ai-infrastructure/core';
 import { AI_DATA_SOURCE, EmbeddingProviderRegistry, PgVectorStore } from '@ai-infrastructure/core/internal';
 import { AI_CORE_RESOLVED_OPTIONS, AiEntityRegistry, EntityPageReader, isUuid, type ResolvedAiCoreOptions } from '@ai-infrastructure/core/internal';
@@ -20,8 +22,8 @@ import { toPageFilters } from '../job/migration-filters';
 import { MigrationJob } from '../job/migration-job.entity';
 import { MigrationJobRepository } from '../job/migration-job.repository';
 import { itemsPerRequest, requestPacing } from '../job/migration-pacing';
-import type { MigrationEstimate, MigrationFailure, MigrationProgress } from '../job/migration-progress.interface';
-import type { MigrationBudgetUpdate, MigrationJobQuery, MigrationRequest } from '../job/migration-request.interface';
+import type { MigrationEstimate, MigrationFailure, MigrationModeEstimate, MigrationProgress } from '../job/migration-progress.interface';
+import type { MigrationBudgetUpdate, MigrationJobQuery, MigrationMode, MigrationRequest } from '../job/migration-request.interface';
 import { MigrationPauseReason } from '../job/migration-pause-reason.enum';
 import { MIGRATION_REQUEST_LIMITS } from '../job/migration-request.limits';
 import {
@@ -53,6 +55,9 @@ import { isoDuration, toProgress, type ProgressLimits } from './migration-progre
 import { listFindings } from '../verify/migration-verify-findings';
 import type { VerificationRequest, VerifyFindingsPage, VerifyFindingsQuery, VerifyReport } from '../verify/migration-verify.interfaces';
 import { validateFindingsQuery, validateFix } from '../verify/migration-verify.validator';
+
+/** The provider's completion window of a batch (OpenAI: 24 hours): a batch job's duration is at most this per round of batches. */
+const BATCH_WINDOW_SECONDS = 24 * 60 * 60;
 
 /**
  * Starts, watches and controls backfill and verification jobs. Jobs run in the background (the runner of any instance
@@ -86,11 +91,13 @@ export class DataMigrationService {
     private readonly providers: EmbeddingProviderRegistry,
     private readonly vectorStore: PgVectorStore,
     private readonly usage: ProviderUsageService,
+    private readonly batches: EmbeddingBatchService,
   ) {
     this.requestContext = {
       entityTypes: () => registry.entityTypes(),
       idKind: (entityType) => entities.find(entityType)?.idKind,
       hasCreatedDate: (entityType) => pages.hasCreatedDate(entityType),
+      batchProvider: () => ({ name: provider.name, supported: batches.supported() }),
     };
   }
 
@@ -120,16 +127,43 @@ export class DataMigrationService {
     // One provider request carries a worker batch (capped by the provider), as the job's pacing assumes.
     const estimatedRequests = Math.ceil(wouldEmbed / this.perRequest());
     const duration = await this.estimateDuration(validated.entityType, wouldEmbed, estimatedRequests, estimatedTokens, validated.rateLimit);
+    const usd = (pricing: UsagePricing) => Math.round(this.costOf(estimatedTokens, pricing) * 10_000) / 10_000;
+    // A batch file line carries as many inputs as a synchronous request may; a batch as many as its limits allow.
+    const { maxInputsPerBatch, maxRequestsPerFile } = this.coreOptions.batch;
+    const batchRequests = Math.ceil(wouldEmbed / this.provider.maxInputsPerRequest);
+    const byMode: MigrationModeEstimate[] = [
+      {
+        mode: 'sync',
+        available: true,
+        estimatedCostUsd: usd('sync'),
+        estimatedRequests,
+        estimatedBatches: null,
+        estimatedDuration: duration.seconds === null ? null : isoDuration(duration.seconds),
+        durationBasis: duration.basis,
+      },
+      {
+        mode: 'batch',
+        available: this.batches.supported(),
+        estimatedCostUsd: usd('batch'),
+        estimatedRequests: batchRequests,
+        estimatedBatches: Math.max(Math.ceil(wouldEmbed / maxInputsPerBatch), Math.ceil(batchRequests / maxRequestsPerFile)),
+        estimatedDuration: wouldEmbed === 0 ? 'PT0S' : isoDuration(BATCH_WINDOW_SECONDS),
+        durationBasis: 'batch-window',
+      },
+    ];
+    const chosen = byMode.find((m) => m.mode === validated.mode)!;
     return {
       entityType: validated.entityType,
       matching,
       wouldSkip,
       wouldEmbed,
       estimatedTokens,
-      estimatedCostUsd: Math.round(this.costOf(estimatedTokens) * 10_000) / 10_000,
-      estimatedRequests,
-      estimatedDuration: duration.seconds === null ? null : isoDuration(duration.seconds),
-      durationBasis: duration.basis,
+      estimatedCostUsd: chosen.estimatedCostUsd,
+      estimatedRequests: chosen.estimatedRequests,
+      estimatedDuration: chosen.estimatedDuration,
+      durationBasis: chosen.durationBasis,
+      mode: validated.mode,
+      byMode,
     };
   }
 
@@ -158,8 +192,8 @@ export class DataMigrationService {
   }
 
   /** USD of `tokens` of the current model (see migrationCost). */
-  private costOf(tokens: number): number {
-    return migrationCost(this.usage, this.options, this.provider.model, tokens);
+  private costOf(tokens: number, pricing: UsagePricing = 'sync'): number {
+    return migrationCost(this.usage, this.options, this.provider.model, tokens, pricing);
   }
 
   /** Entities of the job that were dead-lettered, with their last error. */
@@ -241,6 +275,7 @@ export class DataMigrationService {
         createdBy: actor ?? null,
         maxTokens: validated.maxTokens ?? this.options.budgets.maxTokensPerJob,
         maxCost: validated.maxCost ?? this.options.budgets.maxCostPerJob,
+        mode: validated.mode,
       });
       await appendAuditEntry(manager, {
         jobId: created.id,
@@ -256,6 +291,7 @@ export class DataMigrationService {
           generationId: generation.id,
           maxTokens: created.maxTokens,
           maxCost: created.maxCost,
+          mode: validated.mode,
         },
       });
       return created;
@@ -422,7 +458,9 @@ export class DataMigrationService {
 
   /** Progress of a job in the spec's shape. */
   async getProgress(jobId: string): Promise<MigrationProgress> {
-    return toProgress(await this.getJob(jobId), new Date(), this.progressLimits());
+    const job = await this.getJob(jobId);
+    const batches = job.mode === 'batch' ? (await this.batches.summaryOf([jobId])).get(jobId) : undefined;
+    return toProgress(job, new Date(), this.progressLimits(), batches);
   }
 
   /** What bounds a job's rate besides the machine: items per request, and the provider limits of this instance. */
@@ -484,7 +522,7 @@ export class DataMigrationService {
       await this.jobs.setErrorMessage(manager, jobId, null);
       await this.jobs.setPauseReason(manager, jobId, null);
       await this.jobs.restartRate(manager, jobId);
-      await this.releaseItems(manager, jobId, job.rateLimit ?? this.options.defaultRateLimit);
+      await this.releaseItems(manager, jobId, job.rateLimit ?? this.options.defaultRateLimit, job.mode);
     });
     // Committed: the items are runnable; wake this instance's idle workers instead of waiting for their poll.
     this.providers.clearBackOff();
@@ -506,6 +544,12 @@ export class DataMigrationService {
       const current = await this.lockJob(jobId, manager);
       if (current.status !== MigrationStatus.RUNNING && current.status !== MigrationStatus.PAUSED) {
         throw new InvalidMigrationStateError(jobId, current.status, 'change the rate limit of', [MigrationStatus.RUNNING, MigrationStatus.PAUSED]);
+      }
+      if (current.mode === 'batch') {
+        throw new InvalidMigrationRequestError(
+          `"rateLimit" does not apply to migration job ${jobId}: it runs in mode "batch", which the provider paces within its completion window. Cancel it and start a "sync" job to control its rate.`,
+          'rateLimit',
+        );
       }
       await this.jobs.setRateLimit(manager, jobId, rateLimit);
       if (current.status === MigrationStatus.RUNNING) await this.releaseItems(manager, jobId, rateLimit);
@@ -556,17 +600,25 @@ export class DataMigrationService {
 
   /** PENDING | RUNNING | PAUSED → CANCELLED: the producer stops and pending items are removed; stored vectors stay. */
   async cancelMigration(jobId: string, options: MigrationActionOptions = {}): Promise<MigrationJob> {
-    return this.transition(jobId, MigrationAuditAction.CANCEL, options, ACTIVE_MIGRATION_STATUSES, MigrationStatus.CANCELLED, async (manager) => {
+    const cancelled = await this.transition(jobId, MigrationAuditAction.CANCEL, options, ACTIVE_MIGRATION_STATUSES, MigrationStatus.CANCELLED, async (manager) => {
       await this.queue.deletePending(jobId, manager);
       await this.jobs.setPauseReason(manager, jobId, null);
     });
+    // Committed: a batch job's batches at the provider are cancelled too (what already ran is still applied).
+    if (cancelled.mode === 'batch') await this.batches.cancelOwner(jobId);
+    return cancelled;
   }
 
   /**
    * Re-spaces the job's pending items from now at `rateLimit` (after resume or a rethrottle) and resets its
    * rate budget to the end of that schedule, in the caller's transaction.
    */
-  private async releaseItems(manager: EntityManager, jobId: string, rateLimit: number): Promise<void> {
+  private async releaseItems(manager: EntityManager, jobId: string, rateLimit: number, mode: MigrationMode = 'sync'): Promise<void> {
+    if (mode === 'batch') {
+      // No pacing: the provider's batch queue paces a batch job.
+      await this.queue.releasePending(jobId, { groupSize: 1_000_000_000, spacingSeconds: 0 }, manager);
+      return;
+    }
     const perRequest = this.perRequest();
     const pacing = requestPacing(rateLimit, perRequest);
     const pending = await this.queue.releasePending(jobId, pacing, manager);

@@ -1,6 +1,6 @@
 import type { MigrationJob } from '../job/migration-job.entity';
 import { RATE_TIME_CONSTANT_S } from '../job/migration-job.repository';
-import type { MigrationProgress, MigrationRateBasis, MigrationUsage } from '../job/migration-progress.interface';
+import type { MigrationBatches, MigrationProgress, MigrationRateBasis, MigrationUsage } from '../job/migration-progress.interface';
 import { MigrationStatus } from '../job/migration-status.enum';
 
 /** Formats seconds as an ISO-8601 duration (`PT1H2M3S`). */
@@ -77,9 +77,11 @@ function recentRate(job: MigrationJob, now: Date): number | null {
  * COMPLETED. The runner keeps processed + skipped + failed ≤ total; `percentComplete` is their ratio,
  * rounded down to one decimal (so 100 only when everything counted is done) and never above 100; the
  * remaining time is (total − done) at the rate that binds now (see `remaining`), and `throughput` stays the
- * average since the start. `limits` (the service passes them) let the ETA follow a binding limit.
+ * average since the start. `limits` (the service passes them) let the ETA follow a binding limit. A
+ * `batch` job's results arrive a batch at a time within the provider's completion window: its remaining time
+ * is not estimated (null, basis `batch-window`); `batches` (the service passes them) shows where they are.
  */
-export function toProgress(job: MigrationJob, now = new Date(), limits?: ProgressLimits): MigrationProgress {
+export function toProgress(job: MigrationJob, now = new Date(), limits?: ProgressLimits, batches?: MigrationBatches): MigrationProgress {
   const done = job.processedEntities + job.skippedEntities + job.failedEntities;
   const total = job.totalEntities;
   const finished = job.status === MigrationStatus.COMPLETED || job.status === MigrationStatus.FAILED || job.status === MigrationStatus.CANCELLED;
@@ -89,11 +91,17 @@ export function toProgress(job: MigrationJob, now = new Date(), limits?: Progres
   const throughput = elapsed > 0 ? done / elapsed : 0;
   const left = Math.max(0, total - done);
   const running = job.status === MigrationStatus.RUNNING && left > 0;
-  const estimate = running ? remaining(job, left, now, limits) : { seconds: finished ? 0 : null, basis: finished ? ('measured' as const) : ('unknown' as const) };
+  const estimate: { seconds: number | null; basis: MigrationRateBasis } = !running
+    ? { seconds: finished ? 0 : null, basis: finished ? 'measured' : 'unknown' }
+    : job.mode === 'batch'
+      ? { seconds: null, basis: 'batch-window' }
+      : remaining(job, left, now, limits);
   const eta = estimate.seconds === null ? null : isoDuration(estimate.seconds);
   return {
     jobId: job.id,
     status: job.status,
+    mode: job.mode,
+    batches: job.mode === 'batch' ? (batches ?? { inFlight: 0, applied: 0, failed: 0, inputsInFlight: 0 }) : null,
     progress: {
       total,
       processed: job.processedEntities,

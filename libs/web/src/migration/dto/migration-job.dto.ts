@@ -1,4 +1,4 @@
-import { migrationUsage, MigrationPauseReason, MigrationStatus, type MigrationJob, type MigrationJobKind } from '@ai-infrastructure/migration-core';
+import { MIGRATION_MODES, migrationUsage, MigrationPauseReason, MigrationStatus, type MigrationJob, type MigrationJobKind, type MigrationMode } from '@ai-infrastructure/migration-core';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { MigrationUsageDto } from './migration-progress.dto';
 import { MigrationFiltersDto } from './start-migration.dto';
@@ -69,6 +69,9 @@ export class MigrationJobDto {
 
   @ApiProperty({ type: MigrationUsageDto, description: 'Provider usage, cost, projection and budget (as in the progress).' })
   usage: MigrationUsageDto;
+
+  @ApiProperty({ enum: MIGRATION_MODES, description: "How the job's texts reach the provider: sync, or batch (the provider's Batch API).", example: 'sync' })
+  mode: MigrationMode;
 }
 
 /** A page of jobs, newest first. */
@@ -109,5 +112,6 @@ export function toJobDto(job: MigrationJob): MigrationJobDto {
     createdBy: job.createdBy,
     pauseReason: job.status === MigrationStatus.PAUSED ? job.pauseReason : null,
     usage: migrationUsage(job),
+    mode: job.mode,
   };
 }

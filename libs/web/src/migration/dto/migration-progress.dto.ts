@@ -1,4 +1,4 @@
-import { MIGRATION_RATE_BASES, MigrationPauseReason, MigrationStatus, type MigrationRateBasis } from '@ai-infrastructure/migration-core';
+import { MIGRATION_MODES, MIGRATION_RATE_BASES, MigrationPauseReason, MigrationStatus, type MigrationMode, type MigrationRateBasis } from '@ai-infrastructure/migration-core';
 import { ApiProperty } from '@nestjs/swagger';
 
 /** Counters of a job's progress (the spec's `progress` object). */
@@ -61,6 +61,21 @@ export class MigrationUsageDto {
   maxCost: number | null;
 }
 
+/** A batch job's provider batches. */
+export class MigrationBatchesDto {
+  @ApiProperty({ description: 'Batches being submitted or running at the provider.', example: 1 })
+  inFlight: number;
+
+  @ApiProperty({ description: 'Batches whose results were applied.', example: 3 })
+  applied: number;
+
+  @ApiProperty({ description: 'Batches the provider rejected or that were never submitted (their items were re-queued).', example: 0 })
+  failed: number;
+
+  @ApiProperty({ description: 'Embedding inputs in the batches in flight.', example: 50000 })
+  inputsInFlight: number;
+}
+
 /** Answer of `GET /api/ai/migration/jobs/{id}` and the data of each progress event. */
 export class MigrationProgressDto {
   @ApiProperty({ format: 'uuid' })
@@ -68,6 +83,12 @@ export class MigrationProgressDto {
 
   @ApiProperty({ enum: MigrationStatus })
   status: MigrationStatus;
+
+  @ApiProperty({ enum: MIGRATION_MODES, description: "How the job's texts reach the provider: sync, or batch (the provider's Batch API).", example: 'sync' })
+  mode: MigrationMode;
+
+  @ApiProperty({ type: MigrationBatchesDto, nullable: true, description: "A batch job's provider batches; null for sync jobs." })
+  batches: MigrationBatchesDto | null;
 
   @ApiProperty({ type: MigrationProgressCountsDto })
   progress: MigrationProgressCountsDto;

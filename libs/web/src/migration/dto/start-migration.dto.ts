@@ -1,7 +1,8 @@
-import { ISO_DATE_PATTERN, MIGRATION_REQUEST_LIMITS } from '@ai-infrastructure/migration-core';
+import { ISO_DATE_PATTERN, MIGRATION_MODES, MIGRATION_REQUEST_LIMITS, type MigrationMode } from '@ai-infrastructure/migration-core';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import {
+  IsIn,
   IsBoolean,
   IsInt,
   IsISO8601,
@@ -114,4 +115,17 @@ export class StartMigrationDto {
   @IsPositive()
   @Max(maxCost.max)
   maxCost?: number;
+
+  @ApiPropertyOptional({
+    enum: MIGRATION_MODES,
+    default: 'sync',
+    description:
+      "How the texts reach the provider: sync (embeddings requests at the rate limits) or batch (the provider's Batch API: " +
+      'results within 24 hours at half the price; needs the OpenAI provider; takes no rateLimit). Live indexing stays synchronous.',
+    example: 'batch',
+  })
+  @IsOptional()
+  @IsStorableText()
+  @IsIn(MIGRATION_MODES)
+  mode?: MigrationMode;
 }

@@ -1,0 +1,231 @@
+/**
+ * Provider benchmark (issue 14, part 4): `npm run bench:provider -- [--rows 40000] [--rpm 300]
+ * [--tpm 1000000] [--fault-rows 10000] [--settle-s 60] [--max-minutes 30]`, PostgreSQL (a throwaway
+ * cluster, or DATABASE_URL).
+ *
+ * The sample catalogue (deterministic products) against the fake OpenAI server
+ * (test/support/fake-openai-server.ts), which counts tokens its own way (js-tiktoken; the library uses
+ * gpt-tokenizer), enforces `--rpm` / `--tpm` like OpenAI (per-minute buckets that start full, 429 with
+ * `retry-after` and `x-ratelimit-*` headers) and runs the Batch API on an accelerated clock. The app is
+ * configured with the same limits, the real `openai` client, `pricing` for the model, and worker batches
+ * of 2048 (the provider's inputs-per-request limit). Printed, measured in this run (figures, never
+ * assertions; see docs/performance.md):
+ *
+ * 1. A synchronous backfill of `--rows`: requests/min and tokens/min the server accepted after the opening
+ *    burst (`--settle-s`: both buckets start full, so the first minute may take up to twice the limit) as
+ *    shares of the limits; 429s as a share of requests; inputs per accepted request against the most one
+ *    request may carry; `estimateMigration`'s tokens against the server's count of the same texts.
+ * 2. A second backfill over the unchanged data: tokens billed (every entity is up to date).
+ * 3. A re-embed of `--fault-rows` entities with 10 % of requests answered 500 and the app restarted twice
+ *    (closed and booted again, as a deploy does): tokens billed against the minimum (each text once).
+ * 4. The same re-embed of `--rows` in batch mode: its cost against the synchronous backfill's (1).
+ */
+import 'reflect-metadata';
+import { AiCoreModule, createAiDataSource } from '@ai-infrastructure/core';
+import { DataMigrationService, MigrationModule, MigrationStatus, type MigrationRequest } from '@ai-infrastructure/migration-core';
+import { Module, type DynamicModule, type INestApplicationContext } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { ProductsModule } from '../apps/sample/src/products/products.module';
+import { sampleDataSourceOptions } from '../apps/sample/src/sample.config';
+import { FAKE_OPENAI_API_KEY, fakeTokenCount, startFakeOpenAiServer, type FakeOpenAiServer, type RecordedRequest } from '../test/support/fake-openai-server';
+import { arg, benchDatabase, CONFIG_PATH, insertBenchProducts, positiveInt } from './bench-support';
+
+const MODEL = 'text-embedding-3-small';
+const DIMENSIONS = 256;
+/** USD per 1M tokens: OpenAI's list price of the model (the Batch API bills half). */
+const PRICE = 0.02;
+/** OpenAI's limits per request. */
+const MAX_INPUTS_PER_REQUEST = 2048;
+const MAX_TOKENS_PER_REQUEST = 300_000;
+
+interface Limits {
+  rpm: number;
+  tpm: number;
+}
+
+@Module({})
+class ProviderBenchModule {
+  static with(env: NodeJS.ProcessEnv, baseURL: string, limits: Limits | null): DynamicModule {
+    return {
+      module: ProviderBenchModule,
+      imports: [
+        TypeOrmModule.forRootAsync({
+          useFactory: () => ({ type: 'postgres', ...sampleDataSourceOptions({}), poolSize: 8 }),
+          dataSourceFactory: (options) => createAiDataSource(options!, env),
+        }),
+        AiCoreModule.forRoot({
+          entityConfigPath: CONFIG_PATH,
+          embedding: { provider: 'openai', apiKey: FAKE_OPENAI_API_KEY, baseURL, model: MODEL, dimensions: DIMENSIONS, sendDimensions: true },
+          liveIndexing: false,
+          pricing: { [MODEL]: PRICE },
+          rateLimit: limits ? { requestsPerMinute: limits.rpm, tokensPerMinute: limits.tpm } : {},
+          worker: { pollIntervalMs: 20, batchSize: MAX_INPUTS_PER_REQUEST },
+          providerRetry: { backoffBaseMs: 100, backoffMaxMs: 2_000 },
+          batch: { pollIntervalMs: 200, gatherMs: 500 },
+        }),
+        MigrationModule.forRoot({ pollIntervalMs: 20, defaultBatchSize: MAX_INPUTS_PER_REQUEST, defaultRateLimit: 1_000_000 }),
+        ProductsModule,
+      ],
+    };
+  }
+}
+
+/** The app under test; `restart()` closes it and boots a new one on the same database, as a deploy does. */
+class BenchApp {
+  app!: INestApplicationContext;
+
+  constructor(
+    private readonly env: NodeJS.ProcessEnv,
+    private readonly server: FakeOpenAiServer,
+    private limits: Limits | null,
+  ) {}
+
+  async boot(limits: Limits | null = this.limits): Promise<void> {
+    this.limits = limits;
+    this.app = await NestFactory.createApplicationContext(ProviderBenchModule.with(this.env, this.server.url, limits), { logger: ['error'] });
+  }
+
+  async restart(limits: Limits | null = this.limits): Promise<void> {
+    await this.app.close();
+    await this.boot(limits);
+  }
+
+  get migrations(): DataMigrationService {
+    return this.app.get(DataMigrationService);
+  }
+
+  get dataSource(): DataSource {
+    return this.app.get(DataSource);
+  }
+}
+
+/** Runs a job to its end, calling `during(fraction done)` while it runs; returns the job's final progress. */
+async function runJob(bench: BenchApp, request: MigrationRequest, maxMinutes: number, during?: (done: number) => Promise<void>) {
+  const job = await bench.migrations.startMigration(request);
+  const deadline = Date.now() + maxMinutes * 60_000;
+  let lastReport = Date.now();
+  for (;;) {
+    const progress = await bench.migrations.getProgress(job.id);
+    if (progress.status !== MigrationStatus.RUNNING) return progress;
+    if (Date.now() > deadline) throw new Error(`Job ${job.id} did not finish within ${maxMinutes} minutes (${progress.progress.processed} processed).`);
+    const done = (progress.progress.processed + progress.skipped + progress.progress.failed) / Math.max(1, progress.progress.total);
+    await during?.(done);
+    if (Date.now() - lastReport >= 30_000) {
+      lastReport = Date.now();
+      console.log(`  … ${progress.progress.processed} of ${progress.progress.total} processed, ETA ${progress.progress.estimatedTimeRemaining} (${progress.progress.estimatedTimeRemainingBasis})`);
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+/** Tokens the server billed for these requests: its own count of the inputs of those it answered 200. */
+function billedTokens(requests: RecordedRequest[]): number {
+  return requests.filter((r) => r.status === 200).reduce((sum, r) => sum + r.inputs!.reduce((s, text) => s + fakeTokenCount(text), 0), 0);
+}
+
+/** Each distinct text once, counted by the server's tokenizer. */
+function minimumTokens(requests: RecordedRequest[]): number {
+  const texts = new Set(requests.filter((r) => r.status === 200).flatMap((r) => r.inputs!));
+  let sum = 0;
+  for (const text of texts) sum += fakeTokenCount(text);
+  return sum;
+}
+
+const pct = (share: number) => `${(share * 100).toFixed(1)} %`;
+
+async function main(): Promise<void> {
+  const rows = positiveInt('rows', 40_000);
+  const faultRows = positiveInt('fault-rows', 10_000);
+  const limits = { rpm: positiveInt('rpm', 300), tpm: positiveInt('tpm', 1_000_000) };
+  const settleS = positiveInt('settle-s', 60);
+  const maxMinutes = positiveInt('max-minutes', 30);
+  console.log(`Provider benchmark: ${rows} products, limits ${limits.rpm} requests/min and ${limits.tpm} tokens/min (server and app), PostgreSQL.`);
+
+  const { env, cleanup } = await benchDatabase('postgres');
+  const server = await startFakeOpenAiServer({ dimensions: DIMENSIONS, batchTiming: { validateMs: 100, processMs: 2_000, finalizeMs: 100 } });
+  const bench = new BenchApp(env, server, limits);
+  try {
+    await bench.boot();
+    await insertBenchProducts(bench.dataSource, rows);
+    await bench.dataSource.query('ANALYZE');
+
+    // ---- 1. synchronous backfill at the limits
+    const estimate = await bench.migrations.estimateMigration({ entityType: 'product' });
+    server.reset();
+    server.enforce(limits);
+    const started = Date.now();
+    const sync = await runJob(bench, { entityType: 'product', rateLimit: 1_000_000 }, maxMinutes);
+    const ended = Date.now();
+    server.enforce(null);
+    const requests = [...server.embeddingRequests];
+    const accepted = requests.filter((r) => r.status === 200);
+    const limited = requests.filter((r) => r.status === 429);
+    // The steady state: after the opening burst, up to the start of the last accepted request's minute share.
+    const from = started + settleS * 1000;
+    const lastAccepted = Math.max(...accepted.map((r) => r.time));
+    const windowMin = (lastAccepted - from) / 60_000;
+    const inWindow = accepted.filter((r) => r.time >= from && r.time < lastAccepted);
+    const windowTokens = billedTokens(inWindow);
+    const requestShare = inWindow.length / windowMin / limits.rpm;
+    const tokenShare = windowTokens / windowMin / limits.tpm;
+    const serverTokens = minimumTokens(requests);
+    const meanInputs = accepted.slice(0, -1).reduce((s, r) => s + r.inputs!.length, 0) / Math.max(1, accepted.length - 1);
+    const tokensPerInput = serverTokens / rows;
+    const maxInputs = Math.min(MAX_INPUTS_PER_REQUEST, Math.floor(MAX_TOKENS_PER_REQUEST / tokensPerInput));
+    console.log(`\n1. Synchronous backfill: ${sync.status}, ${sync.progress.processed} embedded in ${((ended - started) / 1000).toFixed(0)} s.`);
+    if (windowMin <= 0.5) console.log(`   The steady state after the first ${settleS} s is shorter than 30 s: run with more --rows for the utilisation figures.`);
+    console.log(`   steady state (${windowMin.toFixed(1)} min after the first ${settleS} s): ${(inWindow.length / windowMin).toFixed(1)} requests/min = ${pct(requestShare)} of ${limits.rpm}; ${(windowTokens / windowMin).toFixed(0)} tokens/min = ${pct(tokenShare)} of ${limits.tpm}`);
+    console.log(`   binding limit: ${tokenShare >= requestShare ? 'tokens per minute' : 'requests per minute'}, used to ${pct(Math.max(tokenShare, requestShare))} (goal ≥ 95 %)`);
+    console.log(`   429 answers: ${limited.length} of ${requests.length} requests = ${pct(limited.length / Math.max(1, requests.length))} (goal ≤ 1 %)`);
+    console.log(`   inputs per accepted request: ${meanInputs.toFixed(0)} of at most ${maxInputs} (${MAX_INPUTS_PER_REQUEST} inputs, ${MAX_TOKENS_PER_REQUEST} tokens at ${tokensPerInput.toFixed(1)} tokens each) = ${pct(meanInputs / maxInputs)} (goal ≥ 90 %)`);
+    console.log(`   estimateMigration: ${estimate.estimatedTokens} tokens; the server counted ${serverTokens} → error ${pct((estimate.estimatedTokens - serverTokens) / serverTokens)} (goal within ±5 %)`);
+    console.log(`   job usage: ${sync.usage.tokensUsed} tokens, ${sync.usage.requests} requests, $${sync.usage.estimatedCost.toFixed(6)}`);
+
+    // ---- 2. the same backfill again over unchanged data
+    server.reset();
+    const again = await runJob(bench, { entityType: 'product', rateLimit: 1_000_000 }, maxMinutes);
+    console.log(`\n2. Second backfill over unchanged data: ${again.status}, ${again.skipped} skipped; tokens billed ${billedTokens(server.embeddingRequests)} (goal 0).`);
+
+    // ---- 3. faults and two restarts, without rate limits
+    await bench.restart(null);
+    server.reset();
+    server.injectFaults({ errorRate: 0.1, seed: 14 });
+    const restarts: number[] = [];
+    const faulty = await runJob(bench, { entityType: 'product', rateLimit: 1_000_000, reindexExisting: true, filters: { ids: await firstIds(bench, faultRows) } }, maxMinutes, async (done) => {
+      if ((restarts.length === 0 && done >= 0.33) || (restarts.length === 1 && done >= 0.66)) {
+        restarts.push(done);
+        await bench.restart(null);
+      }
+    });
+    server.injectFaults(null);
+    const faultRequests = [...server.embeddingRequests];
+    const billed = billedTokens(faultRequests);
+    const minimum = minimumTokens(faultRequests);
+    console.log(`\n3. Re-embed of ${faultRows} with 10 % of requests answered 500 and ${restarts.length} restarts (at ${restarts.map((d) => pct(d)).join(', ')}): ${faulty.status}, ${faulty.progress.processed} embedded.`);
+    console.log(`   requests: ${faultRequests.length} (${faultRequests.filter((r) => r.status === 500).length} answered 500); tokens billed ${billed} vs minimum ${minimum} → ${(billed / minimum).toFixed(4)}× (goal ≤ 1.01×)`);
+
+    // ---- 4. the backfill of (1) in batch mode
+    server.reset();
+    const batch = await runJob(bench, { entityType: 'product', mode: 'batch', reindexExisting: true }, maxMinutes);
+    const stats = server.batchStats();
+    console.log(`\n4. Batch mode over the ${rows} products: ${batch.status}, ${batch.progress.processed} embedded; ${stats.batchesCreated} batches, ${stats.linesExecuted} lines, ${stats.tokensBilled} tokens.`);
+    console.log(`   cost: batch $${batch.usage.estimatedCost.toFixed(6)} vs synchronous $${sync.usage.estimatedCost.toFixed(6)} → ${(batch.usage.estimatedCost / sync.usage.estimatedCost).toFixed(3)}× (goal ≤ 0.5×)`);
+  } finally {
+    await bench.app?.close();
+    await server.close();
+    await cleanup();
+  }
+}
+
+/** The ids of the first `n` products by id. */
+async function firstIds(bench: BenchApp, n: number): Promise<string[]> {
+  const rows: Array<{ id: string }> = await bench.dataSource.query(`SELECT id::text AS id FROM products ORDER BY id LIMIT $1`, [n]);
+  return rows.map((r) => r.id);
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exitCode = 1;
+});
