@@ -14,7 +14,7 @@ import { IndexingHooks } from '../queue/indexing-hooks';
 import { IndexingPriority } from '../queue/indexing-request.interface';
 import { IndexingWakeup } from '../queue/indexing-wakeup';
 import { encodeVector } from '../vector-store/vector-codec';
-import type { ClaimedItem } from '../worker/indexing-claims.repository';
+import { toClaimed, type ClaimedItem } from '../worker/indexing-claims.repository';
 import { settle, type PlannedItem, type PlannedUnit } from '../worker/indexing-batch.processor';
 import { IndexingWorkerService } from '../worker/indexing-worker.service';
 import { LiveWorkGate } from '../worker/live-work.gate';
@@ -260,22 +260,23 @@ export class EmbeddingBatchWorker implements OnApplicationBootstrap, BeforeAppli
 
   /** Applies a finished batch's results, in chunks; the last chunk's transaction marks the batch applied. */
   private async apply(batch: OpenBatch, api: EmbeddingBatchApi, status: EmbeddingBatchStatus): Promise<void> {
-    const rows = returnedRows<any>(
+    // Every item of the batch (for each request's input count, so the results can be checked whole), with
+    // the queue columns of those still held under its lease (the others were applied or cancelled).
+    const all = returnedRows<any>(
       await this.dataSource.query(
-        `SELECT b.item_id::text AS item_id, b.entity_type, b.entity_id, b.version, b.units,
-                q.owner, q.force, q.priority, q.attempts, q.max_retries
+        `SELECT b.item_id::text AS id, b.entity_type, b.entity_id, b.version, b.units,
+                q.id IS NOT NULL AS held, q.owner, q.force, q.priority, q.attempts, q.max_retries
            FROM ai_embedding_batch_items b
-           JOIN ai_indexing_queue q ON q.id = b.item_id AND q.lease_token = $2 AND q.status = 'ACTIVE'
+           LEFT JOIN ai_indexing_queue q ON q.id = b.item_id AND q.lease_token = $2 AND q.status = 'ACTIVE'
           WHERE b.batch_id = $1
           ORDER BY b.item_id`,
         [batch.id, batch.leaseToken],
       ),
     );
-    // Every request's input count (from all items, held or not), so the results can be checked whole.
+    const rows = all.filter((r) => r.held);
     const inputs = new Map<string, number>();
     const lineTokens = new Map<number, number>();
-    const allUnits = returnedRows<{ units: StoredUnit[] }>(await this.dataSource.query(`SELECT units FROM ai_embedding_batch_items WHERE batch_id = $1`, [batch.id]));
-    for (const { units } of allUnits) {
+    for (const { units } of all as Array<{ units: StoredUnit[] }>) {
       for (const u of units) {
         if (u.a !== 'embed') continue;
         inputs.set(customId(batch.id, u.r!), Math.max(inputs.get(customId(batch.id, u.r!)) ?? 0, u.i! + 1));
@@ -286,16 +287,7 @@ export class EmbeddingBatchWorker implements OnApplicationBootstrap, BeforeAppli
     const types = [...new Set(rows.map((r) => r.entity_type as string))];
     const maintained = await this.generations.maintained(types);
     const plan: PlannedItem[] = rows.map((r) => {
-      const item: ClaimedItem = {
-        id: r.item_id,
-        entityType: r.entity_type,
-        entityId: r.entity_id,
-        owner: r.owner,
-        force: r.force,
-        priority: r.priority,
-        attempts: r.attempts,
-        maxRetries: r.max_retries,
-      };
+      const item = toClaimed(r);
       const targets = maintained.get(item.entityType) ?? [];
       const units = (r.units as StoredUnit[])
         .map((u) => this.unitFrom(u, targets.find((g) => g.id === u.g), batch.id, results, inputs, lineTokens))

@@ -193,7 +193,8 @@ export class IndexingClaimsRepository {
   }
 }
 
-function toClaimed(r: any): ClaimedItem {
+/** A claimed item from a row of the queue's columns (`id` as text). */
+export function toClaimed(r: any): ClaimedItem {
   return {
     id: r.id,
     entityType: r.entity_type,
