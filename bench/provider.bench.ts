@@ -1,5 +1,5 @@
 /**
- * Provider benchmark (issue 14, part 4): `npm run bench:provider -- [--rows 40000] [--rpm 300]
+ * Provider benchmark (issue 14, part 4): `npm run bench:provider -- [--rows 80000] [--rpm 300]
  * [--tpm 1000000] [--fault-rows 10000] [--settle-s 60] [--max-minutes 30]`, PostgreSQL (a throwaway
  * cluster, or DATABASE_URL).
  *
@@ -19,6 +19,13 @@
  * 3. A re-embed of `--fault-rows` entities with 10 % of requests answered 500 and the app restarted twice
  *    (closed and booted again, as a deploy does): tokens billed against the minimum (each text once).
  * 4. The same re-embed of `--rows` in batch mode: its cost against the synchronous backfill's (1).
+ * 5. Three app instances (processes of the sample app, `rateLimit.scope: 'cluster'`) sharing the key's
+ *    limits on a database of their own, backfilling `--shared-rows` small products for `--shared-window-s`:
+ *    requests/min and tokens/min accepted after the burst as shares of the limits, and 429s as a share of
+ *    requests (test/fixtures/shared-limits.fixture.ts; `npm run bench:limits` compares the scopes).
+ *
+ * Fault run (3): requests of `--fault-batch` inputs, so that 10 % of them failing is a few dozen failures,
+ * not one; the restarts are `app.close()` and a new app, as a deploy's SIGTERM does.
  */
 import 'reflect-metadata';
 import { AiCoreModule, createAiDataSource } from '@ai-infrastructure/core';
@@ -30,7 +37,10 @@ import { DataSource } from 'typeorm';
 import { ProductsModule } from '../apps/sample/src/products/products.module';
 import { sampleDataSourceOptions } from '../apps/sample/src/sample.config';
 import { FAKE_OPENAI_API_KEY, fakeTokenCount, startFakeOpenAiServer, type FakeOpenAiServer, type RecordedRequest } from '../test/support/fake-openai-server';
-import { arg, benchDatabase, CONFIG_PATH, insertBenchProducts, positiveInt } from './bench-support';
+import { insertScenarioProducts, runLimitScenario } from '../test/fixtures/shared-limits.fixture';
+import { bootIndexingApp } from '../test/fixtures/indexing-app.fixture';
+import { startPostgresServer } from '../test/support/postgres-server';
+import { benchDatabase, CONFIG_PATH, insertBenchProducts, positiveInt } from './bench-support';
 
 const MODEL = 'text-embedding-3-small';
 const DIMENSIONS = 256;
@@ -47,7 +57,7 @@ interface Limits {
 
 @Module({})
 class ProviderBenchModule {
-  static with(env: NodeJS.ProcessEnv, baseURL: string, limits: Limits | null): DynamicModule {
+  static with(env: NodeJS.ProcessEnv, baseURL: string, limits: Limits | null, batchSize: number): DynamicModule {
     return {
       module: ProviderBenchModule,
       imports: [
@@ -61,11 +71,11 @@ class ProviderBenchModule {
           liveIndexing: false,
           pricing: { [MODEL]: PRICE },
           rateLimit: limits ? { requestsPerMinute: limits.rpm, tokensPerMinute: limits.tpm } : {},
-          worker: { pollIntervalMs: 20, batchSize: MAX_INPUTS_PER_REQUEST },
+          worker: { pollIntervalMs: 20, batchSize },
           providerRetry: { backoffBaseMs: 100, backoffMaxMs: 2_000 },
           batch: { pollIntervalMs: 200, gatherMs: 500 },
         }),
-        MigrationModule.forRoot({ pollIntervalMs: 20, defaultBatchSize: MAX_INPUTS_PER_REQUEST, defaultRateLimit: 1_000_000 }),
+        MigrationModule.forRoot({ pollIntervalMs: 20, defaultBatchSize: batchSize, defaultRateLimit: 1_000_000 }),
         ProductsModule,
       ],
     };
@@ -80,16 +90,19 @@ class BenchApp {
     private readonly env: NodeJS.ProcessEnv,
     private readonly server: FakeOpenAiServer,
     private limits: Limits | null,
+    private batchSize = MAX_INPUTS_PER_REQUEST,
   ) {}
 
-  async boot(limits: Limits | null = this.limits): Promise<void> {
+  async boot(limits: Limits | null = this.limits, batchSize = this.batchSize): Promise<void> {
     this.limits = limits;
-    this.app = await NestFactory.createApplicationContext(ProviderBenchModule.with(this.env, this.server.url, limits), { logger: ['error'] });
+    this.batchSize = batchSize;
+    this.app = await NestFactory.createApplicationContext(ProviderBenchModule.with(this.env, this.server.url, limits, batchSize), { logger: ['error'] });
   }
 
-  async restart(limits: Limits | null = this.limits): Promise<void> {
+  /** Closes the app (its workers let requests in flight answer, within the shutdown grace) and boots a new one. */
+  async restart(limits: Limits | null = this.limits, batchSize = this.batchSize): Promise<void> {
     await this.app.close();
-    await this.boot(limits);
+    await this.boot(limits, batchSize);
   }
 
   get migrations(): DataMigrationService {
@@ -139,7 +152,10 @@ async function main(): Promise<void> {
   const rows = positiveInt('rows', 40_000);
   const faultRows = positiveInt('fault-rows', 10_000);
   const limits = { rpm: positiveInt('rpm', 300), tpm: positiveInt('tpm', 1_000_000) };
-  const settleS = positiveInt('settle-s', 60);
+  const settleS = positiveInt('settle-s', 15);
+  const faultBatch = positiveInt('fault-batch', 100);
+  const sharedRows = positiveInt('shared-rows', 150_000);
+  const sharedWindowS = positiveInt('shared-window-s', 75);
   const maxMinutes = positiveInt('max-minutes', 30);
   console.log(`Provider benchmark: ${rows} products, limits ${limits.rpm} requests/min and ${limits.tpm} tokens/min (server and app), PostgreSQL.`);
 
@@ -189,7 +205,7 @@ async function main(): Promise<void> {
     console.log(`\n2. Second backfill over unchanged data: ${again.status}, ${again.skipped} skipped; tokens billed ${billedTokens(server.embeddingRequests)} (goal 0).`);
 
     // ---- 3. faults and two restarts, without rate limits
-    await bench.restart(null);
+    await bench.restart(null, faultBatch);
     server.reset();
     server.injectFaults({ errorRate: 0.1, seed: 14 });
     const restarts: number[] = [];
@@ -203,7 +219,11 @@ async function main(): Promise<void> {
     const faultRequests = [...server.embeddingRequests];
     const billed = billedTokens(faultRequests);
     const minimum = minimumTokens(faultRequests);
-    console.log(`\n3. Re-embed of ${faultRows} with 10 % of requests answered 500 and ${restarts.length} restarts (at ${restarts.map((d) => pct(d)).join(', ')}): ${faulty.status}, ${faulty.progress.processed} embedded.`);
+    const [{ vectors }] = await bench.dataSource.query(`SELECT count(DISTINCT entity_id)::int AS vectors FROM ai_searchable_entities WHERE entity_type = 'product'`);
+    console.log(
+      `\n3. Re-embed of ${faultRows} in requests of ${faultBatch} with 10 % of requests answered 500 and ${restarts.length} restarts ` +
+        `(at ${restarts.map((d) => pct(d)).join(', ')} done): ${faulty.status}, ${faulty.progress.processed} embedded, ${faulty.skipped} skipped, ${faulty.progress.failed} failed; ${vectors} products have a vector.`,
+    );
     console.log(`   requests: ${faultRequests.length} (${faultRequests.filter((r) => r.status === 500).length} answered 500); tokens billed ${billed} vs minimum ${minimum} → ${(billed / minimum).toFixed(4)}× (goal ≤ 1.01×)`);
 
     // ---- 4. the backfill of (1) in batch mode
@@ -214,8 +234,42 @@ async function main(): Promise<void> {
     console.log(`   cost: batch $${batch.usage.estimatedCost.toFixed(6)} vs synchronous $${sync.usage.estimatedCost.toFixed(6)} → ${(batch.usage.estimatedCost / sync.usage.estimatedCost).toFixed(3)}× (goal ≤ 0.5×)`);
   } finally {
     await bench.app?.close();
-    await server.close();
     await cleanup();
+  }
+
+  // ---- 5. three instances sharing the key
+  try {
+    await sharedKey(server, limits, sharedRows, sharedWindowS);
+  } finally {
+    await server.close();
+  }
+}
+
+/** Section 5: three sample app processes on a cluster of their own, one key, the cluster-wide limit. */
+async function sharedKey(server: FakeOpenAiServer, limits: Limits, rows: number, windowS: number): Promise<void> {
+  const postgres = await startPostgresServer();
+  const driver = await bootIndexingApp({
+    databaseUrl: postgres.url,
+    core: { embedding: { provider: 'openai', apiKey: FAKE_OPENAI_API_KEY, baseURL: server.url, model: MODEL, dimensions: 32 }, worker: { enabled: false }, liveIndexing: false },
+    logger: ['error'],
+  });
+  try {
+    const settleMs = 15_000;
+    const products = await insertScenarioProducts(driver.dataSource, rows, Math.ceil(windowS / 2));
+    const result = await runLimitScenario({
+      databaseUrl: postgres.url, dataSource: driver.dataSource, queue: driver.queue, server, products,
+      instances: 3, scope: 'cluster', rpm: limits.rpm, tpm: limits.tpm, batchSize: MAX_INPUTS_PER_REQUEST,
+      windowMs: windowS * 1000, settleMs, liveEveryMs: 2_000,
+    });
+    const binding = Math.max(result.sustainedRequestShare, result.sustainedTokenShare);
+    console.log(`\n5. Three instances sharing the key (scope cluster, ${result.windowMs / 1000} s, steady state after ${settleMs / 1000} s): ${result.sent} requests, ${result.accepted} accepted.`);
+    console.log(`   steady state: ${pct(result.sustainedRequestShare)} of ${limits.rpm} requests/min, ${pct(result.sustainedTokenShare)} of ${limits.tpm} tokens/min; binding limit used to ${pct(binding)} (goal ≥ 95 %)`);
+    console.log(`   429 answers: ${result.rateLimited} of ${result.sent} requests = ${pct(result.rateLimitedShare)} (goal ≤ 1 %)`);
+    const ahead = result.live.map((l) => l.backfillAhead).sort((a, b) => a - b);
+    if (ahead.length) console.log(`   live items: ${ahead.length}, backfill requests accepted ahead of one: median ${ahead[Math.floor(ahead.length / 2)]}, max ${ahead[ahead.length - 1]}`);
+  } finally {
+    await driver.close();
+    await postgres.stop();
   }
 }
 

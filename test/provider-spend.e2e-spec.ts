@@ -1,5 +1,5 @@
 import { AiSearchService, ProviderUsageService } from '@ai-infrastructure/core';
-import { MigrationPauseReason, MigrationStatus } from '@ai-infrastructure/migration-core';
+import { DataMigrationService, MigrationPauseReason, MigrationStatus } from '@ai-infrastructure/migration-core';
 import request from 'supertest';
 import { bootIndexingApp, countOf, generatedProducts, insertProducts, truncateTables, waitUntil, type IndexingApp } from './fixtures/indexing-app.fixture';
 import { AS_ADMIN, AS_VIEWER, webTestOptions } from './fixtures/web-auth.fixture';
@@ -260,4 +260,60 @@ describeEachEngine('Provider spend: daily backfill cap', ({ getUrl }) => {
     expect(today.tokens).toBeLessThanOrEqual(1_500);
     expect(today.tokens).toBe(paused.usage.tokensUsed);
   }, 90_000);
+});
+
+/**
+ * Issue 14, billing across deploys: an app closed while provider requests are in flight lets them answer
+ * (worker.shutdownGraceMs) and writes and counts what they returned, so a job restarted twice pays for
+ * each text once and its progress and usage still add up to what the server saw.
+ */
+describeEachEngine('Provider spend: restarts', ({ getUrl }) => {
+  let ctx: IndexingApp | undefined;
+  let server: FakeOpenAiServer;
+
+  const boot = () =>
+    bootIndexingApp({
+      databaseUrl: getUrl(),
+      products: true,
+      logger: new CapturedLogger(),
+      migration: {},
+      core: { ...openAiCore(server), worker: { batchSize: 25, shutdownGraceMs: 15_000 } },
+    });
+
+  beforeAll(async () => {
+    server = await startFakeOpenAiServer({ dimensions: 32 });
+  });
+
+  afterAll(async () => {
+    await ctx?.close();
+    await server?.close();
+  });
+
+  it('a job restarted twice with requests in flight bills every text once and counts every entity', async () => {
+    ctx = await boot();
+    await truncateTables(ctx.dataSource, ['ai_provider_usage']);
+    server.reset();
+    await insertProducts(ctx.dataSource, generatedProducts(300, 'restarted item'));
+    server.injectFaults({ errorRate: 0.1, seed: 15 });
+    // Slow answers: at each restart some request has been sent and not yet answered.
+    server.delayMs = 300;
+
+    const job = await ctx.app.get(DataMigrationService).startMigration({ entityType: 'product', rateLimit: 1_000_000 });
+    const progressOf = () => ctx!.app.get(DataMigrationService).getProgress(job.id);
+    for (const share of [0.3, 0.6]) {
+      await waitUntil(`${share * 100} % of the job is done`, async () => (await progressOf()).progress.processed >= share * 300, 60_000, 50);
+      await ctx.close();
+      ctx = await boot();
+    }
+    await waitUntil('the job completes', async () => (await progressOf()).status === MigrationStatus.COMPLETED, 60_000, 100);
+    server.injectFaults(null);
+
+    const times = embeddedTimes(server.embeddingRequests);
+    expect(times.size).toBe(300);
+    expect([...times.values()].every((n) => n === 1)).toBe(true);
+    const progress = await progressOf();
+    expect(progress.progress).toMatchObject({ total: 300, processed: 300, failed: 0 });
+    expect(progress.usage.tokensUsed).toBe(billed(server.embeddingRequests));
+    expect(await countOf(ctx.dataSource, `SELECT count(*)::int AS n FROM ai_searchable_entities`)).toBe(300);
+  }, 180_000);
 });

@@ -112,6 +112,14 @@ export interface WorkerOptions {
   leaseMs?: number;
   /** Interval in ms between sweeps that reclaim expired leases. Default 15,000. */
   sweepIntervalMs?: number;
+  /**
+   * At shutdown, how long in ms provider requests already sent may take to answer before they are aborted.
+   * Default 10,000. The provider bills a request once it has it, answered or not: waiting for the answer
+   * and writing its vectors (instead of aborting and sending the same texts again after the restart) is
+   * what keeps a deploy from paying twice. No new request is sent and no rate-limit wait or retry back-off
+   * is sat out meanwhile; 0 aborts at once. Keep it below the platform's kill timeout (Kubernetes: 30 s).
+   */
+  shutdownGraceMs?: number;
 }
 
 /** Indexing queue behaviour. */

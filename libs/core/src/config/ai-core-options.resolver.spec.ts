@@ -11,7 +11,7 @@ describe('resolveAiCoreOptions', () => {
       rateLimit: { requestsPerMinute: 0, tokensPerMinute: 0, scope: 'cluster', quotaBackoffMs: 60_000 },
       worker: {
         enabled: true, concurrency: 2, liveConcurrency: 1, liveBatchSize: 100, commitChunkSize: 200, liveShare: 0, batchSize: 1000,
-        pollIntervalMs: 500, leaseMs: 60_000, sweepIntervalMs: 15_000,
+        pollIntervalMs: 500, leaseMs: 60_000, sweepIntervalMs: 15_000, shutdownGraceMs: 10_000,
       },
       queue: { maxRetries: 5, backoffBaseMs: 1_000, backoffMaxMs: 300_000 },
       providerRetry: { backoffBaseMs: 500, backoffMaxMs: 30_000, outagePauseMs: 300_000 },
@@ -27,6 +27,7 @@ describe('resolveAiCoreOptions', () => {
     [{ worker: { liveConcurrency: 17 } }, /"worker.liveConcurrency" is 17; it must be an integer from 0 to 16/],
     [{ worker: { liveBatchSize: 0 } }, /"worker.liveBatchSize" is 0/],
     [{ worker: { commitChunkSize: 0 } }, /"worker.commitChunkSize" is 0/],
+    [{ worker: { shutdownGraceMs: -1 } }, /"worker.shutdownGraceMs" is -1; it must be an integer from 0 to 600000/],
     [{ providerRetry: { outagePauseMs: -1 } }, /"providerRetry.outagePauseMs" is -1/],
     [{ embedding: { provider: 'openai', apiKey: 'k', model: 'm', dimensions: 8, timeoutMs: 50 } }, /"embedding.timeoutMs" is 50; it must be an integer from 100 to 600000 \(default 30000\)/],
     [{ queue: { maxRetries: -1 } }, /"queue.maxRetries" is -1/],

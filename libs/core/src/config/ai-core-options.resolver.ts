@@ -19,6 +19,7 @@ export interface ResolvedAiCoreOptions {
     pollIntervalMs: number;
     leaseMs: number;
     sweepIntervalMs: number;
+    shutdownGraceMs: number;
   };
   queue: { maxRetries: number; backoffBaseMs: number; backoffMaxMs: number };
   providerRetry: { backoffBaseMs: number; backoffMaxMs: number; outagePauseMs: number };
@@ -196,6 +197,7 @@ export function resolveAiCoreOptions(options: AiCoreModuleOptions = {}): Resolve
       pollIntervalMs: integer('worker.pollIntervalMs', worker.pollIntervalMs, 500, { min: 10, max: 60_000 }),
       leaseMs,
       sweepIntervalMs: integer('worker.sweepIntervalMs', worker.sweepIntervalMs, 15_000, { min: 100, max: 3_600_000 }),
+      shutdownGraceMs: integer('worker.shutdownGraceMs', worker.shutdownGraceMs, 10_000, { min: 0, max: 600_000 }),
     },
     queue: {
       maxRetries: integer('queue.maxRetries', queue.maxRetries, 5, { min: 1, max: 100 }),

@@ -374,4 +374,60 @@ describe('EmbeddingService (real provider, limiter and fake OpenAI server)', () 
       expect(server.requests).toHaveLength(0);
     });
   });
+
+  describe('graceful stop (stopping)', () => {
+    it('uses the answer of a request already sent, and sends none of the call\'s other requests', async () => {
+      server.delayMs = 300;
+      const stopping = new AbortController();
+      const texts = Array.from({ length: 3000 }, (_, i) => `item ${i}`);
+      const pending = serviceFor().embedTextsWithUsage(texts, undefined, { stopping: stopping.signal });
+      setTimeout(() => stopping.abort(), 100);
+      const { outcomes, usage } = await pending;
+
+      expect(server.embeddingRequests.map((r) => r.inputs!.length)).toEqual([2048]);
+      for (const i of [0, 2047]) expectVectorFor(outcomes[i], texts[i]);
+      expect(usage[0].tokens).toBeGreaterThan(0);
+      for (const i of [2048, 2999]) expect(outcomes[i]).toMatchObject({ reason: 'shutdown', consumesAttempt: false, retryAfterMs: 0 });
+      expect(usage[2048]).toMatchObject({ requests: 0, tokens: 0 });
+    });
+
+    it('ends a retry back-off at once and defers the request without an attempt', async () => {
+      server.failNext(1, { status: 500 });
+      const stopping = new AbortController();
+      const service = new EmbeddingService(providerFor(server), new ProviderRateLimiter({}), {
+        overlongInput: 'fail',
+        retry: { backoffBaseMs: 60_000, backoffMaxMs: 60_000 },
+      });
+      const start = Date.now();
+      const pending = service.embedTexts(['a', 'b'], undefined, { stopping: stopping.signal });
+      setTimeout(() => stopping.abort(), 200);
+      const outcomes = await pending;
+
+      expect(Date.now() - start).toBeLessThan(5_000);
+      expect(server.embeddingRequests.map((r) => r.status)).toEqual([500]);
+      for (const o of outcomes) expect(o).toMatchObject({ reason: 'shutdown', consumesAttempt: false });
+    });
+
+    it('ends a rate-limit wait at once without sending, where the hard signal would reject', async () => {
+      const limiter = new ProviderRateLimiter({});
+      limiter.backOff(60_000);
+      const stopping = new AbortController();
+      const pending = serviceFor({}, limiter).embedTexts(['x'], new AbortController().signal, { stopping: stopping.signal });
+      setTimeout(() => stopping.abort(), 20);
+
+      expect(await pending).toEqual([expect.objectContaining({ reason: 'shutdown', consumesAttempt: false })]);
+      expect(server.requests).toHaveLength(0);
+    });
+
+    it('still aborts a request in flight when the hard signal aborts after the stop', async () => {
+      server.delayMs = 5_000;
+      const stopping = new AbortController();
+      const hard = new AbortController();
+      const pending = serviceFor().embedTexts(['x'], hard.signal, { stopping: stopping.signal });
+      setTimeout(() => stopping.abort(), 50);
+      setTimeout(() => hard.abort(new Error('grace over')), 150);
+
+      await expect(pending).rejects.toThrow('grace over');
+    });
+  });
 });

@@ -19,7 +19,7 @@ export interface EmbedDeferral {
   /** Why, as a sentence (the provider's message). */
   retry: string;
   /** What kind of trouble stopped it. */
-  reason: 'rate-limit' | 'quota' | 'unavailable' | 'transient' | 'failed' | 'budget';
+  reason: 'rate-limit' | 'quota' | 'unavailable' | 'transient' | 'failed' | 'budget' | 'shutdown';
   /**
    * Whether this counts as one of the item's attempts: only for failures that may be caused by the input
    * itself (a permanent error of the request, or transient errors that persisted for this input alone
@@ -52,6 +52,12 @@ export interface EmbedTextsOptions {
    * sent): inputs it returns a deferral for are not sent and get that deferral (a budget refused them).
    */
   admit?: (tokens: number[]) => Promise<Map<number, EmbedDeferral>>;
+  /**
+   * The graceful stop: once it aborts, the call sends no further request and stops sitting out rate-limit
+   * waits and retry back-offs, but a request already sent is still awaited (until `signal` aborts), so
+   * what the provider bills is used. Inputs not sent get a `shutdown` deferral that uses no attempt.
+   */
+  stopping?: AbortSignal;
 }
 
 /** Options of {@link EmbeddingService}. */
@@ -88,6 +94,10 @@ interface PreparedInput {
 /** The state of one call of embedTexts. */
 interface CallContext {
   signal?: AbortSignal;
+  /** See {@link EmbedTextsOptions.stopping}. */
+  stopping?: AbortSignal;
+  /** Aborts the waits between requests: `signal` or `stopping`. */
+  waits?: AbortSignal;
   lane: ProviderRequestLane;
   deadline: number;
 }
@@ -233,8 +243,11 @@ export class EmbeddingService {
         prepared.splice(0, prepared.length, ...prepared.filter((input) => !refused.has(input.index)));
       }
     }
+    const stopping = options.stopping;
     const context: CallContext = {
       signal,
+      stopping,
+      waits: signal && stopping ? AbortSignal.any([signal, stopping]) : (signal ?? stopping),
       lane: options.lane ?? 'interactive',
       deadline: options.retryBudgetMs === undefined ? Infinity : Date.now() + options.retryBudgetMs,
     };
@@ -284,7 +297,13 @@ export class EmbeddingService {
     let timeoutMs = this.requestTimeoutMs;
     for (;;) {
       context.signal?.throwIfAborted();
-      await this.limiter.acquire(tokens, context.signal, context.lane);
+      if (context.stopping?.aborted) return stopped();
+      try {
+        await this.limiter.acquire(tokens, context.waits, context.lane);
+      } catch (error) {
+        if (context.stopping?.aborted && !context.signal?.aborted) return stopped();
+        throw error;
+      }
       const started = Date.now();
       let error: unknown;
       try {
@@ -317,7 +336,7 @@ export class EmbeddingService {
         // so a provider that answers 429 at once is not hammered in a tight loop.
         const wait = Math.max(error.retryAfterMs, this.retry.backoffBaseMs, MIN_RATE_LIMIT_WAIT_MS);
         if (Date.now() + wait > context.deadline) return deferral('rate-limit', error, false, wait);
-        if (error.retryAfterMs < wait) await sleep(wait * (0.5 + Math.random() / 2), context.signal);
+        if (error.retryAfterMs < wait && !(await this.pause(wait * (0.5 + Math.random() / 2), context))) return stopped();
         continue;
       }
       if (!isTransient(error)) {
@@ -344,7 +363,18 @@ export class EmbeddingService {
       }
       const delay = Math.min(this.retry.backoffMaxMs, this.retry.backoffBaseMs * 2 ** (failures - 1)) * (0.5 + Math.random() / 2);
       if (now + delay > context.deadline) return deferral('transient', error, false, delay);
-      await sleep(delay, context.signal);
+      if (!(await this.pause(delay, context))) return stopped();
+    }
+  }
+
+  /** Waits `ms` between two attempts; false when the graceful stop ended the wait (rejects on `signal`). */
+  private async pause(ms: number, context: CallContext): Promise<boolean> {
+    try {
+      await sleep(ms, context.waits);
+      return true;
+    } catch (error) {
+      if (context.stopping?.aborted && !context.signal?.aborted) return false;
+      throw error;
     }
   }
 
@@ -551,6 +581,11 @@ function isTimeout(error: unknown): boolean {
 
 function asError(error: unknown): Error {
   return error instanceof Error ? error : new Error(String(error));
+}
+
+/** The deferral of inputs left unsent by the graceful stop: no attempt used, due again at once. */
+function stopped(): EmbedDeferral {
+  return deferral('shutdown', new Error('Not sent: the worker was shutting down; the item is released for the next worker.'), false, 0);
 }
 
 function deferral(reason: EmbedDeferral['reason'], cause: unknown, consumesAttempt: boolean, retryAfterMs: number): EmbedDeferral {

@@ -118,8 +118,13 @@ export class IndexingBatchProcessor {
     private readonly usage: ProviderUsageService,
   ) {}
 
-  /** Processes a batch to completion, retry or dead letter. Never throws for item-level problems. */
-  async process(batch: ClaimedBatch, signal: AbortSignal, steps: BatchSteps = {}): Promise<void> {
+  /**
+   * Processes a batch to completion, retry or dead letter. Never throws for item-level problems. `signal`
+   * aborts everything (requests in flight included; the batch is released); `stopping` is the graceful
+   * stop: no new provider request, answers of those sent are still written (see
+   * the `stopping` option of {@link EmbeddingService.embedTextsWithUsage}).
+   */
+  async process(batch: ClaimedBatch, signal: AbortSignal, steps: BatchSteps = {}, stopping?: AbortSignal): Promise<void> {
     // Items whose provider usage has not been recorded yet: a failure records it with the batch's retry.
     let uncounted: PlannedItem[] = [];
     try {
@@ -139,7 +144,7 @@ export class IndexingBatchProcessor {
         let results;
         try {
           const admit = this.admission(group.map(({ p }) => p.item.owner), service, refusals, steps);
-          results = await service.embedTextsWithUsage(units.map((u) => u.snapshot!.text), signal, { lane, admit });
+          results = await service.embedTextsWithUsage(units.map((u) => u.snapshot!.text), signal, { lane, admit, stopping });
         } finally {
           steps.afterProvider?.();
         }
@@ -502,9 +507,11 @@ export class IndexingBatchProcessor {
       this.logger.error(outage.deferral!.retry);
       await this.hooks.emitProviderUnavailable(owners('unavailable'), outage.deferral!.cause);
     }
-    const retried = plan.filter((p) => p.action === 'defer').length;
+    // Items left unsent by a graceful stop are released, not troubled: nothing to warn about.
+    const retried = plan.filter((p) => p.action === 'defer' && p.deferral!.reason !== 'shutdown').length;
     if (retried > 0 && !quota && !outage) {
-      this.logger.warn(`Lease ${batch.token}: ${retried} item(s) re-queued after provider trouble: ${plan.find((p) => p.action === 'defer')!.deferral!.retry}`);
+      const first = plan.find((p) => p.action === 'defer' && p.deferral!.reason !== 'shutdown')!;
+      this.logger.warn(`Lease ${batch.token}: ${retried} item(s) re-queued after provider trouble: ${first.deferral!.retry}`);
     }
   }
 

@@ -33,8 +33,10 @@ const VACUUM_EVERY_ITEMS = 10_000;
  * complete it, plus a periodic sweep that reclaims expired leases (also run at startup). Every instance
  * runs workers unless `worker.enabled` is false; they coordinate only through the database.
  *
- * Shutdown (with `app.enableShutdownHooks()`): loops stop claiming, in-flight provider calls are aborted and
- * their items released without consuming an attempt, so nothing waits for a lease to expire.
+ * Shutdown (with `app.enableShutdownHooks()`): loops stop claiming and send no new provider request; requests
+ * already sent get `worker.shutdownGraceMs` to answer and their vectors are written (the provider bills
+ * them either way), then whatever is still in flight is aborted. Items not embedded are released without
+ * consuming an attempt, so nothing waits for a lease to expire.
  */
 @Injectable()
 export class IndexingWorkerService implements OnApplicationBootstrap, BeforeApplicationShutdown {
@@ -45,7 +47,10 @@ export class IndexingWorkerService implements OnApplicationBootstrap, BeforeAppl
   private readonly processor: IndexingBatchProcessor;
   private running = false;
   private loops: Promise<void>[] = [];
+  /** Aborts in-flight provider requests (the end of the shutdown grace). */
   private abort = new AbortController();
+  /** The graceful stop: no new provider request, in-flight ones may finish. */
+  private stopping = new AbortController();
   private sweepTimer?: NodeJS.Timeout;
   private inFlight = 0;
   /** PGlite has no autovacuum: the worker vacuums the queue itself there (see maybeVacuum). */
@@ -101,6 +106,7 @@ export class IndexingWorkerService implements OnApplicationBootstrap, BeforeAppl
     if (this.running) return;
     this.running = true;
     this.abort = new AbortController();
+    this.stopping = new AbortController();
     const { concurrency, liveConcurrency, sweepIntervalMs } = this.options.worker;
     this.loops = [
       ...Array.from({ length: concurrency }, (_, i) => this.loop(i)),
@@ -113,17 +119,28 @@ export class IndexingWorkerService implements OnApplicationBootstrap, BeforeAppl
     this.logger.log(`Started ${concurrency} indexing worker loop(s) and ${liveConcurrency} live loop(s) as ${this.workerId}.`);
   }
 
-  /** Stops claiming, aborts in-flight provider calls and waits until every batch is completed or released. */
+  /**
+   * Stops claiming and sending, gives provider requests in flight `worker.shutdownGraceMs` to answer, aborts
+   * the rest and waits until every batch is completed or released.
+   */
   async stop(): Promise<void> {
     if (!this.running) return;
     this.running = false;
     clearInterval(this.sweepTimer);
-    this.abort.abort();
+    this.stopping.abort();
     this.wakeup.notify();
-    await Promise.all(this.loops);
+    const drained = Promise.all(this.loops);
+    let timer: NodeJS.Timeout | undefined;
+    const graceOver = new Promise<void>((resolve) => (timer = setTimeout(resolve, this.options.worker.shutdownGraceMs)));
+    await Promise.race([drained, graceOver]);
+    clearTimeout(timer);
+    if (this.inFlight > 0) this.logger.warn(`Aborting ${this.inFlight} batch(es) still waiting for the provider after the shutdown grace of ${this.options.worker.shutdownGraceMs} ms.`);
+    this.abort.abort();
+    await drained;
     this.loops = [];
-    // A fresh signal, so runOnce() after stop() processes its batch instead of releasing it at once.
+    // Fresh signals, so runOnce() after stop() processes its batch instead of releasing it at once.
     this.abort = new AbortController();
+    this.stopping = new AbortController();
   }
 
   /**
@@ -186,7 +203,7 @@ export class IndexingWorkerService implements OnApplicationBootstrap, BeforeAppl
     }, Math.max(250, Math.floor(this.options.worker.leaseMs / 3)));
     heartbeat.unref();
     try {
-      await this.processor.process({ token, items }, this.abort.signal, steps);
+      await this.processor.process({ token, items }, this.abort.signal, steps, this.stopping.signal);
     } finally {
       clearInterval(heartbeat);
       this.inFlight--;

@@ -27,7 +27,7 @@ import {
   type ResolvedAiCoreOptions,
   type UsageAdmissionRequest,
 } from '@ai-infrastructure/core/internal';
-import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import type { DataSource, EntityManager } from 'typeorm';
 import { toPageFilters } from '../job/migration-filters';
 import { MigrationJobRepository, type CheckpointMove, type JobOutcomeCounts, type LeasedJob } from '../job/migration-job.repository';
@@ -76,7 +76,7 @@ const AUTO_BUILD_CHECK_MS = 5_000;
  * pacing of the items they queue, and completion.
  */
 @Injectable()
-export class MigrationRunnerService implements OnApplicationBootstrap, BeforeApplicationShutdown {
+export class MigrationRunnerService implements OnApplicationBootstrap, BeforeApplicationShutdown, OnApplicationShutdown {
   private readonly logger = new Logger('MigrationRunner');
   /** This instance's name in the jobs' producer leases. */
   readonly instanceId = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
@@ -150,8 +150,17 @@ export class MigrationRunnerService implements OnApplicationBootstrap, BeforeApp
 
   /** Stops the loop and gives up this instance's leases before the connections close. */
   async beforeApplicationShutdown(): Promise<void> {
-    this.unsubscribe?.();
     await this.stop();
+  }
+
+  /**
+   * Leaves the workers' outcomes only now: every module's beforeApplicationShutdown has returned, so the
+   * indexing workers have drained (batches answered within their shutdown grace are written at shutdown,
+   * and must still be counted in their jobs' progress and usage, in the same transaction).
+   */
+  onApplicationShutdown(): void {
+    this.unsubscribe?.();
+    this.unsubscribe = undefined;
   }
 
   /**
