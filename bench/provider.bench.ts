@@ -19,6 +19,10 @@
  * 3. A re-embed of `--fault-rows` entities with 10 % of requests answered 500 and the app restarted twice
  *    (closed and booted again, as a deploy does): tokens billed against the minimum (each text once).
  * 4. The same re-embed of `--rows` in batch mode: its cost against the synchronous backfill's (1).
+ * 6. A model whose tokenizer is unknown (`tokenizer: 'estimate'`), at the limits of the issue's report
+ *    (60 requests/min, 150,000 tokens/min; `--estimate-rows`, `--estimate-batch`): the same steady-state
+ *    figures with the byte estimate calibrated from the usage the server reports, and estimateMigration's
+ *    error before the run (byte estimate alone) and after it (calibrated).
  * 5. Three app instances (processes of the sample app, `rateLimit.scope: 'cluster'`) sharing the key's
  *    limits on a database of their own, backfilling `--shared-rows` small products for `--shared-window-s`:
  *    requests/min and tokens/min accepted after the burst as shares of the limits, and 429s as a share of
@@ -55,9 +59,17 @@ interface Limits {
   tpm: number;
 }
 
+/** How the app under test is configured: the key's limits (null: none), worker batch size, tokenizer. */
+interface BenchConfig {
+  limits: Limits | null;
+  batchSize: number;
+  /** `estimate`: count as for a model whose tokenizer is unknown (the byte estimate, calibrated from usage). */
+  tokenizer?: 'estimate';
+}
+
 @Module({})
 class ProviderBenchModule {
-  static with(env: NodeJS.ProcessEnv, baseURL: string, limits: Limits | null, batchSize: number): DynamicModule {
+  static with(env: NodeJS.ProcessEnv, baseURL: string, { limits, batchSize, tokenizer }: BenchConfig): DynamicModule {
     return {
       module: ProviderBenchModule,
       imports: [
@@ -67,7 +79,7 @@ class ProviderBenchModule {
         }),
         AiCoreModule.forRoot({
           entityConfigPath: CONFIG_PATH,
-          embedding: { provider: 'openai', apiKey: FAKE_OPENAI_API_KEY, baseURL, model: MODEL, dimensions: DIMENSIONS, sendDimensions: true },
+          embedding: { provider: 'openai', apiKey: FAKE_OPENAI_API_KEY, baseURL, model: MODEL, dimensions: DIMENSIONS, sendDimensions: true, tokenizer },
           liveIndexing: false,
           pricing: { [MODEL]: PRICE },
           rateLimit: limits ? { requestsPerMinute: limits.rpm, tokensPerMinute: limits.tpm } : {},
@@ -89,20 +101,18 @@ class BenchApp {
   constructor(
     private readonly env: NodeJS.ProcessEnv,
     private readonly server: FakeOpenAiServer,
-    private limits: Limits | null,
-    private batchSize = MAX_INPUTS_PER_REQUEST,
+    private config: BenchConfig,
   ) {}
 
-  async boot(limits: Limits | null = this.limits, batchSize = this.batchSize): Promise<void> {
-    this.limits = limits;
-    this.batchSize = batchSize;
-    this.app = await NestFactory.createApplicationContext(ProviderBenchModule.with(this.env, this.server.url, limits, batchSize), { logger: ['error'] });
+  async boot(config: BenchConfig = this.config): Promise<void> {
+    this.config = config;
+    this.app = await NestFactory.createApplicationContext(ProviderBenchModule.with(this.env, this.server.url, config), { logger: ['error'] });
   }
 
   /** Closes the app (its workers let requests in flight answer, within the shutdown grace) and boots a new one. */
-  async restart(limits: Limits | null = this.limits, batchSize = this.batchSize): Promise<void> {
+  async restart(config: BenchConfig = this.config): Promise<void> {
     await this.app.close();
-    await this.boot(limits, batchSize);
+    await this.boot(config);
   }
 
   get migrations(): DataMigrationService {
@@ -148,6 +158,37 @@ function minimumTokens(requests: RecordedRequest[]): number {
 
 const pct = (share: number) => `${(share * 100).toFixed(1)} %`;
 
+/**
+ * What the server accepted after the opening burst: from the first request accepted `settleMs` or more
+ * after `started` to the last accepted one, counting the requests from the first up to (not including)
+ * the last — n − 1 intervals over their duration, so a steady stream of large requests is not rounded to
+ * whole requests per window.
+ */
+function steadyState(requests: RecordedRequest[], started: number, settleMs: number, limits: Limits) {
+  const accepted = requests.filter((r) => r.status === 200).sort((a, b) => a.time - b.time);
+  const after = accepted.filter((r) => r.time >= started + settleMs);
+  const from = after[0]?.time ?? 0;
+  const lastAccepted = after[after.length - 1]?.time ?? 0;
+  const minutes = (lastAccepted - from) / 60_000;
+  const inWindow = after.slice(0, -1);
+  const tokens = billedTokens(inWindow);
+  const requestShare = inWindow.length / minutes / limits.rpm;
+  const tokenShare = tokens / minutes / limits.tpm;
+  const limited = requests.filter((r) => r.status === 429).length;
+  return {
+    minutes,
+    requestShare,
+    tokenShare,
+    lines: [
+      ...(minutes <= 0.5 ? [`The steady state after the first ${settleMs / 1000} s is shorter than 30 s: run with more rows for the utilisation figures.`] : []),
+      `steady state (${minutes.toFixed(1)} min after the first ${settleMs / 1000} s): ${(inWindow.length / minutes).toFixed(1)} requests/min = ${pct(requestShare)} of ${limits.rpm}; ` +
+        `${(tokens / minutes).toFixed(0)} tokens/min = ${pct(tokenShare)} of ${limits.tpm}`,
+      `binding limit: ${tokenShare >= requestShare ? 'tokens per minute' : 'requests per minute'}, used to ${pct(Math.max(tokenShare, requestShare))} (goal ≥ 95 %)`,
+      `429 answers: ${limited} of ${requests.length} requests = ${pct(limited / Math.max(1, requests.length))} (goal ≤ 1 %)`,
+    ],
+  };
+}
+
 async function main(): Promise<void> {
   const rows = positiveInt('rows', 40_000);
   const faultRows = positiveInt('fault-rows', 10_000);
@@ -157,44 +198,48 @@ async function main(): Promise<void> {
   const sharedRows = positiveInt('shared-rows', 150_000);
   const sharedWindowS = positiveInt('shared-window-s', 75);
   const maxMinutes = positiveInt('max-minutes', 30);
+  const estimateRows = positiveInt('estimate-rows', 6_000);
+  const ceilingRows = positiveInt('ceiling-rows', 10_000);
+  const estimateCheckRows = positiveInt('estimate-check-rows', 1_000);
   console.log(`Provider benchmark: ${rows} products, limits ${limits.rpm} requests/min and ${limits.tpm} tokens/min (server and app), PostgreSQL.`);
 
   const { env, cleanup } = await benchDatabase('postgres');
   const server = await startFakeOpenAiServer({ dimensions: DIMENSIONS, batchTiming: { validateMs: 100, processMs: 2_000, finalizeMs: 100 } });
-  const bench = new BenchApp(env, server, limits);
+  const bench = new BenchApp(env, server, { limits, batchSize: MAX_INPUTS_PER_REQUEST });
   try {
     await bench.boot();
     await insertBenchProducts(bench.dataSource, rows);
     await bench.dataSource.query('ANALYZE');
 
+    // ---- 0. what the machine does without any limit: which limit binds in (1)
+    server.reset();
+    const ceilingStarted = Date.now();
+    const ceilingJob = await runJob(bench, { entityType: 'product', rateLimit: 1_000_000, filters: { ids: await firstIds(bench, ceilingRows) } }, maxMinutes);
+    const ceilingMinutes = (Date.now() - ceilingStarted) / 60_000;
+    const ceilingTokens = billedTokens(server.embeddingRequests);
+    const ceiling = { rpm: server.embeddingRequests.length / ceilingMinutes, tpm: ceilingTokens / ceilingMinutes };
+    console.log(
+      `\n0. Without limits (the machine: database writes, the app and the fake server on one host): ${ceilingJob.progress.processed} products in ${(ceilingMinutes * 60).toFixed(0)} s = ` +
+        `${ceiling.tpm.toFixed(0)} tokens/min, ${ceiling.rpm.toFixed(1)} requests/min → the limits below ${ceiling.tpm > limits.tpm * 1.1 ? 'bind' : 'do NOT bind (the machine does): lower --tpm for a limiter figure'}.`,
+    );
+
     // ---- 1. synchronous backfill at the limits
-    const estimate = await bench.migrations.estimateMigration({ entityType: 'product' });
+    // reindexExisting: the products of (0) are embedded again with the others.
+    const estimate = await bench.migrations.estimateMigration({ entityType: 'product', reindexExisting: true });
     server.reset();
     server.enforce(limits);
     const started = Date.now();
-    const sync = await runJob(bench, { entityType: 'product', rateLimit: 1_000_000 }, maxMinutes);
+    const sync = await runJob(bench, { entityType: 'product', rateLimit: 1_000_000, reindexExisting: true }, maxMinutes);
     const ended = Date.now();
     server.enforce(null);
     const requests = [...server.embeddingRequests];
     const accepted = requests.filter((r) => r.status === 200);
-    const limited = requests.filter((r) => r.status === 429);
-    // The steady state: after the opening burst, up to the start of the last accepted request's minute share.
-    const from = started + settleS * 1000;
-    const lastAccepted = Math.max(...accepted.map((r) => r.time));
-    const windowMin = (lastAccepted - from) / 60_000;
-    const inWindow = accepted.filter((r) => r.time >= from && r.time < lastAccepted);
-    const windowTokens = billedTokens(inWindow);
-    const requestShare = inWindow.length / windowMin / limits.rpm;
-    const tokenShare = windowTokens / windowMin / limits.tpm;
     const serverTokens = minimumTokens(requests);
     const meanInputs = accepted.slice(0, -1).reduce((s, r) => s + r.inputs!.length, 0) / Math.max(1, accepted.length - 1);
     const tokensPerInput = serverTokens / rows;
     const maxInputs = Math.min(MAX_INPUTS_PER_REQUEST, Math.floor(MAX_TOKENS_PER_REQUEST / tokensPerInput));
     console.log(`\n1. Synchronous backfill: ${sync.status}, ${sync.progress.processed} embedded in ${((ended - started) / 1000).toFixed(0)} s.`);
-    if (windowMin <= 0.5) console.log(`   The steady state after the first ${settleS} s is shorter than 30 s: run with more --rows for the utilisation figures.`);
-    console.log(`   steady state (${windowMin.toFixed(1)} min after the first ${settleS} s): ${(inWindow.length / windowMin).toFixed(1)} requests/min = ${pct(requestShare)} of ${limits.rpm}; ${(windowTokens / windowMin).toFixed(0)} tokens/min = ${pct(tokenShare)} of ${limits.tpm}`);
-    console.log(`   binding limit: ${tokenShare >= requestShare ? 'tokens per minute' : 'requests per minute'}, used to ${pct(Math.max(tokenShare, requestShare))} (goal ≥ 95 %)`);
-    console.log(`   429 answers: ${limited.length} of ${requests.length} requests = ${pct(limited.length / Math.max(1, requests.length))} (goal ≤ 1 %)`);
+    for (const line of steadyState(requests, started, settleS * 1000, limits).lines) console.log(`   ${line}`);
     console.log(`   inputs per accepted request: ${meanInputs.toFixed(0)} of at most ${maxInputs} (${MAX_INPUTS_PER_REQUEST} inputs, ${MAX_TOKENS_PER_REQUEST} tokens at ${tokensPerInput.toFixed(1)} tokens each) = ${pct(meanInputs / maxInputs)} (goal ≥ 90 %)`);
     console.log(`   estimateMigration: ${estimate.estimatedTokens} tokens; the server counted ${serverTokens} → error ${pct((estimate.estimatedTokens - serverTokens) / serverTokens)} (goal within ±5 %)`);
     console.log(`   job usage: ${sync.usage.tokensUsed} tokens, ${sync.usage.requests} requests, $${sync.usage.estimatedCost.toFixed(6)}`);
@@ -205,14 +250,14 @@ async function main(): Promise<void> {
     console.log(`\n2. Second backfill over unchanged data: ${again.status}, ${again.skipped} skipped; tokens billed ${billedTokens(server.embeddingRequests)} (goal 0).`);
 
     // ---- 3. faults and two restarts, without rate limits
-    await bench.restart(null, faultBatch);
+    await bench.restart({ limits: null, batchSize: faultBatch });
     server.reset();
     server.injectFaults({ errorRate: 0.1, seed: 14 });
     const restarts: number[] = [];
     const faulty = await runJob(bench, { entityType: 'product', rateLimit: 1_000_000, reindexExisting: true, filters: { ids: await firstIds(bench, faultRows) } }, maxMinutes, async (done) => {
       if ((restarts.length === 0 && done >= 0.33) || (restarts.length === 1 && done >= 0.66)) {
         restarts.push(done);
-        await bench.restart(null);
+        await bench.restart();
       }
     });
     server.injectFaults(null);
@@ -226,12 +271,48 @@ async function main(): Promise<void> {
     );
     console.log(`   requests: ${faultRequests.length} (${faultRequests.filter((r) => r.status === 500).length} answered 500); tokens billed ${billed} vs minimum ${minimum} → ${(billed / minimum).toFixed(4)}× (goal ≤ 1.01×)`);
 
-    // ---- 4. the backfill of (1) in batch mode
+    // ---- 4. the re-embed of (3) in batch mode
     server.reset();
-    const batch = await runJob(bench, { entityType: 'product', mode: 'batch', reindexExisting: true }, maxMinutes);
+    const batch = await runJob(bench, { entityType: 'product', mode: 'batch', reindexExisting: true, filters: { ids: await firstIds(bench, faultRows) } }, maxMinutes);
     const stats = server.batchStats();
-    console.log(`\n4. Batch mode over the ${rows} products: ${batch.status}, ${batch.progress.processed} embedded; ${stats.batchesCreated} batches, ${stats.linesExecuted} lines, ${stats.tokensBilled} tokens.`);
-    console.log(`   cost: batch $${batch.usage.estimatedCost.toFixed(6)} vs synchronous $${sync.usage.estimatedCost.toFixed(6)} → ${(batch.usage.estimatedCost / sync.usage.estimatedCost).toFixed(3)}× (goal ≤ 0.5×)`);
+    console.log(`\n4. The re-embed of (3) in batch mode: ${batch.status}, ${batch.progress.processed} embedded; ${stats.batchesCreated} batches, ${stats.linesExecuted} lines, ${stats.tokensBilled} tokens billed by the server at the batch price.`);
+    console.log(
+      `   cost: batch $${batch.usage.estimatedCost.toFixed(6)} vs synchronous $${faulty.usage.estimatedCost.toFixed(6)} (3, the same products) → ` +
+        `${(batch.usage.estimatedCost / faulty.usage.estimatedCost).toFixed(3)}× (goal ≤ 0.5×)`,
+    );
+
+    // ---- 6. a model whose tokenizer is unknown (the byte estimate, calibrated from the usage the server reports)
+    const estimateLimits = { rpm: positiveInt('estimate-rpm', 60), tpm: positiveInt('estimate-tpm', 150_000) };
+    const estimateBatch = positiveInt('estimate-batch', 200);
+    await bench.restart({ limits: estimateLimits, batchSize: estimateBatch, tokenizer: 'estimate' });
+    // Job A (the utilisation figures) teaches the calibration; job B, other products, checks the estimate.
+    const estimateIds = await firstIds(bench, estimateRows + estimateCheckRows);
+    const requestFor = (ids: string[]): MigrationRequest => ({ entityType: 'product', reindexExisting: true, rateLimit: 1_000_000, filters: { ids } });
+    const jobA = requestFor(estimateIds.slice(0, estimateRows));
+    const jobB = requestFor(estimateIds.slice(estimateRows));
+    const byteEstimate = await bench.migrations.estimateMigration(jobA);
+    server.reset();
+    server.enforce(estimateLimits);
+    const estimateStarted = Date.now();
+    const estimated = await runJob(bench, jobA, maxMinutes);
+    const estimateEnded = Date.now();
+    const estimateRequests = [...server.embeddingRequests];
+    const countedA = minimumTokens(estimateRequests);
+    const calibrated = await bench.migrations.estimateMigration(jobB);
+    server.reset();
+    await runJob(bench, jobB, maxMinutes);
+    server.enforce(null);
+    const countedB = minimumTokens(server.embeddingRequests);
+    console.log(
+      `\n6. A model without a known tokenizer (tokenizer 'estimate'), ${estimateRows} products in requests of ${estimateBatch} at ${estimateLimits.rpm} requests/min and ${estimateLimits.tpm} tokens/min: ` +
+        `${estimated.status}, ${estimated.progress.processed} embedded in ${((estimateEnded - estimateStarted) / 1000).toFixed(0)} s.`,
+    );
+    for (const line of steadyState(estimateRequests, estimateStarted, settleS * 1000, estimateLimits).lines) console.log(`   ${line}`);
+    console.log(`   estimateMigration of those before the run (${byteEstimate.tokenCountBasis}): ${byteEstimate.estimatedTokens} tokens; the server counted ${countedA} → error ${pct((byteEstimate.estimatedTokens - countedA) / countedA)}`);
+    console.log(
+      `   estimateMigration of ${estimateCheckRows} other products after it (${calibrated.tokenCountBasis}): ${calibrated.estimatedTokens} tokens; the server then counted ${countedB} → ` +
+        `error ${pct((calibrated.estimatedTokens - countedB) / countedB)} (goal within ±5 %)`,
+    );
   } finally {
     await bench.app?.close();
     await cleanup();

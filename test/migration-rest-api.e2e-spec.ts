@@ -220,7 +220,7 @@ describeEachEngine('Migration REST API', ({ getUrl }) => {
     const jobsBefore = await countOf(ctx.dataSource, `SELECT count(*)::int AS n FROM ai_migration_jobs`);
     const requestsBefore = server.requests.length;
     const res = await request(http).post(`${BASE}/estimate`).set(AS_ADMIN).send({ entityType: 'product', reindexExisting: true, rateLimit: 60 }).expect(200);
-    expect(res.body).toMatchObject({ entityType: 'product', matching: N, wouldSkip: 0, wouldEmbed: N, estimatedRequests: 4 });
+    expect(res.body).toMatchObject({ entityType: 'product', matching: N, wouldSkip: 0, wouldEmbed: N, estimatedRequests: 4, tokenCountBasis: 'tokenizer' });
     // 4 requests at 60/min take 4 s, unless an earlier job of this suite measured the machine slower.
     if (res.body.durationBasis === 'job-rate-limit') expect(res.body.estimatedDuration).toBe('PT4S');
     else expect(res.body).toMatchObject({ durationBasis: 'measured', estimatedDuration: expect.stringMatching(/^PT/) });

@@ -317,3 +317,52 @@ describeEachEngine('Provider spend: restarts', ({ getUrl }) => {
     expect(await countOf(ctx.dataSource, `SELECT count(*)::int AS n FROM ai_searchable_entities`)).toBe(300);
   }, 180_000);
 });
+
+/**
+ * Issue 14, the token estimate of a model without a known tokenizer: the byte estimate counts high, and
+ * once the provider has reported usage for some requests the estimate is corrected by the ratio, to within
+ * 5 % of what the (independent) server counts for the same texts.
+ */
+describeEachEngine('Provider spend: estimate without a tokenizer', ({ getUrl }) => {
+  let ctx: IndexingApp;
+  let server: FakeOpenAiServer;
+
+  beforeAll(async () => {
+    server = await startFakeOpenAiServer({ dimensions: 32, models: ['local-embedder'] });
+    const core = openAiCore(server);
+    ctx = await bootIndexingApp({
+      databaseUrl: getUrl(),
+      products: true,
+      logger: new CapturedLogger(),
+      migration: {},
+      core: { ...core, embedding: { ...core.embedding, model: 'local-embedder', tokenizer: 'estimate' }, pricing: { 'local-embedder': PRICE } },
+    });
+  });
+
+  afterAll(async () => {
+    await ctx?.close();
+    await server?.close();
+  });
+
+  it('states the byte estimate as such, then estimates within 5 % of the server once usage was reported', async () => {
+    await truncateTables(ctx.dataSource, ['ai_provider_usage']);
+    server.reset();
+    await insertProducts(ctx.dataSource, generatedProducts(400, 'estimated item'));
+    const migrations = ctx.app.get(DataMigrationService);
+
+    const before = await migrations.estimateMigration({ entityType: 'product' });
+    const job = await migrations.startMigration({ entityType: 'product', rateLimit: 1_000_000 });
+    await waitUntil('the job completes', async () => (await migrations.getProgress(job.id)).status === MigrationStatus.COMPLETED, 60_000, 100);
+    const serverTokens = billed(server.embeddingRequests);
+    expect(embeddedTimes(server.embeddingRequests).size).toBe(400);
+    expect(before.tokenCountBasis).toBe('byte-estimate');
+    expect(before.estimatedTokens / serverTokens).toBeGreaterThan(1.1);
+    // The job's usage is what the server reported, whatever the estimate.
+    expect((await migrations.getProgress(job.id)).usage.tokensUsed).toBe(serverTokens);
+
+    const after = await migrations.estimateMigration({ entityType: 'product', reindexExisting: true });
+    expect(after.tokenCountBasis).toBe('calibrated-estimate');
+    expect(Math.abs(after.estimatedTokens / serverTokens - 1)).toBeLessThan(0.05);
+    expect(after.estimatedCostUsd).toBeCloseTo((after.estimatedTokens * PRICE) / 1e6, 4);
+  }, 90_000);
+});

@@ -44,10 +44,11 @@ export type {
   MigrationModeEstimate,
   MigrationProgress,
   MigrationRateBasis,
+  MigrationTokenCountBasis,
   MigrationUsage,
 } from './job/migration-progress.interface';
 /** The values of `estimatedTimeRemainingBasis` and `durationBasis`. */
-export { MIGRATION_RATE_BASES } from './job/migration-progress.interface';
+export { MIGRATION_RATE_BASES, MIGRATION_TOKEN_COUNT_BASES } from './job/migration-progress.interface';
 /** A job row's usage figures as the progress shows them (for views of job rows). */
 export { migrationUsage } from './service/migration-progress';
 /** Why a paused job is paused (BUDGET_EXCEEDED, QUOTA_EXHAUSTED, PROVIDER_UNAVAILABLE, OPERATOR). */

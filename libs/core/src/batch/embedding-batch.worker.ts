@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { shutdownController } from '../worker/shutdown-signal';
 import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import type { DataSource, EntityManager } from 'typeorm';
 import { AI_CORE_RESOLVED_OPTIONS, AI_DATA_SOURCE } from '../ai-core.constants';
@@ -104,7 +105,7 @@ export class EmbeddingBatchWorker implements OnApplicationBootstrap, BeforeAppli
   private readonly logger = new Logger('EmbeddingBatches');
   private running = false;
   private loopDone?: Promise<void>;
-  private abort = new AbortController();
+  private abort = shutdownController();
 
   constructor(
     @Inject(AI_DATA_SOURCE) private readonly dataSource: DataSource,
@@ -121,7 +122,7 @@ export class EmbeddingBatchWorker implements OnApplicationBootstrap, BeforeAppli
     // Instances without workers, or without a provider that has a Batch API, leave batches to others.
     if (!this.options.worker.enabled || !this.providers.all().some((s) => s.provider.batches)) return;
     this.running = true;
-    this.abort = new AbortController();
+    this.abort = shutdownController();
     this.loopDone = this.loop();
   }
 

@@ -121,9 +121,7 @@ describe('EmbeddingService (real provider, limiter and fake OpenAI server)', () 
     it('uses the provider token counter when it has one, cutting until the exact count fits', async () => {
       /** A provider with a stricter (exact) tokenizer than the estimate: one token per character. */
       class CharTokenProvider extends OpenAiEmbeddingProvider {
-        override countTokens(text: string): number {
-          return text.length;
-        }
+        override readonly countTokens = (text: string): number => text.length;
       }
       const provider = new CharTokenProvider({
         provider: 'openai',
@@ -428,6 +426,35 @@ describe('EmbeddingService (real provider, limiter and fake OpenAI server)', () 
       setTimeout(() => hard.abort(new Error('grace over')), 150);
 
       await expect(pending).rejects.toThrow('grace over');
+    });
+  });
+
+  describe('calibration of the byte estimate', () => {
+    const catalogue = Array.from({ length: 400 }, (_, i) => `Trail running shoe model ${i}: breathable mesh, 8 mm drop, size ${36 + (i % 12)}. Category: Footwear.`);
+    const sum = (values: number[]) => values.reduce((a, b) => a + b, 0);
+
+    it('learns reported over estimated tokens from the answers, and estimates texts not sent yet to within 5 %', async () => {
+      const service = serviceFor({ tokenizer: 'estimate' });
+      expect(service.tokenCounting).toBe('estimate');
+      const estimated = sum(catalogue.map((t) => service.countTokens(t)));
+      const actual = sum(catalogue.map(fakeTokenCount));
+      // The byte estimate alone counts high.
+      expect(estimated / actual).toBeGreaterThan(1.1);
+      expect(service.tokenRatio).toBeUndefined();
+
+      await service.embedTexts(catalogue.slice(0, 200));
+      expect(service.tokenRatio).toBeDefined();
+      // Texts not sent yet are estimated with the learned ratio.
+      const rest = catalogue.slice(200);
+      const corrected = service.calibratedTokens(sum(rest.map((t) => service.countTokens(t))));
+      expect(Math.abs(corrected / sum(rest.map(fakeTokenCount)) - 1)).toBeLessThan(0.05);
+    });
+
+    it('stays at 1 with an exact tokenizer', async () => {
+      const service = serviceFor();
+      expect(service.tokenCounting).toBe('tokenizer');
+      await service.embedTexts(catalogue);
+      expect(service.tokenRatio).toBe(1);
     });
   });
 });

@@ -8,6 +8,7 @@ import {
 } from './embedding.errors';
 import { emptyUsage, type EmbeddingUsage } from './embedding-usage';
 import type { ProviderRateLimiter, ProviderRequestLane } from './provider-rate-limiter';
+import { TokenCalibration } from './token-calibration';
 import { estimateTokens, truncateToTokens } from './token-estimate';
 
 /**
@@ -165,6 +166,8 @@ export class EmbeddingService {
   private lastSuccessAt = 0;
   private readonly latencies: number[] = [];
 
+  private readonly calibration = new TokenCalibration();
+
   constructor(
     private readonly embeddingProvider: EmbeddingProvider,
     private readonly limiter: ProviderRateLimiter,
@@ -236,7 +239,7 @@ export class EmbeddingService {
     }
     if (options.admit && prepared.length > 0) {
       const tokens = new Array<number>(texts.length).fill(0);
-      for (const input of prepared) tokens[input.index] = input.tokens;
+      for (const input of prepared) tokens[input.index] = this.calibration.apply(input.tokens);
       const refused = await options.admit(tokens);
       if (refused.size > 0) {
         for (const [index, deferred] of refused) outcomes[index] = deferred;
@@ -280,8 +283,9 @@ export class EmbeddingService {
       if (outcome.reportedTokens !== undefined && counted > 0) {
         usage.tokens += (outcome.reportedTokens * input.tokens) / counted;
       } else {
-        usage.tokens += input.tokens;
-        usage.estimatedTokens += input.tokens;
+        const tokens = this.calibration.apply(input.tokens);
+        usage.tokens += tokens;
+        usage.estimatedTokens += tokens;
       }
     }
   }
@@ -291,7 +295,7 @@ export class EmbeddingService {
    * call's requests not sent yet, or undefined.
    */
   private async sendWithRetries(request: PreparedInput[], outcomes: EmbedOutcome[], context: CallContext): Promise<EmbedDeferral | undefined> {
-    const tokens = request.reduce((sum, input) => sum + input.tokens, 0);
+    const counted = request.reduce((sum, input) => sum + input.tokens, 0);
     let failures = 0;
     let firstFailureAt = 0;
     let timeoutMs = this.requestTimeoutMs;
@@ -299,7 +303,7 @@ export class EmbeddingService {
       context.signal?.throwIfAborted();
       if (context.stopping?.aborted) return stopped();
       try {
-        await this.limiter.acquire(tokens, context.waits, context.lane);
+        await this.limiter.acquire(this.calibration.apply(counted), context.waits, context.lane);
       } catch (error) {
         if (context.stopping?.aborted && !context.signal?.aborted) return stopped();
         throw error;
@@ -309,6 +313,7 @@ export class EmbeddingService {
       try {
         const { vectors, totalTokens } = await this.send(request.map((input) => input.text), context.signal, timeoutMs);
         this.recordSuccess(Date.now() - started);
+        if (totalTokens !== undefined) this.calibration.observe(counted, totalTokens);
         this.account(request, { reportedTokens: totalTokens, failed: false, billed: true });
         request.forEach((input, i) => (outcomes[input.index] = { vector: vectors[i] }));
         return undefined;
@@ -532,6 +537,28 @@ export class EmbeddingService {
   /** Tokens of `text` as this service counts them for limits and metering (the provider's tokenizer, else the estimate). */
   countTokens(text: string): number {
     return this.count(text);
+  }
+
+  /**
+   * The provider's reported tokens over this instance's count of the same requests, learned from the
+   * answers so far (see {@link TokenCalibration}); undefined until a few thousand tokens were reported.
+   * About 1 with an exact tokenizer; below 1 when the byte estimate counts high.
+   */
+  get tokenRatio(): number | undefined {
+    return this.calibration.ratio;
+  }
+
+  /**
+   * How {@link countTokens} counts: with the model's own tokenizer, or with the byte estimate
+   * (`ceil(utf8 bytes / 3)`) for a provider without one.
+   */
+  get tokenCounting(): 'tokenizer' | 'estimate' {
+    return this.embeddingProvider.countTokens ? 'tokenizer' : 'estimate';
+  }
+
+  /** `counted` tokens (from {@link countTokens}) as the provider will probably report them. */
+  calibratedTokens(counted: number): number {
+    return this.calibration.apply(counted);
   }
 
   private count(text: string): number {

@@ -3,7 +3,6 @@ import type { OpenAiEmbeddingOptions } from '../config/ai-core-options.interface
 import type { EmbeddingBatchApi, EmbeddingProvider, EmbeddingResult, RateLimitHints } from './embedding-provider.interface';
 import { OpenAiEmbeddingBatches } from './openai-embedding-batches';
 import { EmbeddingProviderError, EmbeddingQuotaExceededError, EmbeddingRateLimitError } from './embedding.errors';
-import { estimateTokens } from './token-estimate';
 import { defaultTokenizerFor, tokenCounterFor, type OpenAiTokenizer } from './openai-tokenizer';
 
 const DEFAULT_TIMEOUT_MS = 30_000;
@@ -47,7 +46,12 @@ export class OpenAiEmbeddingProvider implements EmbeddingProvider {
   readonly tokenizer: OpenAiTokenizer;
   /** OpenAI's Batch API (Files + Batches) for `mode: 'batch'` backfills. */
   readonly batches: EmbeddingBatchApi;
-  private readonly counter?: (text: string) => number;
+  /**
+   * Tokens of `text` as the model counts them with the configured tokenizer; absent when the tokenizer is
+   * `estimate`, so callers use the byte estimate (`ceil(utf8 bytes / 3)`, deliberately high) and know it
+   * is one (the embedding service then calibrates it from the usage the server reports).
+   */
+  readonly countTokens?: (text: string) => number;
   private readonly client: OpenAI;
   private readonly apiKey: string;
   private readonly sendDimensions: boolean;
@@ -82,7 +86,7 @@ export class OpenAiEmbeddingProvider implements EmbeddingProvider {
     );
     this.maxTokensPerInput = positiveInteger(options.maxTokensPerInput, DEFAULT_MAX_TOKENS_PER_INPUT, 'maxTokensPerInput');
     this.tokenizer = options.tokenizer ?? defaultTokenizerFor(options.model);
-    this.counter = tokenCounterFor(this.tokenizer);
+    this.countTokens = tokenCounterFor(this.tokenizer);
     this.client = new OpenAI({
       apiKey: options.apiKey,
       baseURL: options.baseURL,
@@ -122,14 +126,6 @@ export class OpenAiEmbeddingProvider implements EmbeddingProvider {
       totalTokens: body.usage?.total_tokens ?? body.usage?.prompt_tokens,
       rateLimit: parseRateLimitHeaders(headers),
     };
-  }
-
-  /**
-   * Tokens of `text` as the model counts them with the configured tokenizer, or the byte estimate
-   * (`ceil(utf8 bytes / 3)`, deliberately high) when the tokenizer is `estimate`.
-   */
-  countTokens(text: string): number {
-    return this.counter ? this.counter(text) : estimateTokens(text);
   }
 
   /** Lists the server's models with a short timeout; throws an {@link EmbeddingProviderError} when unreachable. */

@@ -24,6 +24,7 @@ import type { VectorStore } from '../vector-store/vector-store.interface';
 import { IndexingBatchProcessor, type BatchSteps } from './indexing-batch.processor';
 import { IndexingClaimsRepository } from './indexing-claims.repository';
 import { LiveWorkGate } from './live-work.gate';
+import { shutdownController } from './shutdown-signal';
 
 /** Claimed items between two vacuums of the queue table on PGlite. */
 const VACUUM_EVERY_ITEMS = 10_000;
@@ -48,9 +49,9 @@ export class IndexingWorkerService implements OnApplicationBootstrap, BeforeAppl
   private running = false;
   private loops: Promise<void>[] = [];
   /** Aborts in-flight provider requests (the end of the shutdown grace). */
-  private abort = new AbortController();
+  private abort = shutdownController();
   /** The graceful stop: no new provider request, in-flight ones may finish. */
-  private stopping = new AbortController();
+  private stopping = shutdownController();
   private sweepTimer?: NodeJS.Timeout;
   private inFlight = 0;
   /** PGlite has no autovacuum: the worker vacuums the queue itself there (see maybeVacuum). */
@@ -105,8 +106,8 @@ export class IndexingWorkerService implements OnApplicationBootstrap, BeforeAppl
   start(): void {
     if (this.running) return;
     this.running = true;
-    this.abort = new AbortController();
-    this.stopping = new AbortController();
+    this.abort = shutdownController();
+    this.stopping = shutdownController();
     const { concurrency, liveConcurrency, sweepIntervalMs } = this.options.worker;
     this.loops = [
       ...Array.from({ length: concurrency }, (_, i) => this.loop(i)),
@@ -139,8 +140,8 @@ export class IndexingWorkerService implements OnApplicationBootstrap, BeforeAppl
     await drained;
     this.loops = [];
     // Fresh signals, so runOnce() after stop() processes its batch instead of releasing it at once.
-    this.abort = new AbortController();
-    this.stopping = new AbortController();
+    this.abort = shutdownController();
+    this.stopping = shutdownController();
   }
 
   /**

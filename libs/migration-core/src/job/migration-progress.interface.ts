@@ -8,6 +8,16 @@ import type { MigrationMode } from './migration-request.interface';
  * completion window (`batch-window`: a `mode: 'batch'` job finishes within it), or `unknown`.
  */
 export const MIGRATION_RATE_BASES = ['job-rate-limit', 'provider-requests-per-minute', 'provider-tokens-per-minute', 'measured', 'batch-window', 'unknown'] as const;
+/**
+ * How an estimate counted tokens: `tokenizer` — the model's own tokenizer (OpenAI's embedding models);
+ * `calibrated-estimate` — the byte estimate corrected by the ratio of the tokens the provider reported to
+ * the estimate for the requests this instance sent so far; `byte-estimate` — `ceil(utf8 bytes / 3)` alone
+ * (nothing reported yet; typically a quarter to a third high on English text).
+ */
+export const MIGRATION_TOKEN_COUNT_BASES = ['tokenizer', 'calibrated-estimate', 'byte-estimate'] as const;
+/** One of {@link MIGRATION_TOKEN_COUNT_BASES}. */
+export type MigrationTokenCountBasis = (typeof MIGRATION_TOKEN_COUNT_BASES)[number];
+
 /** One of {@link MIGRATION_RATE_BASES}. */
 export type MigrationRateBasis = (typeof MIGRATION_RATE_BASES)[number];
 
@@ -91,6 +101,8 @@ export interface MigrationEstimate {
   wouldEmbed: number;
   /** Estimated tokens of the texts to embed. */
   estimatedTokens: number;
+  /** How `estimatedTokens` was counted (see {@link MIGRATION_TOKEN_COUNT_BASES}). */
+  tokenCountBasis: MigrationTokenCountBasis;
   /** estimatedTokens at the model's price (`AiCoreModule` `pricing`, else `pricePerMillionTokens`), in USD. */
   estimatedCostUsd: number;
   /** Provider requests needed at the provider's inputs-per-request limit. */

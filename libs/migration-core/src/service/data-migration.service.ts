@@ -22,7 +22,7 @@ import { toPageFilters } from '../job/migration-filters';
 import { MigrationJob } from '../job/migration-job.entity';
 import { MigrationJobRepository } from '../job/migration-job.repository';
 import { itemsPerRequest, requestPacing } from '../job/migration-pacing';
-import type { MigrationEstimate, MigrationFailure, MigrationModeEstimate, MigrationProgress } from '../job/migration-progress.interface';
+import type { MigrationEstimate, MigrationFailure, MigrationModeEstimate, MigrationProgress, MigrationTokenCountBasis } from '../job/migration-progress.interface';
 import type { MigrationBudgetUpdate, MigrationJobQuery, MigrationMode, MigrationRequest } from '../job/migration-request.interface';
 import { MigrationPauseReason } from '../job/migration-pause-reason.enum';
 import { MIGRATION_REQUEST_LIMITS } from '../job/migration-request.limits';
@@ -112,18 +112,22 @@ export class DataMigrationService {
     let afterId: string | null = null;
     let matching = 0;
     let wouldSkip = 0;
-    let estimatedTokens = 0;
+    let countedTokens = 0;
     for (;;) {
       const rows = await this.pages.readPage(validated.entityType, { afterId, limit: 5000, filters, countTokens: true });
       if (rows.length === 0) break;
       for (const row of rows) {
         matching++;
         if (!validated.reindexExisting && row.storedHash === row.hash) wouldSkip++;
-        else estimatedTokens += row.tokens ?? 0;
+        else countedTokens += row.tokens ?? 0;
       }
       afterId = rows[rows.length - 1].entityId;
     }
     const wouldEmbed = matching - wouldSkip;
+    // The byte estimate of a provider without a tokenizer, corrected by what the provider reported so far.
+    const estimatedTokens = Math.round(this.embedding.calibratedTokens(countedTokens));
+    const tokenCountBasis: MigrationTokenCountBasis =
+      this.embedding.tokenCounting === 'tokenizer' ? 'tokenizer' : this.embedding.tokenRatio === undefined ? 'byte-estimate' : 'calibrated-estimate';
     // One provider request carries a worker batch (capped by the provider), as the job's pacing assumes.
     const estimatedRequests = Math.ceil(wouldEmbed / this.perRequest());
     const duration = await this.estimateDuration(validated.entityType, wouldEmbed, estimatedRequests, estimatedTokens, validated.rateLimit);
@@ -158,6 +162,7 @@ export class DataMigrationService {
       wouldSkip,
       wouldEmbed,
       estimatedTokens,
+      tokenCountBasis,
       estimatedCostUsd: chosen.estimatedCostUsd,
       estimatedRequests: chosen.estimatedRequests,
       estimatedDuration: chosen.estimatedDuration,

@@ -1,4 +1,11 @@
-import { MIGRATION_MODES, MIGRATION_RATE_BASES, type MigrationMode, type MigrationRateBasis } from '@ai-infrastructure/migration-core';
+import {
+  MIGRATION_MODES,
+  MIGRATION_RATE_BASES,
+  MIGRATION_TOKEN_COUNT_BASES,
+  type MigrationMode,
+  type MigrationRateBasis,
+  type MigrationTokenCountBasis,
+} from '@ai-infrastructure/migration-core';
 import { ApiProperty } from '@nestjs/swagger';
 
 /** Cost and duration of the estimated work in one mode. */
@@ -39,8 +46,20 @@ export class MigrationEstimateDto {
   @ApiProperty({ description: 'Rows that would be embedded.', example: 60000 })
   wouldEmbed: number;
 
-  @ApiProperty({ description: "Tokens of the texts to embed, counted with the model's tokenizer (cl100k_base for OpenAI embedding models; the byte estimate otherwise).", example: 3600000 })
+  @ApiProperty({
+    description:
+      "Tokens of the texts to embed, counted with the model's tokenizer (cl100k_base for OpenAI embedding models); for other models the byte estimate, corrected by the tokens the provider reported for this instance's requests so far (see tokenCountBasis).",
+    example: 3600000,
+  })
   estimatedTokens: number;
+
+  @ApiProperty({
+    enum: MIGRATION_TOKEN_COUNT_BASES,
+    description:
+      "How estimatedTokens was counted: the model's tokenizer; the byte estimate calibrated by the usage the provider reported; or the byte estimate alone (nothing reported yet; typically a quarter to a third high).",
+    example: 'tokenizer',
+  })
+  tokenCountBasis: MigrationTokenCountBasis;
 
   @ApiProperty({ description: "estimatedTokens at the model's price (AiCoreModule pricing, else the module's pricePerMillionTokens) in the requested mode (batch: half).", example: 0.072 })
   estimatedCostUsd: number;
