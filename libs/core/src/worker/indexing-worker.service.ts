@@ -135,7 +135,12 @@ export class IndexingWorkerService implements OnApplicationBootstrap, BeforeAppl
     const graceOver = new Promise<void>((resolve) => (timer = setTimeout(resolve, this.options.worker.shutdownGraceMs)));
     await Promise.race([drained, graceOver]);
     clearTimeout(timer);
-    if (this.inFlight > 0) this.logger.warn(`Aborting ${this.inFlight} batch(es) still waiting for the provider after the shutdown grace of ${this.options.worker.shutdownGraceMs} ms.`);
+    if (this.inFlight > 0) {
+      this.logger.warn(
+        `${this.inFlight} batch(es) were still in progress when the shutdown grace of ${this.options.worker.shutdownGraceMs} ms ran out: ` +
+          'their provider requests are aborted and their items released for the next worker. Raise worker.shutdownGraceMs if the provider is this slow.',
+      );
+    }
     this.abort.abort();
     await drained;
     this.loops = [];
