@@ -53,6 +53,10 @@ describeEachEngine('Conditional registration of the migration endpoints', ({ get
     const server = app.app.getHttpServer();
     await request(server).get('/api/ai/search').query({ entityType: 'product', q: 'conditional item' }).expect(200);
     await request(server).get('/api/ai/monitoring/health').expect(200);
+    // Metrics are served, without the migration module's series.
+    const metrics = (await request(server).get('/api/ai/monitoring/metrics').set(AS_ADMIN).expect(200)).text;
+    expect(metrics).toContain('# TYPE ai_indexing_queue_items gauge');
+    expect(metrics).not.toContain('ai_migration_');
     // The migration module's service is not in this application at all.
     expect(() => app.app.get(DataMigrationService)).toThrow();
   });
@@ -73,6 +77,8 @@ describeEachEngine('Conditional registration of the migration endpoints', ({ get
     expect(await migrationPaths(app)).toEqual(
       expect.arrayContaining(['/api/ai/migration/start', '/api/ai/migration/jobs', '/api/ai/migration/jobs/{id}', '/api/ai/migration/jobs/{id}/events']),
     );
+    const metrics = (await request(app.app.getHttpServer()).get('/api/ai/monitoring/metrics').set(AS_ADMIN).expect(200)).text;
+    expect(metrics).toContain('ai_migration_jobs{status="COMPLETED"} 1');
   });
 
   it('4. the same with the imports in reverse order (web, migration, core)', async () => {
@@ -86,5 +92,7 @@ describeEachEngine('Conditional registration of the migration endpoints', ({ get
     const app = await boot({ web: webTestOptions() });
     await expectNoMigrationRoutes(app);
     expect(await migrationPaths(app)).toEqual([]);
+    // Each app has its own metrics registry: nothing of the earlier apps' migration metrics is left.
+    expect((await request(app.app.getHttpServer()).get('/api/ai/monitoring/metrics').set(AS_ADMIN).expect(200)).text).not.toContain('ai_migration_');
   });
 });

@@ -111,7 +111,7 @@ export type { EmbeddingBatchRowStatus, OwnerBatchSummary } from './batch';
 /** Enqueue indexing work (in the caller's transaction), queue statistics, dead letters and their retry. */
 export { IndexingQueueService } from './queue/indexing-queue.service';
 export { IndexingQueueError } from './queue/indexing-queue.errors';
-export { IndexingPriority, type DeadLetter, type IndexingQueueStats, type IndexingRequest } from './queue/indexing-request.interface';
+export { IndexingPriority, type DeadLetter, type IndexingQueueDepth, type IndexingQueueStats, type IndexingRequest } from './queue/indexing-request.interface';
 /** Types of the queue's owner-scoped operations (used by libraries that tag items with an owner). */
 export type { IndexingInsertGate, IndexingItemPacing, NewOwnedItems, NewOwnedItemsResult } from './queue/owned-items.interface';
 

@@ -7,6 +7,9 @@ import type { AiWebModuleOptions } from './ai-web.options';
 import { resolveAiWebOptions, type ResolvedAiWebOptions } from './ai-web-options.resolver';
 import { HealthController } from './health/health.controller';
 import { IndexingHealthIndicator } from './health/indexing-health.indicator';
+import { AiMetricsRegistry } from './metrics/ai-metrics.registry';
+import { IndexingMetrics } from './metrics/indexing.metrics';
+import { MetricsController } from './metrics/metrics.controller';
 import { SearchController } from './search/search.controller';
 import { loadOptionalPackage, MIGRATION_CORE_PACKAGE } from './utils/load-package.util';
 
@@ -31,7 +34,7 @@ import { loadOptionalPackage, MIGRATION_CORE_PACKAGE } from './utils/load-packag
 @Global()
 @Module({
   imports: [TerminusModule],
-  controllers: [SearchController, HealthController],
+  controllers: [SearchController, HealthController, MetricsController],
   providers: [
     {
       provide: AI_WEB_OPTIONS,
@@ -48,8 +51,10 @@ import { loadOptionalPackage, MIGRATION_CORE_PACKAGE } from './utils/load-packag
     },
     { provide: AI_WEB_THROTTLER_STORAGE, useClass: ThrottlerStorageService },
     IndexingHealthIndicator,
+    AiMetricsRegistry,
+    IndexingMetrics,
   ],
-  exports: [AI_WEB_OPTIONS, AI_WEB_THROTTLER_OPTIONS, AI_WEB_THROTTLER_STORAGE],
+  exports: [AI_WEB_OPTIONS, AI_WEB_THROTTLER_OPTIONS, AI_WEB_THROTTLER_STORAGE, AiMetricsRegistry],
 })
 export class AiWebModule extends AiWebConfigurableModule {
   /** Registers the web endpoints with static options; invalid options fail at once, naming the key. */

@@ -12,6 +12,7 @@ export { configureAiWebApp, createAiOpenApiDocument, type ConfigureAiWebAppOptio
 export { BearerAuthGuard, CurrentAiPrincipal, type AiPrincipal } from './auth';
 export { AiExceptionFilter, ErrorResponseDto, FieldErrorDto, validationExceptionFactory } from './errors';
 export { IS_STORABLE_TEXT, IsStorableText, RequireJsonBodyGuard } from './validation';
+export { AiMetricsRegistry } from './metrics';
 export { MissingPackageError } from './utils/missing-package.error';
 export { SearchQueryDto } from './search/search-query.dto';
 export { SearchHitDto, SearchResponseDto } from './search/search-result.dto';

@@ -6,6 +6,7 @@ import { affectedCount, returnedRows } from '../common/query-result';
 import {
   IndexingPriority,
   type DeadLetter,
+  type IndexingQueueDepth,
   type IndexingQueueStats,
   type IndexingRequest,
 } from './indexing-request.interface';
@@ -125,6 +126,23 @@ export class IndexingQueueService {
       dead: row.dead,
       oldestPendingAgeSeconds: row.oldest === null ? null : Math.max(0, Number(row.oldest)),
     };
+  }
+
+  /**
+   * Items per priority and state, with the age of the oldest in each (for metrics: every instance reads the
+   * same figures from the database). Only combinations that have items are returned.
+   */
+  async depth(): Promise<IndexingQueueDepth[]> {
+    const rows: Array<{ priority: number; state: IndexingQueueDepth['state']; items: number; oldest: number | null }> = await this.dataSource.query(
+      `SELECT priority::int AS priority,
+              CASE WHEN status = 'PENDING' AND run_after > now() THEN 'delayed' ELSE lower(status) END AS state,
+              count(*)::int AS items,
+              extract(epoch FROM now() - min(created_at))::float8 AS oldest
+         FROM ai_indexing_queue
+        GROUP BY 1, 2
+        ORDER BY 1 DESC, 2`,
+    );
+    return rows.map((r) => ({ priority: Number(r.priority), state: r.state, items: Number(r.items), oldestAgeSeconds: Math.max(0, Number(r.oldest ?? 0)) }));
   }
 
   /** Dead-lettered items, newest first, optionally of one owner or entity type. */

@@ -38,6 +38,18 @@ export interface IndexingQueueStats {
   oldestPendingAgeSeconds: number | null;
 }
 
+/**
+ * The queue's items of one priority in one state (`pending`: runnable now; `delayed`: waiting for a retry
+ * delay; `active`: claimed by a worker; `dead`: dead-lettered), with the age of the oldest of them.
+ */
+export interface IndexingQueueDepth {
+  priority: number;
+  state: 'pending' | 'delayed' | 'active' | 'dead';
+  items: number;
+  /** Seconds since the oldest of these items was enqueued. */
+  oldestAgeSeconds: number;
+}
+
 /** A dead-lettered item and why it died. */
 export interface DeadLetter {
   id: string;

@@ -6,6 +6,7 @@ import { decideMigrationController, MIGRATION_CONTROLLER_GATE } from './migratio
 import { MigrationGenerationsController } from './generations/migration-generations.controller';
 import { MigrationVerifyController } from './verify/migration-verify.controller';
 import { MigrationEventStreams } from './migration-event-streams';
+import { MigrationMetrics } from './migration.metrics';
 import { MigrationController } from './migration.controller';
 
 /**
@@ -21,6 +22,7 @@ import { MigrationController } from './migration.controller';
   controllers: [MigrationController, MigrationGenerationsController, MigrationVerifyController],
   providers: [
     MigrationEventStreams,
+    MigrationMetrics,
     {
       provide: MIGRATION_CONTROLLER_GATE,
       useFactory: (discovery: DiscoveryService, modules: ModulesContainer, options: ResolvedAiWebOptions) =>

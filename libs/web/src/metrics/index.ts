@@ -1,0 +1,1 @@
+export { AiMetricsRegistry } from './ai-metrics.registry';
