@@ -114,7 +114,9 @@ describeEachEngine('Monitoring: Prometheus metrics', ({ getUrl }) => {
     // The Grafana dashboard in docs/ queries only metrics that exist, in PromQL that promtool parses.
     const declared = new Set([...during.matchAll(/^# TYPE (\S+) /gm)].map((m) => m[1]));
     const queries = dashboardQueries();
-    for (const name of new Set(queries.flatMap((q) => q.match(/\bai_[a-z_]+/g) ?? []))) expect({ name, declared: declared.has(name) }).toEqual({ name, declared: true });
+    // A histogram's series are its name with _bucket, _sum and _count.
+    const isDeclared = (name: string) => declared.has(name) || declared.has(name.replace(/_(bucket|sum|count)$/, ''));
+    for (const name of new Set(queries.flatMap((q) => q.match(/\bai_[a-z_]+/g) ?? []))) expect({ name, declared: isDeclared(name) }).toEqual({ name, declared: true });
     const dir = mkdtempSync(join(tmpdir(), 'ai-dashboard-'));
     try {
       const rules = join(dir, 'rules.yml');
@@ -155,5 +157,26 @@ describeEachEngine('Monitoring: Prometheus metrics', ({ getUrl }) => {
     expect(find(done, 'ai_embedding_requests_total', { scope: 'backfill', model: MODEL })[0].value).toBeCloseTo(server.embeddingRequests.length, 6);
     expect(find(done, 'ai_embedding_cost_usd_total', { scope: 'backfill', model: MODEL })[0].value).toBeCloseTo((billed * 0.02) / 1e6, 6);
     expect(find(done, 'ai_embedding_rate_limiter_waiting')).toEqual([expect.objectContaining({ value: 0 })]);
+    // This instance's requests by outcome (the server answered every one), and their durations.
+    const sent = server.embeddingRequests.length;
+    expect(find(done, 'ai_embedding_request_outcomes_total', { model: MODEL, lane: 'bulk', outcome: 'success' })).toEqual([expect.objectContaining({ value: sent })]);
+    expect(find(done, 'ai_embedding_request_duration_seconds_count', { model: MODEL, lane: 'bulk' })).toEqual([expect.objectContaining({ value: sent })]);
+    // Requests answered after the 150 ms delay fall above the 0.1 s bucket.
+    expect(find(done, 'ai_embedding_request_duration_seconds_bucket', { model: MODEL, lane: 'bulk', le: '0.1' })[0].value).toBeLessThan(sent);
   }, 120_000);
+
+  it('counts failed attempts by outcome: a search whose first request is answered 500, then one answered 429', async () => {
+    const before = samples(await scrape());
+    const count = (all: Sample[], outcome: string) => find(all, 'ai_embedding_request_outcomes_total', { model: MODEL, lane: 'interactive', outcome })[0]?.value ?? 0;
+    server.failNext(1, { status: 500 });
+    await request(http).get('/api/ai/search').query({ entityType: 'product', q: 'metered item 7' }).expect(200);
+    server.failNext(1, { status: 429 });
+    await request(http).get('/api/ai/search').query({ entityType: 'product', q: 'metered item 8' }).expect(200);
+    const after = samples(await scrape());
+    expect({
+      transient: count(after, 'transient_error') - count(before, 'transient_error'),
+      limited: count(after, 'rate_limited') - count(before, 'rate_limited'),
+      success: count(after, 'success') - count(before, 'success'),
+    }).toEqual({ transient: 1, limited: 1, success: 2 });
+  }, 60_000);
 });

@@ -17,6 +17,7 @@ import { IndexGenerationService } from './generation/index-generation.service';
 import { resolveAiCoreOptions, type ResolvedAiCoreOptions } from './config/ai-core-options.resolver';
 import type { EmbeddingProvider } from './embedding/embedding-provider.interface';
 import { EmbeddingService } from './embedding/embedding.service';
+import { EmbeddingRequestEvents } from './embedding/embedding-request.events';
 import { HashingEmbeddingProvider } from './embedding/hashing-embedding.provider';
 import { OpenAiEmbeddingProvider } from './embedding/openai-embedding.provider';
 import { ProviderCapacityLeases } from './embedding/provider-capacity.leases';
@@ -80,25 +81,26 @@ const providers: Provider[] = [
       createRateLimiter(options, options.embedding, provider, dataSource),
     inject: [AI_CORE_RESOLVED_OPTIONS, EMBEDDING_PROVIDER, AI_DATA_SOURCE],
   },
+  { provide: EmbeddingRequestEvents, useFactory: () => new EmbeddingRequestEvents() },
   {
     provide: EmbeddingService,
-    useFactory: (provider: EmbeddingProvider, limiter: ProviderRateLimiter, options: ResolvedAiCoreOptions) =>
-      new EmbeddingService(provider, limiter, embeddingServiceOptions(options, options.embedding)),
-    inject: [EMBEDDING_PROVIDER, ProviderRateLimiter, AI_CORE_RESOLVED_OPTIONS],
+    useFactory: (provider: EmbeddingProvider, limiter: ProviderRateLimiter, options: ResolvedAiCoreOptions, events: EmbeddingRequestEvents) =>
+      new EmbeddingService(provider, limiter, embeddingServiceOptions(options, options.embedding, events)),
+    inject: [EMBEDDING_PROVIDER, ProviderRateLimiter, AI_CORE_RESOLVED_OPTIONS, EmbeddingRequestEvents],
   },
   {
     // Each retained provider gets its own limiter: the rate limits are the provider account's.
     provide: EmbeddingProviderRegistry,
-    useFactory: async (current: EmbeddingService, options: ResolvedAiCoreOptions, moduleRef: ModuleRef, dataSource: DataSource) => {
+    useFactory: async (current: EmbeddingService, options: ResolvedAiCoreOptions, moduleRef: ModuleRef, dataSource: DataSource, events: EmbeddingRequestEvents) => {
       const retained = await Promise.all(
         options.retainedEmbeddings.map(async (embedding) => {
           const provider = await createProvider(embedding, moduleRef);
-          return new EmbeddingService(provider, createRateLimiter(options, embedding, provider, dataSource), embeddingServiceOptions(options, embedding));
+          return new EmbeddingService(provider, createRateLimiter(options, embedding, provider, dataSource), embeddingServiceOptions(options, embedding, events));
         }),
       );
       return new EmbeddingProviderRegistry(current, retained);
     },
-    inject: [EmbeddingService, AI_CORE_RESOLVED_OPTIONS, ModuleRef, AI_DATA_SOURCE],
+    inject: [EmbeddingService, AI_CORE_RESOLVED_OPTIONS, ModuleRef, AI_DATA_SOURCE, EmbeddingRequestEvents],
   },
   IndexGenerationCatalog,
   IndexGenerationService,
@@ -121,8 +123,9 @@ const providers: Provider[] = [
   AiCoreBootstrap,
 ];
 
-function embeddingServiceOptions(options: ResolvedAiCoreOptions, embedding: EmbeddingOptions) {
+function embeddingServiceOptions(options: ResolvedAiCoreOptions, embedding: EmbeddingOptions, events: EmbeddingRequestEvents) {
   return {
+    events,
     overlongInput: options.overlongInput,
     quotaBackoffMs: options.rateLimit.quotaBackoffMs,
     retry: options.providerRetry,
@@ -137,6 +140,7 @@ const exported = [
   VECTOR_STORE,
   ProviderRateLimiter,
   EmbeddingService,
+  EmbeddingRequestEvents,
   EmbeddingProviderRegistry,
   IndexGenerationCatalog,
   IndexGenerationService,

@@ -84,6 +84,8 @@ export {
   type EmbedTextsOptions,
   type EmbedTextsResult,
 } from './embedding/embedding.service';
+/** Every provider request's outcome and duration, for metrics. */
+export { EmbeddingRequestEvents, type EmbeddingRequestEvent, type EmbeddingRequestOutcome } from './embedding/embedding-request.events';
 /** What embedding an input cost: its share of requests and of the tokens billed. */
 export type { EmbeddingUsage } from './embedding/embedding-usage';
 /** How the OpenAI provider counts tokens (`cl100k_base` via gpt-tokenizer, or the byte estimate). */

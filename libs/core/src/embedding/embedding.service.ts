@@ -6,6 +6,7 @@ import {
   EmbeddingQuotaExceededError,
   EmbeddingRateLimitError,
 } from './embedding.errors';
+import type { EmbeddingRequestEvents, EmbeddingRequestOutcome } from './embedding-request.events';
 import { emptyUsage, type EmbeddingUsage } from './embedding-usage';
 import type { ProviderRateLimiter, ProviderRequestLane } from './provider-rate-limiter';
 import { TokenCalibration } from './token-calibration';
@@ -75,6 +76,8 @@ export interface EmbeddingServiceOptions {
    * answers, at least {@link MIN_REQUEST_TIMEOUT_MS}, so a hung request costs seconds, not the whole cap.
    */
   requestTimeoutMs?: number;
+  /** Where each request's outcome and duration are reported (for metrics). */
+  events?: EmbeddingRequestEvents;
 }
 
 /** What {@link EmbeddingService.embedTextsWithUsage} returns: outcomes and usage, both one per text, in input order. */
@@ -313,6 +316,7 @@ export class EmbeddingService {
       try {
         const { vectors, totalTokens } = await this.send(request.map((input) => input.text), context.signal, timeoutMs);
         this.recordSuccess(Date.now() - started);
+        this.report(request.length, context.lane, 'success', started);
         if (totalTokens !== undefined) this.calibration.observe(counted, totalTokens);
         this.account(request, { reportedTokens: totalTokens, failed: false, billed: true });
         request.forEach((input, i) => (outcomes[input.index] = { vector: vectors[i] }));
@@ -321,6 +325,7 @@ export class EmbeddingService {
         error = caught;
       }
       if (context.signal?.aborted) throw context.signal.reason ?? error;
+      this.report(request.length, context.lane, outcomeOf(error), started);
       this.account(request, { failed: true, billed: isTimeout(error) });
       if (isInputRejection(error)) {
         if (request.length === 1) {
@@ -370,6 +375,11 @@ export class EmbeddingService {
       if (now + delay > context.deadline) return deferral('transient', error, false, delay);
       if (!(await this.pause(delay, context))) return stopped();
     }
+  }
+
+  private report(inputs: number, lane: ProviderRequestLane, outcome: EmbeddingRequestOutcome, started: number): void {
+    const { name, model } = this.embeddingProvider;
+    this.options.events?.emit({ provider: name, model, lane, outcome, inputs, durationSeconds: (Date.now() - started) / 1000 });
   }
 
   /** Waits `ms` between two attempts; false when the graceful stop ended the wait (rejects on `signal`). */
@@ -586,6 +596,15 @@ export class EmbeddingService {
 }
 
 /** A non-retryable answer that blames the request's content rather than the account or the endpoint. */
+/** A failed request's outcome, as {@link EmbeddingRequestEvents} report it. */
+function outcomeOf(error: unknown): EmbeddingRequestOutcome {
+  if (error instanceof EmbeddingRateLimitError) return 'rate_limited';
+  if (error instanceof EmbeddingQuotaExceededError) return 'quota_exceeded';
+  if (isTimeout(error)) return 'timeout';
+  if (isInputRejection(error)) return 'rejected';
+  return isTransient(error) ? 'transient_error' : 'error';
+}
+
 function isInputRejection(error: unknown): error is EmbeddingProviderError {
   return (
     error instanceof EmbeddingProviderError &&

@@ -1,7 +1,7 @@
-import { IndexingPriority, IndexingQueueService, ProviderUsageService } from '@ai-infrastructure/core';
+import { EmbeddingRequestEvents, IndexingPriority, IndexingQueueService, ProviderUsageService } from '@ai-infrastructure/core';
 import { IndexingHooks, ProviderRateLimiter } from '@ai-infrastructure/core/internal';
 import { Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
-import { Counter, Gauge } from 'prom-client';
+import { Counter, Gauge, Histogram } from 'prom-client';
 import { AiMetricsRegistry } from './ai-metrics.registry';
 
 const PRIORITY_NAMES = new Map<number, string>([
@@ -23,7 +23,7 @@ export function priorityLabel(priority: number): string {
  */
 @Injectable()
 export class IndexingMetrics implements OnModuleInit, OnModuleDestroy {
-  private stopListening?: () => void;
+  private stopListening: Array<() => void> = [];
   private items?: Counter<'entity_type' | 'result'>;
 
   constructor(
@@ -32,6 +32,7 @@ export class IndexingMetrics implements OnModuleInit, OnModuleDestroy {
     private readonly usage: ProviderUsageService,
     private readonly hooks: IndexingHooks,
     private readonly limiter: ProviderRateLimiter,
+    private readonly requests: EmbeddingRequestEvents,
   ) {}
 
   onModuleInit(): void {
@@ -108,12 +109,32 @@ export class IndexingMetrics implements OnModuleInit, OnModuleDestroy {
         this.set(limiter.pending);
       },
     });
-    this.stopListening = this.hooks.onOutcomes(async (_manager, outcomes) => {
-      for (const outcome of outcomes) this.items!.inc({ entity_type: outcome.entityType, result: outcome.result });
+    const outcomes = new Counter({
+      name: 'ai_embedding_request_outcomes_total',
+      help: 'Embedding requests this instance sent, each attempt once, by model, lane (interactive: live and search; bulk: backfills) and outcome (success, rate_limited, quota_exceeded, timeout, rejected, transient_error, error).',
+      labelNames: ['model', 'lane', 'outcome'],
+      registers,
     });
+    const durations = new Histogram({
+      name: 'ai_embedding_request_duration_seconds',
+      help: 'Duration of the embedding requests this instance sent, from sending to the answer or failure, by model and lane.',
+      labelNames: ['model', 'lane'],
+      buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60],
+      registers,
+    });
+    this.stopListening.push(
+      this.requests.on((event) => {
+        outcomes.inc({ model: event.model, lane: event.lane, outcome: event.outcome });
+        durations.observe({ model: event.model, lane: event.lane }, event.durationSeconds);
+      }),
+      this.hooks.onOutcomes(async (_manager, finished) => {
+        for (const outcome of finished) this.items!.inc({ entity_type: outcome.entityType, result: outcome.result });
+      }),
+    );
   }
 
   onModuleDestroy(): void {
-    this.stopListening?.();
+    for (const stop of this.stopListening) stop();
+    this.stopListening = [];
   }
 }

@@ -1,0 +1,51 @@
+import { Logger } from '@nestjs/common';
+import type { ProviderRequestLane } from './provider-rate-limiter';
+
+/** How one provider request ended, as metrics count it. */
+export type EmbeddingRequestOutcome = 'success' | 'rate_limited' | 'quota_exceeded' | 'timeout' | 'rejected' | 'transient_error' | 'error';
+
+/** One embeddings request this instance sent (each attempt of a retried request is one). */
+export interface EmbeddingRequestEvent {
+  provider: string;
+  model: string;
+  /** `interactive` (live indexing, search) or `bulk` (backfills). */
+  lane: ProviderRequestLane;
+  outcome: EmbeddingRequestOutcome;
+  /** From sending to the answer (or the failure), in seconds. */
+  durationSeconds: number;
+  /** Inputs the request carried. */
+  inputs: number;
+}
+
+/**
+ * The provider requests of this application, for metrics and logs: every embedding service reports each
+ * attempt here once it has ended (requests aborted at shutdown are not reported). Listeners run
+ * synchronously on the request's path, so they must be cheap (increment a counter); one that throws is
+ * logged and skipped.
+ *
+ * @example
+ * ```ts
+ * app.get(EmbeddingRequestEvents).on((e) => histogram.observe({ outcome: e.outcome }, e.durationSeconds));
+ * ```
+ */
+export class EmbeddingRequestEvents {
+  private readonly logger = new Logger('EmbeddingRequestEvents');
+  private readonly listeners = new Set<(event: EmbeddingRequestEvent) => void>();
+
+  /** Adds a listener; returns a function that removes it. */
+  on(listener: (event: EmbeddingRequestEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** @internal Reports one request to every listener. */
+  emit(event: EmbeddingRequestEvent): void {
+    for (const listener of this.listeners) {
+      try {
+        listener(event);
+      } catch (error) {
+        this.logger.warn(`A listener of embedding requests failed: ${(error as Error).message}`);
+      }
+    }
+  }
+}
