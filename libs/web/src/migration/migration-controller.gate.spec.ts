@@ -1,4 +1,5 @@
-import { AiSearchService, EMBEDDING_PROVIDER, IndexingQueueService } from '@ai-infrastructure/core';
+import { AiSearchService, EMBEDDING_PROVIDER, EmbeddingRequestEvents, IndexingQueueService, ProviderUsageService } from '@ai-infrastructure/core';
+import { IndexingHooks, ProviderRateLimiter } from '@ai-infrastructure/core/internal';
 import { AiEntityRegistry } from '@ai-infrastructure/core/internal';
 import { DataMigrationService, MigrationGenerationService } from '@ai-infrastructure/migration-core';
 import { Global, Module, type LoggerService } from '@nestjs/common';
@@ -16,8 +17,13 @@ import type { AiWebModuleOptions } from '../ai-web.options';
     { provide: AiSearchService, useValue: {} },
     { provide: IndexingQueueService, useValue: {} },
     { provide: EMBEDDING_PROVIDER, useValue: {} },
+    { provide: ProviderUsageService, useValue: {} },
+    { provide: ProviderRateLimiter, useValue: {} },
+    // The metrics subscribe to these at startup: the real (dependency-free) classes.
+    IndexingHooks,
+    EmbeddingRequestEvents,
   ],
-  exports: [AiSearchService, IndexingQueueService, EMBEDDING_PROVIDER],
+  exports: [AiSearchService, IndexingQueueService, EMBEDDING_PROVIDER, ProviderUsageService, ProviderRateLimiter, IndexingHooks, EmbeddingRequestEvents],
 })
 class CoreStandInModule {}
 
