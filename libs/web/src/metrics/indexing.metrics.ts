@@ -69,37 +69,23 @@ export class IndexingMetrics implements OnModuleInit, OnModuleDestroy {
       registers,
     });
     const usage = this.usage;
-    const totals = () => usage.totals();
-    new Counter({
-      name: 'ai_embedding_tokens_total',
-      help: 'Tokens billed by the embedding provider, by scope (live, backfill, search) and model, as reported by the provider. From the database (all instances).',
-      labelNames: ['scope', 'model'],
-      registers,
-      async collect() {
-        this.reset();
-        for (const row of await totals()) this.inc({ scope: row.scope, model: row.model }, row.tokens);
-      },
-    });
-    new Counter({
-      name: 'ai_embedding_requests_total',
-      help: 'Embedding requests sent, failed attempts included, by scope and model. From the database (all instances).',
-      labelNames: ['scope', 'model'],
-      registers,
-      async collect() {
-        this.reset();
-        for (const row of await totals()) this.inc({ scope: row.scope, model: row.model }, row.requests);
-      },
-    });
-    new Counter({
-      name: 'ai_embedding_cost_usd_total',
-      help: 'Cost of the embedding tokens in USD at the configured pricing, by scope and model. From the database (all instances).',
-      labelNames: ['scope', 'model'],
-      registers,
-      async collect() {
-        this.reset();
-        for (const row of await totals()) this.inc({ scope: row.scope, model: row.model }, row.cost);
-      },
-    });
+    let usageRows: ReturnType<ProviderUsageService['totals']> | undefined;
+    // One query per scrape serves the three usage counters.
+    const totals = () => (usageRows ??= usage.totals().finally(() => setImmediate(() => (usageRows = undefined))));
+    const usageCounter = (name: string, help: string, field: 'tokens' | 'requests' | 'cost') =>
+      new Counter({
+        name,
+        help: `${help}, by scope (live, backfill, search) and model. From the database (all instances).`,
+        labelNames: ['scope', 'model'],
+        registers,
+        async collect() {
+          this.reset();
+          for (const row of await totals()) this.inc({ scope: row.scope, model: row.model }, row[field]);
+        },
+      });
+    usageCounter('ai_embedding_tokens_total', 'Tokens billed by the embedding provider, as reported by the provider', 'tokens');
+    usageCounter('ai_embedding_requests_total', 'Embedding requests sent, failed attempts included', 'requests');
+    usageCounter('ai_embedding_cost_usd_total', 'Cost of the embedding tokens in USD at the configured pricing', 'cost');
     const limiter = this.limiter;
     new Gauge({
       name: 'ai_embedding_rate_limiter_waiting',
