@@ -74,7 +74,6 @@ describeEachEngine('Monitoring: Prometheus metrics', ({ getUrl }) => {
       core: {
         embedding: { provider: 'openai', apiKey: FAKE_OPENAI_API_KEY, baseURL: server.url, model: MODEL, dimensions: 32 },
         pricing: { [MODEL]: 0.02 },
-        liveIndexing: false,
         worker: { batchSize: 25 },
       },
     });
@@ -148,6 +147,9 @@ describeEachEngine('Monitoring: Prometheus metrics', ({ getUrl }) => {
     expect(find(done, 'ai_migration_job_eta_seconds')).toEqual([]);
     expect(find(done, 'ai_migration_jobs', { status: 'COMPLETED' })).toEqual([expect.objectContaining({ value: 1 })]);
     expect(find(done, 'ai_migration_jobs', { status: 'RUNNING' })).toEqual([expect.objectContaining({ value: 0 })]);
+    // This instance created the job (RUNNING) and completed it.
+    expect(find(done, 'ai_migration_job_status_changes_total', { to: 'RUNNING' })[0].value).toBeGreaterThanOrEqual(1);
+    expect(find(done, 'ai_migration_job_status_changes_total', { to: 'COMPLETED' })[0].value).toBeGreaterThanOrEqual(1);
     expect(find(done, 'ai_indexing_queue_items')).toEqual([]);
     expect(await countOf(ctx.dataSource, `SELECT count(*)::int AS n FROM ai_indexing_queue`)).toBe(0);
     expect(find(done, 'ai_indexing_items_total', { entity_type: 'product', result: 'indexed' })).toEqual([expect.objectContaining({ value: 200 })]);
@@ -157,6 +159,7 @@ describeEachEngine('Monitoring: Prometheus metrics', ({ getUrl }) => {
     expect(find(done, 'ai_embedding_requests_total', { scope: 'backfill', model: MODEL })[0].value).toBeCloseTo(server.embeddingRequests.length, 6);
     expect(find(done, 'ai_embedding_cost_usd_total', { scope: 'backfill', model: MODEL })[0].value).toBeCloseTo((billed * 0.02) / 1e6, 6);
     expect(find(done, 'ai_embedding_rate_limiter_waiting')).toEqual([expect.objectContaining({ value: 0 })]);
+    expect(find(done, 'ai_embedding_rate_limiter_blocked_seconds')).toEqual([expect.objectContaining({ value: 0 })]);
     // This instance's requests by outcome (the server answered every one), and their durations.
     const sent = server.embeddingRequests.length;
     expect(find(done, 'ai_embedding_request_outcomes_total', { model: MODEL, lane: 'bulk', outcome: 'success' })).toEqual([expect.objectContaining({ value: sent })]);
@@ -164,6 +167,18 @@ describeEachEngine('Monitoring: Prometheus metrics', ({ getUrl }) => {
     // Requests answered after the 150 ms delay fall above the 0.1 s bucket.
     expect(find(done, 'ai_embedding_request_duration_seconds_bucket', { model: MODEL, lane: 'bulk', le: '0.1' })[0].value).toBeLessThan(sent);
   }, 120_000);
+
+  it('measures live indexing lag: a saved product counts once, from its queueing to its vector', async () => {
+    const before = samples(await scrape());
+    const countOfLag = (all: Sample[]) => find(all, 'ai_live_indexing_lag_seconds_count', { entity_type: 'product' })[0]?.value ?? 0;
+    const saved = await ctx.products!.save(ctx.products!.create({ name: 'Lagged boots', description: 'Measured from save to searchable.', category: 'Footwear', price: 80 }));
+    await waitUntil('the saved product has a vector', async () => (await countOf(ctx.dataSource, `SELECT count(*)::int AS n FROM ai_searchable_entities WHERE entity_id = $1`, [String(saved.id)])) === 1, 30_000, 20);
+    const after = samples(await scrape());
+    expect(countOfLag(after) - countOfLag(before)).toBe(1);
+    const sum = find(after, 'ai_live_indexing_lag_seconds_sum', { entity_type: 'product' })[0].value - (find(before, 'ai_live_indexing_lag_seconds_sum', { entity_type: 'product' })[0]?.value ?? 0);
+    expect(sum).toBeGreaterThan(0);
+    expect(sum).toBeLessThan(30);
+  }, 60_000);
 
   it('counts failed attempts by outcome: a search whose first request is answered 500, then one answered 429', async () => {
     const before = samples(await scrape());
@@ -178,5 +193,23 @@ describeEachEngine('Monitoring: Prometheus metrics', ({ getUrl }) => {
       limited: count(after, 'rate_limited') - count(before, 'rate_limited'),
       success: count(after, 'success') - count(before, 'success'),
     }).toEqual({ transient: 1, limited: 1, success: 2 });
+  }, 60_000);
+
+  it('counts items put back in the queue by reason: a budget that refuses the first request', async () => {
+    await truncateTables(ctx.dataSource, ['ai_migration_jobs']);
+    await insertProducts(ctx.dataSource, generatedProducts(100, 'budgeted item'));
+    const before = samples(await scrape());
+    const requeued = (all: Sample[]) => find(all, 'ai_indexing_items_requeued_total', { entity_type: 'product', reason: 'budget' })[0]?.value ?? 0;
+    const migrations = ctx.app.get(DataMigrationService);
+    const job = await migrations.startMigration({ entityType: 'product', reindexExisting: true, maxTokens: 10, rateLimit: 1_000_000 });
+    await waitUntil('the job pauses at its budget', async () => (await migrations.getProgress(job.id)).status === MigrationStatus.PAUSED, 30_000, 50);
+    const after = samples(await scrape());
+    // The refused request's items (one worker batch, or one per worker loop) went back without being sent.
+    expect(requeued(after) - requeued(before)).toBeGreaterThanOrEqual(25);
+    expect(find(after, 'ai_migration_jobs', { status: 'PAUSED' })).toEqual([expect.objectContaining({ value: 1 })]);
+    expect(find(after, 'ai_migration_job_eta_seconds', { job_id: job.id })).toEqual([]);
+    const paused = (all: Sample[]) => find(all, 'ai_migration_job_status_changes_total', { to: 'PAUSED' })[0]?.value ?? 0;
+    expect(paused(after) - paused(before)).toBe(1);
+    await migrations.cancelMigration(job.id);
   }, 60_000);
 });

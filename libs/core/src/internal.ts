@@ -49,6 +49,8 @@ export {
   IndexingHooks,
   type IndexingOutcome,
   type IndexingOutcomeListener,
+  type IndexingRequeue,
+  type IndexingRequeueListener,
   type IndexingResult,
   type ProviderUnavailableListener,
   type QuotaExceededListener,

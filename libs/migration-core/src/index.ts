@@ -33,6 +33,8 @@ export type { MigrationPageEvent } from './runner/migration-page-event.interface
 /** A job row, its states, and what counts as active. */
 export { MigrationJob } from './job/migration-job.entity';
 export { MigrationStatus, ACTIVE_MIGRATION_STATUSES } from './job/migration-status.enum';
+/** Status changes of jobs made by this instance (for metrics). */
+export { MigrationJobEvents, type MigrationJobStatusChange } from './job/migration-job.events';
 /** What to migrate, how to list jobs, and what a job reports. */
 export type { MigrationBudgetUpdate, MigrationFilters, MigrationJobQuery, MigrationMode, MigrationRequest } from './job/migration-request.interface';
 /** The values of `mode` (`sync`, `batch`). */

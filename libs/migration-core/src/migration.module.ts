@@ -10,6 +10,7 @@ import type { MigrationModuleOptions } from './migration-options.interface';
 import { resolveMigrationOptions } from './migration-options.resolver';
 import { MigrationSchemaCheck } from './database/migration-schema.check';
 import { MigrationJobRepository } from './job/migration-job.repository';
+import { MigrationJobEvents } from './job/migration-job.events';
 import { MigrationWakeup } from './migration-wakeup';
 import { EntityRepositoryRegistry } from './registry/entity-repository.registry';
 import { MigrationRunnerService } from './runner/migration-runner.service';
@@ -38,12 +39,13 @@ import { MigrationGenerationService } from './generation/migration-generation.se
     MigrationSchemaCheck,
     EntityRepositoryRegistry,
     MigrationJobRepository,
+    MigrationJobEvents,
     MigrationWakeup,
     DataMigrationService,
     MigrationGenerationService,
     MigrationRunnerService,
   ],
-  exports: [DataMigrationService, MigrationGenerationService, EntityRepositoryRegistry, MigrationRunnerService, MIGRATION_RESOLVED_OPTIONS],
+  exports: [DataMigrationService, MigrationGenerationService, EntityRepositoryRegistry, MigrationRunnerService, MigrationJobEvents, MIGRATION_RESOLVED_OPTIONS],
 })
 export class MigrationModule extends MigrationConfigurableModule {
   /** Configures the module with static options; invalid options fail at startup naming the key. */

@@ -86,6 +86,11 @@ export class ProviderRateLimiter {
     return this.queue.length;
   }
 
+  /** Milliseconds this instance still holds every caller back after a 429's Retry-After or an exhausted quota (0: none). */
+  get blockedMs(): number {
+    return Math.max(0, this.blockedUntil - Date.now());
+  }
+
   /**
    * Resolves when one request carrying `tokens` estimated tokens may be sent, and counts it against both
    * limits. A request larger than the tokens-per-minute limit waits for a full bucket and then passes.

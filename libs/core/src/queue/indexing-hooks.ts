@@ -14,6 +14,10 @@ export interface IndexingOutcome {
   owner: string | null;
   result: IndexingResult;
   error?: string;
+  /** The item's queue priority, where known (live items are HIGH). */
+  priority?: number;
+  /** When the item was queued, where known: with the outcome's time, how long the change took to become searchable. */
+  enqueuedAt?: Date;
 }
 
 /**
@@ -56,6 +60,19 @@ export type UsageAdmissionCheck = (requests: UsageAdmissionRequest[]) => Promise
 /** Called after a worker put back the items of owners whose budget refused a request, with each owner's reason. */
 export type BudgetExceededListener = (refusals: Map<string, string>) => Promise<void> | void;
 
+/**
+ * Why a claimed item went back to the queue instead of finishing: `stale` (its entity changed while it
+ * was embedded), a provider deferral's reason (`rate-limit`, `quota`, `unavailable`, `transient`, `failed`,
+ * `budget`, `shutdown`), `error` (its batch failed outside the provider calls) or `released` (shutdown).
+ */
+export interface IndexingRequeue {
+  entityType: string;
+  reason: string;
+}
+
+/** Called, synchronously and inside the transaction that re-queues them, with items that went back to the queue. */
+export type IndexingRequeueListener = (items: IndexingRequeue[]) => void;
+
 /** Called when the provider reports an exhausted quota for items of these owners. */
 export type QuotaExceededListener = (owners: Array<string | null>, error: Error) => Promise<void> | void;
 
@@ -83,11 +100,30 @@ export class IndexingHooks {
   private readonly targetResolvers: OwnerTargetResolver[] = [];
   private readonly admissionChecks: UsageAdmissionCheck[] = [];
   private readonly budgetListeners: BudgetExceededListener[] = [];
+  private readonly requeueListeners: IndexingRequeueListener[] = [];
 
   /** Registers a listener for final outcomes; returns a function that removes it. */
   onOutcomes(listener: IndexingOutcomeListener): () => void {
     this.outcomeListeners.push(listener);
     return () => this.outcomeListeners.splice(this.outcomeListeners.indexOf(listener) >>> 0, 1);
+  }
+
+  /** Registers a listener for items that went back to the queue (for metrics); returns a function that removes it. */
+  onRequeued(listener: IndexingRequeueListener): () => void {
+    this.requeueListeners.push(listener);
+    return () => this.requeueListeners.splice(this.requeueListeners.indexOf(listener) >>> 0, 1);
+  }
+
+  /** @internal Tells the requeue listeners; a throwing listener is skipped (metrics must not fail a batch). */
+  emitRequeued(items: IndexingRequeue[]): void {
+    if (items.length === 0) return;
+    for (const listener of this.requeueListeners) {
+      try {
+        listener(items);
+      } catch {
+        // A metrics listener's failure is not the batch's.
+      }
+    }
   }
 
   /** Registers a listener for quota errors; returns a function that removes it. */

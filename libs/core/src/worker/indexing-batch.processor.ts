@@ -127,6 +127,8 @@ export class IndexingBatchProcessor {
   async process(batch: ClaimedBatch, signal: AbortSignal, steps: BatchSteps = {}, stopping?: AbortSignal): Promise<void> {
     // Items whose provider usage has not been recorded yet: a failure records it with the batch's retry.
     let uncounted: PlannedItem[] = [];
+    // Items still claimed by this batch (not completed by a committed chunk): what a failure re-queues.
+    let held: ClaimedItem[] = batch.items;
     try {
       await steps.beforeDb?.();
       const plan = await this.plan(batch.items);
@@ -165,11 +167,12 @@ export class IndexingBatchProcessor {
         await steps.beforeDb?.();
         await this.complete(batch.token, plan.slice(start, start + chunk));
         uncounted = plan.slice(start + chunk);
+        held = uncounted.map((p) => p.item);
       }
       await this.reportDeferrals(batch, plan, epoch);
       await this.hooks.emitBudgetExceeded(refusals);
     } catch (error) {
-      await this.handleFailure(batch, error as Error, signal, uncounted);
+      await this.handleFailure(batch, error as Error, signal, uncounted, held);
     }
   }
 
@@ -436,6 +439,10 @@ export class IndexingBatchProcessor {
         ],
         'PENDING',
       );
+      this.hooks.emitRequeued([
+        ...[...stale].map((p) => ({ entityType: p.item.entityType, reason: 'stale' })),
+        ...deferred.filter((p) => p.action === 'defer').map((p) => ({ entityType: p.item.entityType, reason: p.deferral!.reason })),
+      ]);
       const outcomes: IndexingOutcome[] = [
         ...done.map((p) => outcome(p.item, p.action === 'embed' ? 'indexed' : p.action === 'remove' ? 'removed' : 'unchanged')),
         ...failedItems.map((p) => ({ ...outcome(p.item, 'dead'), error: p.error })),
@@ -519,7 +526,7 @@ export class IndexingBatchProcessor {
    * A batch that failed outside the provider calls (a database error; provider trouble comes back from
    * embedTexts as deferrals) is requeued using an attempt; at shutdown it is released without one.
    */
-  private async handleFailure(batch: ClaimedBatch, error: Error, signal: AbortSignal, uncounted: PlannedItem[]): Promise<void> {
+  private async handleFailure(batch: ClaimedBatch, error: Error, signal: AbortSignal, uncounted: PlannedItem[], held: ClaimedItem[]): Promise<void> {
     const ids = batch.items.map((i) => i.id);
     const where = { ids, token: batch.token };
     const usage = this.usageOf(uncounted);
@@ -527,6 +534,7 @@ export class IndexingBatchProcessor {
     await this.dataSource.transaction(async (manager) => {
       if (signal.aborted) {
         await this.claims.requeue(manager, where, { consumeAttempt: false, delayMs: 0, error: 'Released at shutdown.' });
+        this.hooks.emitRequeued(held.map((i) => ({ entityType: i.entityType, reason: 'released' })));
         await this.recordUsage(manager, usage);
         await this.hooks.emitOutcomes(manager, [], usage);
         return;
@@ -536,6 +544,8 @@ export class IndexingBatchProcessor {
         backoff: { baseMs: this.options.queue.backoffBaseMs, maxMs: this.options.queue.backoffMaxMs },
         error: error.message,
       });
+      const deadIds = new Set(dead.map((d) => d.id));
+      this.hooks.emitRequeued(held.filter((i) => !deadIds.has(i.id)).map((i) => ({ entityType: i.entityType, reason: 'error' })));
       await this.recordUsage(manager, usage);
       await this.hooks.emitOutcomes(
         manager,
@@ -579,7 +589,7 @@ export function settle(p: PlannedItem): void {
 }
 
 function outcome(item: ClaimedItem, result: IndexingOutcome['result']): IndexingOutcome {
-  return { itemId: item.id, entityType: item.entityType, entityId: item.entityId, owner: item.owner, result };
+  return { itemId: item.id, entityType: item.entityType, entityId: item.entityId, owner: item.owner, result, priority: item.priority, enqueuedAt: item.enqueuedAt };
 }
 
 export function groupBy<T>(items: T[], key: (item: T) => string): Map<string, T[]> {

@@ -15,6 +15,8 @@ export interface ClaimedItem {
   priority: number;
   attempts: number;
   maxRetries: number;
+  /** When the item was queued (absent where the claim did not read it). */
+  enqueuedAt?: Date;
 }
 
 /** A dead-lettered item as returned by requeue/sweep, for outcome reporting. */
@@ -63,7 +65,7 @@ export class IndexingClaimsRepository {
                  ORDER BY priority DESC, id
                  LIMIT $1
                  FOR UPDATE SKIP LOCKED))
-       RETURNING q.id::text AS id, q.entity_type, q.entity_id, q.owner, q.force, q.priority, q.attempts, q.max_retries`,
+       RETURNING q.id::text AS id, q.entity_type, q.entity_id, q.owner, q.force, q.priority, q.attempts, q.max_retries, q.created_at`,
       [limit, token, workerId, leaseMs, minPriority, maxPriority],
     );
     return returnedRows(rows).map(toClaimed);
@@ -204,5 +206,6 @@ export function toClaimed(r: any): ClaimedItem {
     priority: r.priority,
     attempts: r.attempts,
     maxRetries: r.max_retries,
+    enqueuedAt: r.created_at ? new Date(r.created_at) : undefined,
   };
 }

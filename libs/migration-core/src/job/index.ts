@@ -1,6 +1,7 @@
 export { ISO_DATE_PATTERN, isIsoDate } from './iso-date';
 export { toPageFilters } from './migration-filters';
 export { MigrationJob } from './migration-job.entity';
+export { MigrationJobEvents, type MigrationJobStatusChange } from './migration-job.events';
 export { MigrationJobRepository, type CheckpointMove, type JobOutcomeCounts, type LeasedJob, type PageRelease } from './migration-job.repository';
 export { itemsPerRequest, requestPacing, secondsFor } from './migration-pacing';
 export type { MigrationEstimate, MigrationFailure, MigrationProgress } from './migration-progress.interface';

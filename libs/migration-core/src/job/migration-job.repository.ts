@@ -5,6 +5,7 @@ import { AI_DATA_SOURCE } from '@ai-infrastructure/core/internal';
 import { isUuid, returnedRows } from '@ai-infrastructure/core/internal';
 import { Inject, Injectable } from '@nestjs/common';
 import type { DataSource, EntityManager } from 'typeorm';
+import { MigrationJobEvents } from './migration-job.events';
 import { MigrationJob, type MigrationJobKind } from './migration-job.entity';
 import type { MigrationFilters, MigrationJobQuery, MigrationMode } from './migration-request.interface';
 import { ACTIVE_MIGRATION_STATUSES, MigrationStatus } from './migration-status.enum';
@@ -163,7 +164,10 @@ export const VECTOR_PASS_START = '';
  */
 @Injectable()
 export class MigrationJobRepository {
-  constructor(@Inject(AI_DATA_SOURCE) private readonly dataSource: DataSource) {}
+  constructor(
+    @Inject(AI_DATA_SOURCE) private readonly dataSource: DataSource,
+    private readonly events: MigrationJobEvents,
+  ) {}
 
   // ---- reading ----
 
@@ -217,7 +221,9 @@ export class MigrationJobRepository {
   /** Inserts a new job row. */
   async create(manager: EntityManager, fields: Partial<MigrationJob>): Promise<MigrationJob> {
     const repository = manager.getRepository(MigrationJob);
-    return repository.save(repository.create(fields));
+    const job = await repository.save(repository.create(fields));
+    this.events.emit({ jobId: job.id, from: null, to: job.status });
+    return job;
   }
 
   /**
@@ -237,6 +243,7 @@ export class MigrationJobRepository {
       [jobId, to, from],
     );
     const [changed] = returnedRows<{ from_status: MigrationStatus }>(rows);
+    if (changed) this.events.emit({ jobId, from: changed.from_status, to });
     return changed?.from_status ?? null;
   }
 
@@ -327,14 +334,17 @@ export class MigrationJobRepository {
    * are done.
    */
   async reopenForRetry(manager: EntityManager, jobId: string, retried: number): Promise<void> {
-    await manager.query(
-      `UPDATE ai_migration_jobs
-          SET failed_entities = greatest(failed_entities - $2, 0), version = version + 1, last_updated_at = now(),
-              status = CASE WHEN status = 'COMPLETED' THEN 'RUNNING' ELSE status END,
-              completed_at = CASE WHEN status = 'COMPLETED' THEN NULL ELSE completed_at END
-        WHERE id = $1`,
+    const rows: unknown = await manager.query(
+      `UPDATE ai_migration_jobs j
+          SET failed_entities = greatest(j.failed_entities - $2, 0), version = j.version + 1, last_updated_at = now(),
+              status = CASE WHEN old.status = 'COMPLETED' THEN 'RUNNING' ELSE old.status END,
+              completed_at = CASE WHEN old.status = 'COMPLETED' THEN NULL ELSE j.completed_at END
+         FROM (SELECT id, status FROM ai_migration_jobs WHERE id = $1 FOR UPDATE) old
+        WHERE j.id = old.id RETURNING old.status AS from_status`,
       [jobId, retried],
     );
+    const [row] = returnedRows<{ from_status: MigrationStatus }>(rows);
+    if (row?.from_status === MigrationStatus.COMPLETED) this.events.emit({ jobId, from: MigrationStatus.COMPLETED, to: MigrationStatus.RUNNING });
   }
 
   // ---- the producer ----
@@ -501,7 +511,9 @@ export class MigrationJobRepository {
         RETURNING id::text AS id, kind, generation_id, filter_config`,
       [jobIds],
     );
-    return returnedRows<Record<string, unknown>>(rows).map((r) => ({
+    const completed = returnedRows<Record<string, unknown>>(rows);
+    for (const r of completed) this.events.emit({ jobId: r.id as string, from: MigrationStatus.RUNNING, to: MigrationStatus.COMPLETED });
+    return completed.map((r) => ({
       id: r.id as string,
       kind: r.kind as MigrationJobKind,
       generationId: (r.generation_id as number | null) ?? null,

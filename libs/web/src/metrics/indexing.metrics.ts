@@ -19,7 +19,9 @@ export function priorityLabel(priority: number): string {
 /**
  * @internal The indexing pipeline's metrics. Queue gauges and provider usage are read from the database at
  * each scrape, so every instance reports the same figures (aggregate them with `max`, not `sum`); item
- * outcomes and the limiter's waiters are this instance's own (aggregate with `sum`).
+ * outcomes, request outcomes and durations, live lag and the limiter are this instance's own (aggregate
+ * with `sum`). Item outcomes are counted as the workers report them, inside the transaction that records
+ * them: a transaction that then fails to commit has been counted (its items are retried and counted again).
  */
 @Injectable()
 export class IndexingMetrics implements OnModuleInit, OnModuleDestroy {
@@ -95,6 +97,14 @@ export class IndexingMetrics implements OnModuleInit, OnModuleDestroy {
         this.set(limiter.pending);
       },
     });
+    new Gauge({
+      name: 'ai_embedding_rate_limiter_blocked_seconds',
+      help: "Seconds this instance's rate limiter still holds every request back after a 429's Retry-After or an exhausted quota (0: not blocked).",
+      registers,
+      collect() {
+        this.set(limiter.blockedMs / 1000);
+      },
+    });
     const outcomes = new Counter({
       name: 'ai_embedding_request_outcomes_total',
       help: 'Embedding requests this instance sent, each attempt once, by model, lane (interactive: live and search; bulk: backfills) and outcome (success, rate_limited, quota_exceeded, timeout, rejected, transient_error, error).',
@@ -108,13 +118,36 @@ export class IndexingMetrics implements OnModuleInit, OnModuleDestroy {
       buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60],
       registers,
     });
+    const lag = new Histogram({
+      name: 'ai_live_indexing_lag_seconds',
+      help: 'Live indexing lag on this instance: from a live change being queued (the save) to its vector being written (searchable at commit), by entity type.',
+      labelNames: ['entity_type'],
+      buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300],
+      registers,
+    });
+    const requeued = new Counter({
+      name: 'ai_indexing_items_requeued_total',
+      help: 'Claimed items this instance put back in the queue instead of finishing them (retried later), by entity type and reason (stale, rate-limit, quota, unavailable, transient, failed, budget, shutdown, error, released).',
+      labelNames: ['entity_type', 'reason'],
+      registers,
+    });
     this.stopListening.push(
+      this.hooks.onRequeued((items) => {
+        for (const item of items) requeued.inc({ entity_type: item.entityType, reason: item.reason });
+      }),
       this.requests.on((event) => {
         outcomes.inc({ model: event.model, lane: event.lane, outcome: event.outcome });
         durations.observe({ model: event.model, lane: event.lane }, event.durationSeconds);
       }),
       this.hooks.onOutcomes(async (_manager, finished) => {
-        for (const outcome of finished) this.items!.inc({ entity_type: outcome.entityType, result: outcome.result });
+        const now = Date.now();
+        for (const outcome of finished) {
+          this.items!.inc({ entity_type: outcome.entityType, result: outcome.result });
+          const live = outcome.priority !== undefined && outcome.priority >= IndexingPriority.HIGH;
+          if (live && outcome.enqueuedAt && (outcome.result === 'indexed' || outcome.result === 'removed')) {
+            lag.observe({ entity_type: outcome.entityType }, Math.max(0, now - outcome.enqueuedAt.getTime()) / 1000);
+          }
+        }
       }),
     );
   }

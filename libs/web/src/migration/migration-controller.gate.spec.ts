@@ -1,7 +1,7 @@
 import { AiSearchService, EMBEDDING_PROVIDER, EmbeddingRequestEvents, IndexingQueueService, ProviderUsageService } from '@ai-infrastructure/core';
 import { IndexingHooks, ProviderRateLimiter } from '@ai-infrastructure/core/internal';
 import { AiEntityRegistry } from '@ai-infrastructure/core/internal';
-import { DataMigrationService, MigrationGenerationService } from '@ai-infrastructure/migration-core';
+import { DataMigrationService, MigrationGenerationService, MigrationJobEvents } from '@ai-infrastructure/migration-core';
 import { Global, Module, type LoggerService } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { AiWebModule } from '../ai-web.module';
@@ -28,7 +28,7 @@ import type { AiWebModuleOptions } from '../ai-web.options';
 class CoreStandInModule {}
 
 @Global()
-@Module({ providers: [{ provide: DataMigrationService, useValue: {} }], exports: [DataMigrationService] })
+@Module({ providers: [{ provide: DataMigrationService, useValue: {} }, MigrationJobEvents], exports: [DataMigrationService, MigrationJobEvents] })
 class MigrationStandInModule {}
 
 @Global()

@@ -1,7 +1,7 @@
-import { ACTIVE_MIGRATION_STATUSES, DataMigrationService, MigrationStatus, type MigrationProgress } from '@ai-infrastructure/migration-core';
-import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
+import { ACTIVE_MIGRATION_STATUSES, DataMigrationService, MigrationJobEvents, MigrationStatus, type MigrationProgress } from '@ai-infrastructure/migration-core';
+import { Inject, Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
-import { Gauge } from 'prom-client';
+import { Counter, Gauge } from 'prom-client';
 import { AiMetricsRegistry } from '../metrics/ai-metrics.registry';
 import { MIGRATION_CONTROLLER_GATE, type MigrationControllerGateResult } from './migration-controller.gate';
 
@@ -19,7 +19,9 @@ export function isoDurationSeconds(duration: string | null): number | null {
  * ETA.
  */
 @Injectable()
-export class MigrationMetrics implements OnModuleInit {
+export class MigrationMetrics implements OnModuleInit, OnModuleDestroy {
+  private stopListening?: () => void;
+
   constructor(
     private readonly metrics: AiMetricsRegistry,
     private readonly moduleRef: ModuleRef,
@@ -30,6 +32,13 @@ export class MigrationMetrics implements OnModuleInit {
     if (!this.gate.registered) return;
     const migrations = this.moduleRef.get(DataMigrationService, { strict: false });
     const registers = [this.metrics.registry];
+    const changes = new Counter({
+      name: 'ai_migration_job_status_changes_total',
+      help: 'Status changes of migration jobs made by this instance (created, paused, resumed, completed, failed, cancelled, reopened), by the status reached.',
+      labelNames: ['to'],
+      registers,
+    });
+    this.stopListening = this.moduleRef.get(MigrationJobEvents, { strict: false }).on((change) => changes.inc({ to: change.to }));
     let active: Promise<Array<{ entityType: string; progress: MigrationProgress }>> | undefined;
     // One read of the active jobs per scrape serves the three per-job gauges.
     const readActive = () =>
@@ -85,5 +94,9 @@ export class MigrationMetrics implements OnModuleInit {
         }
       },
     });
+  }
+
+  onModuleDestroy(): void {
+    this.stopListening?.();
   }
 }
