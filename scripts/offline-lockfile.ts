@@ -26,6 +26,8 @@ interface LockEntry {
   devOptional?: boolean;
   peer?: boolean;
   link?: boolean;
+  /** Commands the package installs into node_modules/.bin; npm ci links only what the lockfile lists. */
+  bin?: Record<string, string>;
   [key: string]: unknown;
 }
 
@@ -41,6 +43,7 @@ interface Manifest {
   name: string;
   version: string;
   license?: string;
+  bin?: Record<string, string>;
   engines?: Record<string, string>;
   dependencies?: Record<string, string>;
   devDependencies?: Record<string, string>;
@@ -110,6 +113,7 @@ export function writeOfflineLockfile(
       peerDependencies: manifest.peerDependencies,
       peerDependenciesMeta: manifest.peerDependenciesMeta,
       engines: manifest.engines,
+      bin: manifest.bin,
     };
     needs(location, name, manifest);
   }

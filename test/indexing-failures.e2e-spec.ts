@@ -1,5 +1,5 @@
 import request from 'supertest';
-import { type AiCoreModuleOptions } from '@ai-infrastructure/core';
+import { IndexingPriority, type AiCoreModuleOptions } from '@ai-infrastructure/core';
 import { buildEntityText, computeContentHash, parseAiEntityConfig, type IndexingOutcome } from '@ai-infrastructure/core/internal';
 import { readFileSync } from 'node:fs';
 import {
@@ -124,7 +124,16 @@ describeEachEngine('Indexing failures with the openai provider', ({ getUrl }) =>
       expect(row.last_error).toContain('HTTP 401');
       expect(serverStatuses()).toEqual([401, 401]);
       expect(outcomes).toEqual([
-        { itemId: expect.any(String), entityType: 'product', entityId: id, owner: 'job-7', result: 'dead', error: expect.stringContaining(message) },
+        {
+          itemId: expect.any(String),
+          entityType: 'product',
+          entityId: id,
+          owner: 'job-7',
+          result: 'dead',
+          error: expect.stringContaining(message),
+          priority: IndexingPriority.NORMAL,
+          enqueuedAt: expect.any(Date),
+        },
       ]);
 
       const dead = await ctx.queue.deadLetters();

@@ -170,13 +170,13 @@ describeEachEngine('Migration use cases', ({ getUrl }) => {
     expect(paused.status).toBe(MigrationStatus.PAUSED);
     expect((await migrations.getProgress(job.id)).progress.estimatedTimeRemaining).toBeNull();
     await expect(migrations.pauseMigration(job.id)).rejects.toThrow(InvalidMigrationStateError);
-    await expect(migrations.pauseMigration(job.id)).rejects.toThrow(/it is PAUSED, and pause is allowed only from RUNNING/);
+    await expect(migrations.pauseMigration(job.id)).rejects.toThrow(/it is PAUSED, and that is allowed only from RUNNING/);
     expect((await migrations.resumeMigration(job.id)).status).toBe(MigrationStatus.RUNNING);
     await expect(migrations.resumeMigration(job.id)).rejects.toThrow(/it is RUNNING/);
     const cancelled = await migrations.cancelMigration(job.id);
     expect(cancelled.status).toBe(MigrationStatus.CANCELLED);
     expect(await countOf(ctx.dataSource, `SELECT count(*)::int AS n FROM ai_indexing_queue WHERE owner = $1 AND status = 'PENDING'`, [job.id])).toBe(0);
-    await expect(migrations.resumeMigration(job.id)).rejects.toThrow(/it is CANCELLED, and resume is allowed only from PAUSED/);
+    await expect(migrations.resumeMigration(job.id)).rejects.toThrow(/it is CANCELLED, and that is allowed only from PAUSED/);
     // The slot is free again.
     const next = await migrations.indexAllEntities('product');
     await finish(next.id);

@@ -146,6 +146,13 @@ describe('The packed libraries installed in an application outside the repositor
         });
         expect(progress.progress).toMatchObject({ total: BOOKS.length, processed: BOOKS.length, failed: 0 });
 
+        // The operator's CLI ships as the bin of @ai-infrastructure/web: `npx ai-migrate` (npm exec) finds it
+        // in the app's folder and talks to the running app.
+        const cli = { env: { AI_MIGRATION_URL: server.url, AI_MIGRATION_TOKEN: ADMIN_TOKEN } };
+        const listed = await run(npmCommand(), ['exec', '--offline', '--no', '--', 'ai-migrate', 'list', '--json'], app, cli);
+        expect(JSON.parse(listed.stdout)).toMatchObject({ total: 1, items: [{ id: job.id, entityType: 'book', status: 'COMPLETED' }] });
+        expect((await run(npmCommand(), ['exec', '--offline', '--no', '--', 'ai-migrate', '--version'], app)).stdout).toBe('0.1.0\n');
+
         const found = await server.request('GET', '/api/ai/search', { query });
         expect(found.status).toBe(200);
         const hits = (found.body as { results: Array<{ entityId: string; metadata: Record<string, unknown> }> }).results;
@@ -264,9 +271,9 @@ interface RunResult {
 }
 
 /** Runs a command in `cwd`; a non-zero exit throws with the command's output unless `allowFailure`. */
-async function run(command: string, args: string[], cwd: string, options: { allowFailure?: boolean } = {}): Promise<RunResult> {
+async function run(command: string, args: string[], cwd: string, options: { allowFailure?: boolean; env?: Record<string, string> } = {}): Promise<RunResult> {
   try {
-    const { stdout, stderr } = await execFileAsync(command, args, { cwd, env: childEnv(), maxBuffer: 64 * 1024 * 1024 });
+    const { stdout, stderr } = await execFileAsync(command, args, { cwd, env: childEnv(options.env), maxBuffer: 64 * 1024 * 1024 });
     return { code: 0, stdout, stderr };
   } catch (error) {
     const failure = error as { code?: number | string; stdout?: string; stderr?: string };

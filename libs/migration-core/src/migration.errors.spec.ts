@@ -15,7 +15,7 @@ describe('migration errors', () => {
   it('an invalid transition says what was tried, the current state, the allowed ones and what is still possible', () => {
     const error = new InvalidMigrationStateError(JOB, MigrationStatus.COMPLETED, 'pause', [MigrationStatus.RUNNING]);
     expect(error.message).toBe(
-      `Cannot pause migration job "${JOB}": it is COMPLETED, and pause is allowed only from RUNNING. ` +
+      `Cannot pause migration job "${JOB}": it is COMPLETED, and that is allowed only from RUNNING. ` +
         'A COMPLETED job can be: inspected, or have its failures retried.',
     );
     expect(error).toMatchObject({ name: 'InvalidMigrationStateError', jobId: JOB, currentStatus: 'COMPLETED', action: 'pause' });
@@ -30,12 +30,12 @@ describe('migration errors', () => {
     [MigrationStatus.CANCELLED, 'inspected only; start a new job'],
   ])('a %s job lists what can still be done with it', (status, possible) => {
     const error = new InvalidMigrationStateError(JOB, status, 'resume', [MigrationStatus.PAUSED, MigrationStatus.COMPLETED]);
-    expect(error.message).toContain(`it is ${status}, and resume is allowed only from PAUSED or COMPLETED. A ${status} job can be: ${possible}.`);
+    expect(error.message).toContain(`it is ${status}, and that is allowed only from PAUSED or COMPLETED. A ${status} job can be: ${possible}.`);
   });
 
   it('a state the messages do not know still gets the first sentence', () => {
     expect(new InvalidMigrationStateError(JOB, 'ARCHIVED', 'cancel', ['RUNNING']).message).toBe(
-      `Cannot cancel migration job "${JOB}": it is ARCHIVED, and cancel is allowed only from RUNNING. `,
+      `Cannot cancel migration job "${JOB}": it is ARCHIVED, and that is allowed only from RUNNING. `,
     );
   });
 

@@ -26,7 +26,7 @@ export class InvalidMigrationStateError extends MigrationError {
   ) {
     const possible = ACTIONS_BY_STATUS[currentStatus];
     super(
-      `Cannot ${action} migration job "${jobId}": it is ${currentStatus}, and ${action} is allowed only from ${allowedFrom.join(' or ')}. ` +
+      `Cannot ${action} migration job "${jobId}": it is ${currentStatus}, and that is allowed only from ${allowedFrom.join(' or ')}. ` +
         (possible ? `A ${currentStatus} job can be: ${possible}.` : ''),
     );
   }
