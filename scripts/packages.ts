@@ -10,8 +10,8 @@
  * so its output refers to `@ai-infrastructure/…` exactly as an installed application resolves it.
  */
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
-import { join, relative, resolve } from 'node:path';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
 import { promisify } from 'node:util';
 
 const run = promisify(execFile);
@@ -63,6 +63,7 @@ export async function buildPackages(log: (line: string) => void = () => undefine
       const { stdout, stderr } = error as { stdout?: string; stderr?: string };
       throw new Error(`Building ${pkg.name} (tsc -p ${project}) failed:\n${stdout ?? ''}${stderr ?? ''}`.trimEnd(), { cause: error });
     }
+    copyAssets(join(REPOSITORY_ROOT, pkg.dir, 'src'), outDir);
     const leaked = listFiles(outDir).filter((file) => NOT_PUBLISHABLE.test(file));
     if (leaked.length > 0) {
       throw new Error(`The build of ${pkg.name} contains test files (${leaked.slice(0, 5).join(', ')}); exclude them in ${project}.`);
@@ -100,6 +101,17 @@ export async function packPackages(destination: string, log: (line: string) => v
 /** npm's executable for child processes (npm.cmd on Windows). */
 export function npmCommand(): string {
   return process.platform === 'win32' ? 'npm.cmd' : 'npm';
+}
+
+/**
+ * Copies the files under every `assets/` folder of `src` (pages, scripts and styles served as they are,
+ * which tsc does not emit) to the same place under `dist`.
+ */
+function copyAssets(srcDir: string, outDir: string): void {
+  for (const file of listFiles(srcDir).filter((f) => /(^|\/)assets\//.test(f))) {
+    mkdirSync(dirname(join(outDir, file)), { recursive: true });
+    copyFileSync(join(srcDir, file), join(outDir, file));
+  }
 }
 
 function listFiles(dir: string, prefix = ''): string[] {

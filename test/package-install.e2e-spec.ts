@@ -74,7 +74,7 @@ describe('The packed libraries installed in an application outside the repositor
     expect(packed.map((p) => p.name)).toEqual(LIBRARY_PACKAGES.map((p) => p.name));
     for (const pkg of packed) {
       expect(pkg.files).toEqual(expect.arrayContaining(['package.json', 'README.md', 'CHANGELOG.md', 'LICENSE', 'dist/index.js', 'dist/index.d.ts', 'dist/index.d.ts.map', 'dist/index.js.map']));
-      const unexpected = pkg.files.filter((file) => !/^(package\.json|README\.md|CHANGELOG\.md|LICENSE|dist\/.+\.(js|d\.ts|js\.map|d\.ts\.map)|src\/.+\.ts)$/.test(file));
+      const unexpected = pkg.files.filter((file) => !/^(package\.json|README\.md|CHANGELOG\.md|LICENSE|dist\/.+\.(js|d\.ts|js\.map|d\.ts\.map)|src\/.+\.ts|(dist|src)\/.+\/assets\/[\w.-]+\.(html|css|js))$/.test(file));
       expect(unexpected).toEqual([]);
       expect(pkg.files.filter((file) => /\.(spec|e2e-spec|type-test)\.|fixtures?\/|__[^/]+__|(^|\/)(test|apps|bench)\//.test(file))).toEqual([]);
     }
@@ -152,6 +152,13 @@ describe('The packed libraries installed in an application outside the repositor
         const listed = await run(npmCommand(), ['exec', '--offline', '--no', '--', 'ai-migrate', 'list', '--json'], app, cli);
         expect(JSON.parse(listed.stdout)).toMatchObject({ total: 1, items: [{ id: job.id, entityType: 'book', status: 'COMPLETED' }] });
         expect((await run(npmCommand(), ['exec', '--offline', '--no', '--', 'ai-migrate', '--version'], app)).stdout).toBe('0.1.0\n');
+
+        // The dashboard's page and assets are in the package's build output (copied beside the compiled controller).
+        const page = await server.request('GET', '/api/ai/migration/dashboard');
+        expect(page).toMatchObject({ status: 200, body: expect.stringContaining('<title>AI migrations</title>') });
+        for (const asset of ['dashboard.js', 'dashboard.css', 'eventsource-parser.js']) {
+          expect({ asset, status: (await server.request('GET', `/api/ai/migration/dashboard/assets/${asset}`)).status }).toEqual({ asset, status: 200 });
+        }
 
         const found = await server.request('GET', '/api/ai/search', { query });
         expect(found.status).toBe(200);

@@ -28,6 +28,8 @@ describeEachEngine('Conditional registration of the migration endpoints', ({ get
       ['get', '/api/ai/migration/jobs'],
       ['post', '/api/ai/migration/start'],
       ['get', '/api/ai/migration/jobs/3f0e4c4e-6a55-4a40-9a5b-1f6f1f7c2f10'],
+      ['get', '/api/ai/migration/dashboard'],
+      ['get', '/api/ai/migration/dashboard/assets/dashboard.js'],
     ] as const) {
       const res = await request(server)[method](path).set(AS_ADMIN).send(method === 'post' ? { entityType: 'product' } : undefined);
       expect(res.status).toBe(404);
@@ -53,6 +55,7 @@ describeEachEngine('Conditional registration of the migration endpoints', ({ get
     const server = app.app.getHttpServer();
     await request(server).get('/api/ai/search').query({ entityType: 'product', q: 'conditional item' }).expect(200);
     await request(server).get('/api/ai/monitoring/health').expect(200);
+    expect((await request(server).get('/api/ai/auth/me').set(AS_ADMIN).expect(200)).body).toEqual({ name: 'ops-admin', role: 'admin' });
     // Metrics are served, without the migration module's series.
     const metrics = (await request(server).get('/api/ai/monitoring/metrics').set(AS_ADMIN).expect(200)).text;
     expect(metrics).toContain('# TYPE ai_indexing_queue_items gauge');
@@ -75,7 +78,7 @@ describeEachEngine('Conditional registration of the migration endpoints', ({ get
     const res = await request(app.app.getHttpServer()).get('/api/ai/migration/jobs').set(AS_ADMIN).expect(200);
     expect(res.body.total).toBe(1);
     expect(await migrationPaths(app)).toEqual(
-      expect.arrayContaining(['/api/ai/migration/start', '/api/ai/migration/jobs', '/api/ai/migration/jobs/{id}', '/api/ai/migration/jobs/{id}/events']),
+      expect.arrayContaining(['/api/ai/migration/start', '/api/ai/migration/jobs', '/api/ai/migration/jobs/{id}', '/api/ai/migration/jobs/{id}/events', '/api/ai/migration/dashboard']),
     );
     const metrics = (await request(app.app.getHttpServer()).get('/api/ai/monitoring/metrics').set(AS_ADMIN).expect(200)).text;
     expect(metrics).toContain('ai_migration_jobs{status="COMPLETED"} 1');

@@ -871,7 +871,7 @@ class FakeServer implements FakeOpenAiServer {
       form = await new Request('http://fake.local/v1/files', {
         method: 'POST',
         headers: { 'content-type': contentType },
-        body: raw,
+        body: new Uint8Array(raw),
       }).formData();
     } catch {
       throw badRequest('The multipart/form-data body of the upload could not be parsed.', 'file');

@@ -5,6 +5,7 @@ import { AI_WEB_OPTIONS, AI_WEB_THROTTLER_OPTIONS, AI_WEB_THROTTLER_STORAGE } fr
 import { AI_WEB_ASYNC_OPTIONS_TYPE, AI_WEB_MODULE_OPTIONS, AI_WEB_OPTIONS_TYPE, AiWebConfigurableModule } from './ai-web.module-definition';
 import type { AiWebModuleOptions } from './ai-web.options';
 import { resolveAiWebOptions, type ResolvedAiWebOptions } from './ai-web-options.resolver';
+import { AiAuthController } from './auth/ai-auth.controller';
 import { HealthController } from './health/health.controller';
 import { IndexingHealthIndicator } from './health/indexing-health.indicator';
 import { AiMetricsRegistry } from './metrics/ai-metrics.registry';
@@ -34,7 +35,7 @@ import { loadOptionalPackage, MIGRATION_CORE_PACKAGE } from './utils/load-packag
 @Global()
 @Module({
   imports: [TerminusModule],
-  controllers: [SearchController, HealthController, MetricsController],
+  controllers: [SearchController, HealthController, MetricsController, AiAuthController],
   providers: [
     {
       provide: AI_WEB_OPTIONS,

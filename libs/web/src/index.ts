@@ -9,7 +9,7 @@ export { AI_WEB_OPTIONS } from './ai-web.constants';
 export type { AiApiRole, AiApiToken, AiWebModuleOptions } from './ai-web.options';
 export { resolveAiWebOptions, type ResolvedAiWebOptions } from './ai-web-options.resolver';
 export { configureAiWebApp, createAiOpenApiDocument, type ConfigureAiWebAppOptions } from './app/configure-ai-web-app';
-export { BearerAuthGuard, CurrentAiPrincipal, type AiPrincipal } from './auth';
+export { AiSessionDto, BearerAuthGuard, CurrentAiPrincipal, type AiPrincipal } from './auth';
 export { AiExceptionFilter, ErrorResponseDto, FieldErrorDto, validationExceptionFactory } from './errors';
 export { IS_STORABLE_TEXT, IsStorableText, RequireJsonBodyGuard } from './validation';
 export { AiMetricsRegistry } from './metrics';

@@ -70,7 +70,8 @@ export function createAiOpenApiDocument(app: INestApplication, title = 'AI infra
     .setVersion('0.1.0')
     .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'An API token configured in AiWebModule auth.tokens.' })
     .addTag('search', 'Semantic search over indexed entities.')
-    .addTag('monitoring', 'Health of the database, the indexing queue and the embedding provider.')
+    .addTag('monitoring', 'Health of the database, the indexing queue and the embedding provider; Prometheus metrics.')
+    .addTag('auth', 'Who a bearer token is (name and role).')
     .addTag('migration', 'Backfill, re-embed and rebuild jobs (present only when MigrationModule is in the application).')
     .build();
   return SwaggerModule.createDocument(app, config);

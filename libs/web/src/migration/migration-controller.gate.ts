@@ -6,6 +6,7 @@ import { DiscoveryService, ModulesContainer } from '@nestjs/core';
 import type { ResolvedAiWebOptions } from '../ai-web-options.resolver';
 import { warnAuthDisabled } from '../auth/bearer-auth.guard';
 import { MigrationGenerationsController } from './generations/migration-generations.controller';
+import { MigrationDashboardController } from './dashboard/migration-dashboard.controller';
 import { MigrationController } from './migration.controller';
 import { MigrationVerifyController } from './verify/migration-verify.controller';
 
@@ -38,7 +39,7 @@ export function decideMigrationController(
   const tokens = new Set(discovery.getProviders().map((wrapper) => wrapper.token));
   const present = tokens.has(DataMigrationService);
   const generations = present && tokens.has(MigrationGenerationService);
-  const removed = [...(present ? [] : [MigrationController, MigrationVerifyController]), ...(generations ? [] : [MigrationGenerationsController])];
+  const removed = [...(present ? [] : [MigrationController, MigrationVerifyController, MigrationDashboardController]), ...(generations ? [] : [MigrationGenerationsController])];
   for (const moduleRef of modules.values()) {
     if (moduleRef.metatype !== ownModule) continue;
     for (const controller of removed) moduleRef.controllers.delete(controller);

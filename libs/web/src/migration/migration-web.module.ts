@@ -3,6 +3,7 @@ import { DiscoveryModule, DiscoveryService, ModulesContainer } from '@nestjs/cor
 import { AI_WEB_OPTIONS } from '../ai-web.constants';
 import type { ResolvedAiWebOptions } from '../ai-web-options.resolver';
 import { decideMigrationController, MIGRATION_CONTROLLER_GATE } from './migration-controller.gate';
+import { MigrationDashboardController } from './dashboard/migration-dashboard.controller';
 import { MigrationGenerationsController } from './generations/migration-generations.controller';
 import { MigrationVerifyController } from './verify/migration-verify.controller';
 import { MigrationEventStreams } from './migration-event-streams';
@@ -19,7 +20,7 @@ import { MigrationController } from './migration.controller';
   imports: [DiscoveryModule],
   // Both have a literal first path segment (`jobs/…`, `start`, `estimate` vs `generations/…`), so their
   // order does not decide which one answers a request.
-  controllers: [MigrationController, MigrationGenerationsController, MigrationVerifyController],
+  controllers: [MigrationController, MigrationGenerationsController, MigrationVerifyController, MigrationDashboardController],
   providers: [
     MigrationEventStreams,
     MigrationMetrics,
