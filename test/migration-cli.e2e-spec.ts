@@ -207,6 +207,15 @@ describeEachEngine('ai-migrate CLI', ({ getUrl }) => {
     const again = await run(['cancel', id]);
     expect(again.code).toBe(6);
     expect(again.stderr).toMatch(/^Error: Cannot cancel migration job ".*": it is CANCELLED/);
+
+    // The audit log across jobs, filtered (GET /api/ai/audit/entries).
+    const log = await run(['audit', '--action', 'cancel', '--entity-type', 'product', '--since', '2000-01-01T00:00:00Z']);
+    expect(log).toMatchObject({ code: 0, stderr: '' });
+    expect(log.stdout).toMatch(new RegExp(`ops-admin\\s+cancel\\s+RUNNING\\s+CANCELLED\\s+job ${id}`));
+    expect(log.stdout).toMatch(/^Entries 1–1 of 1, newest first\.$/m);
+    const page = JSON.parse((await run(['audit', '--actor', 'ops-admin', '--limit', '2', '--json'])).stdout);
+    expect(page).toMatchObject({ limit: 2, offset: 0, items: [expect.objectContaining({ actor: 'ops-admin' }), expect.objectContaining({ actor: 'ops-admin' })] });
+    expect((await run(['audit', '--action', 'drop'])).code).toBe(2);
   });
 
   it('a job completed with failed entities exits 1; failures lists them; retry-failed --wait finishes them (exit 0)', async () => {

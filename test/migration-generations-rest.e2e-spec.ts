@@ -270,7 +270,7 @@ describeEachEngine('Index generations REST API', ({ getUrl, engine }) => {
 
   it('search answers from the new generation; a rollback serves the old one again', async () => {
     const search = async (q: string): Promise<string[]> =>
-      (await request(http).get('/api/ai/search').query({ entityType: 'product', q, limit: 3 }).expect(200)).body.results.map((r: { entityId: string }) => r.entityId);
+      (await request(http).get('/api/ai/search').set(AS_VIEWER).query({ entityType: 'product', q, limit: 3 }).expect(200)).body.results.map((r: { entityId: string }) => r.entityId);
     expect((await search('espresso machine'))[0]).toBe(ids[1]);
     // Which generation answers shows when they differ: the boots lose their vector in the new one only.
     await ctx.dataSource.query(`DELETE FROM ai_searchable_entities WHERE generation_id = $1 AND entity_id = $2`, [building.id, ids[0]]);

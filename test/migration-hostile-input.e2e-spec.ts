@@ -183,6 +183,19 @@ function hostileRequests(existingJobId: string): Hostile[] {
   for (const query of ['limit=-1', 'limit=0', 'limit=501', 'limit=1e309', 'limit=abc', 'limit[]=1', 'offset=-5', 'offset=1.5', 'offset=99999999999', 'status=DONE', 'status=<script>', 'status[]=RUNNING', "entityType=' OR 1=1 --", 'entityType=../x', 'foo=bar', '__proto__[x]=1', 'limit=1&limit=2']) {
     out.push({ method: 'get', path: `/jobs?${query}` });
   }
+  // The audit log's query (issue 15): every filter with junk; the monitoring routes with stray parameters.
+  const AUDIT = '/api/ai/audit/entries';
+  for (const query of [
+    'limit=0', 'limit=501', 'limit=abc', 'offset=-1', 'offset=1.5', 'action=drop', 'action[]=pause', 'jobId=abc', 'jobId=%00', 'generationId=0',
+    'generationId=abc', 'generationId=2147483648', 'from=yesterday', 'to=2026-13-45', 'from=2026-12-01T25:00:00Z', 'entityType=../x',
+    `actor=${'a'.repeat(300)}`, 'actor=%00', '__proto__[x]=1', 'limit=1&limit=2',
+  ]) {
+    out.push({ method: 'get', path: `${AUDIT}?${query}`, absolute: true });
+  }
+  for (const bad of INJECTIONS) {
+    out.push({ method: 'get', path: `${AUDIT}?actor=${encodeURIComponent(bad)}&entityType=${encodeURIComponent(bad)}&action=${encodeURIComponent(bad)}`, absolute: true });
+    for (const route of ['queue', 'provider', 'metrics']) out.push({ method: 'get', path: `/api/ai/monitoring/${route}?${encodeURIComponent(bad)}=${encodeURIComponent(bad)}`, absolute: true });
+  }
   return out;
 }
 

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { MigrationStatus } from '@ai-infrastructure/migration-core';
 import request from 'supertest';
 import { bootIndexingApp, countOf, generatedProducts, insertProducts, waitUntil, type IndexingApp } from './fixtures/indexing-app.fixture';
-import { ADMIN_TOKEN, AS_ADMIN, AS_VIEWER, VIEWER_TOKEN, webTestOptions } from './fixtures/web-auth.fixture';
+import { ADMIN_TOKEN, AS_ADMIN, AS_SEARCH, AS_VIEWER, VIEWER_TOKEN, webTestOptions } from './fixtures/web-auth.fixture';
 import { CapturedLogger } from './support/captured-logger';
 import { FAKE_OPENAI_API_KEY, startFakeOpenAiServer, type FakeOpenAiServer } from './support/fake-openai-server';
 import { describeEachEngine } from './support/test-database';
@@ -322,23 +322,24 @@ describeEachEngine('Migration REST API', ({ getUrl }) => {
     for (let i = 1; i < audit.length; i++) expect({ i, from: audit[i].fromStatus }).toEqual({ i, from: audit[i - 1].toStatus });
   });
 
-  it('every migration route of the OpenAPI document answers 401 without a valid token and 403 for a viewer on changes', async () => {
+  it('every route of the OpenAPI document (migration, audit, monitoring, search, auth) answers 401 without a valid token, 403 for a viewer on changes and for a search token off search', async () => {
     const doc = (await request(http).get('/api/docs-json').expect(200)).body;
     const routes: Array<{ method: string; path: string }> = [];
     for (const [path, item] of Object.entries<Record<string, unknown>>(doc.paths)) {
-      if (!path.startsWith(BASE) || path === DASHBOARD) continue;
+      if (!path.startsWith('/api/ai/') || path === DASHBOARD) continue;
       for (const method of Object.keys(item)) routes.push({ method, path: path.replace('{id}', randomUUID()) });
     }
-    expect(routes.length).toBe(23);
+    // 23 migration routes; audit; health, metrics, queue, provider; search; auth/me.
+    expect(routes.length).toBe(30);
     // The dashboard's page and assets are the only routes without a token: static files, no data.
     for (const path of [DASHBOARD, ...DASHBOARD_ASSETS]) expect({ path, status: (await request(http).get(path)).status }).toEqual({ path, status: 200 });
-    // The document must list every migration route Nest registered (a route hidden from it would escape this test).
+    // The document must list every route Nest registered (a route hidden from it would escape this test).
     const router = ctx.app.getHttpAdapter().getInstance().router as { stack: Array<{ route?: { path: string; methods: Record<string, boolean> } }> };
     const registered = router.stack
-      .filter((layer) => layer.route?.path.startsWith(BASE) && !DASHBOARD_ASSETS.includes(layer.route.path))
+      .filter((layer) => layer.route?.path.startsWith('/api/ai/') && !DASHBOARD_ASSETS.includes(layer.route.path))
       .flatMap((layer) => Object.keys(layer.route!.methods).map((m) => `${m} ${layer.route!.path.replace(':id', '{id}')}`));
     const documented = Object.entries<Record<string, unknown>>(doc.paths)
-      .filter(([path]) => path.startsWith(BASE))
+      .filter(([path]) => path.startsWith('/api/ai/'))
       .flatMap(([path, item]) => Object.keys(item).map((m) => `${m} ${path}`));
     expect(registered.sort()).toEqual(documented.sort());
     const jobId = (await request(http).post(`${BASE}/start`).set(AS_ADMIN).send({ entityType: 'product', rateLimit: 1, reindexExisting: true }).expect(201)).body.id;
@@ -354,6 +355,10 @@ describeEachEngine('Migration REST API', ({ getUrl }) => {
       const viewer = await call().set(AS_VIEWER);
       if (method === 'get') expect([401, 403]).not.toContain(viewer.status);
       else expect({ method, path, status: viewer.status }).toEqual({ method, path, status: 403 });
+      // A search-only token may search and ask who it is; everything else is 403 before the route runs.
+      const searching = await call().set(AS_SEARCH);
+      if (method === 'get' && (path === '/api/ai/search' || path === '/api/ai/auth/me')) expect([401, 403]).not.toContain(searching.status);
+      else expect({ method, path, status: searching.status }).toEqual({ method, path, status: 403 });
     }
     // The job a viewer tried to change is untouched.
     expect((await progressOf(jobId)).status).toBe('RUNNING');

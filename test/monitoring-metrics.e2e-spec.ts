@@ -184,9 +184,9 @@ describeEachEngine('Monitoring: Prometheus metrics', ({ getUrl }) => {
     const before = samples(await scrape());
     const count = (all: Sample[], outcome: string) => find(all, 'ai_embedding_request_outcomes_total', { model: MODEL, lane: 'interactive', outcome })[0]?.value ?? 0;
     server.failNext(1, { status: 500 });
-    await request(http).get('/api/ai/search').query({ entityType: 'product', q: 'metered item 7' }).expect(200);
+    await request(http).get('/api/ai/search').set(AS_VIEWER).query({ entityType: 'product', q: 'metered item 7' }).expect(200);
     server.failNext(1, { status: 429 });
-    await request(http).get('/api/ai/search').query({ entityType: 'product', q: 'metered item 8' }).expect(200);
+    await request(http).get('/api/ai/search').set(AS_VIEWER).query({ entityType: 'product', q: 'metered item 8' }).expect(200);
     const after = samples(await scrape());
     expect({
       transient: count(after, 'transient_error') - count(before, 'transient_error'),

@@ -54,7 +54,7 @@ describeEachEngine('OpenAPI document', ({ getUrl }) => {
   it('documents bearer auth, tags, request bodies with examples, and an error schema for every error answer of the migration API', async () => {
     const doc = (await request(ctx.app.getHttpServer()).get('/api/docs-json').expect(200)).body;
     expect(doc.components.securitySchemes.bearer).toMatchObject({ type: 'http', scheme: 'bearer' });
-    expect(doc.tags.map((t: { name: string }) => t.name)).toEqual(['search', 'monitoring', 'auth', 'migration']);
+    expect(doc.tags.map((t: { name: string }) => t.name)).toEqual(['search', 'monitoring', 'auth', 'audit', 'migration']);
     expect(doc.components.schemas.StartMigrationDto.properties.entityType).toMatchObject({ example: 'product', description: expect.any(String) });
     for (const [path, item] of Object.entries<Record<string, { responses: Record<string, { description: string; content?: unknown }>; security?: unknown; summary?: string }>>(doc.paths)) {
       if (!path.startsWith('/api/ai/migration')) continue;

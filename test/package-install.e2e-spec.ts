@@ -130,7 +130,9 @@ describe('The packed libraries installed in an application outside the repositor
 
         const query = { entityType: 'book', q: 'cartographer of drowned lighthouses', limit: '3' };
         // Imported with plain SQL, so nothing is indexed until the backfill runs.
-        expect(await server.request('GET', '/api/ai/search', { query })).toMatchObject({ status: 200, body: { entityType: 'book', results: [] } });
+        // Search needs a token like every AiWebModule route (this app opens no group to anonymous callers).
+        expect((await server.request('GET', '/api/ai/search', { query })).status).toBe(401);
+        expect(await server.request('GET', '/api/ai/search', { query, token: ADMIN_TOKEN })).toMatchObject({ status: 200, body: { entityType: 'book', results: [] } });
 
         expect((await server.request('POST', '/api/ai/migration/start', { body: { entityType: 'book' } })).status).toBe(401);
         const started = await server.request('POST', '/api/ai/migration/start', { token: ADMIN_TOKEN, body: { entityType: 'book', batchSize: 10 } });
@@ -160,7 +162,7 @@ describe('The packed libraries installed in an application outside the repositor
           expect({ asset, status: (await server.request('GET', `/api/ai/migration/dashboard/assets/${asset}`)).status }).toEqual({ asset, status: 200 });
         }
 
-        const found = await server.request('GET', '/api/ai/search', { query });
+        const found = await server.request('GET', '/api/ai/search', { query, token: ADMIN_TOKEN });
         expect(found.status).toBe(200);
         const hits = (found.body as { results: Array<{ entityId: string; metadata: Record<string, unknown> }> }).results;
         expect(hits[0]).toMatchObject({ entityId: ids[0], metadata: { author: 'Ines Valdora' } });

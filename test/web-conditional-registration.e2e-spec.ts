@@ -53,8 +53,8 @@ describeEachEngine('Conditional registration of the migration endpoints', ({ get
     await expectNoMigrationRoutes(app);
     expect(await migrationPaths(app)).toEqual([]);
     const server = app.app.getHttpServer();
-    await request(server).get('/api/ai/search').query({ entityType: 'product', q: 'conditional item' }).expect(200);
-    await request(server).get('/api/ai/monitoring/health').expect(200);
+    await request(server).get('/api/ai/search').set(AS_ADMIN).query({ entityType: 'product', q: 'conditional item' }).expect(200);
+    await request(server).get('/api/ai/monitoring/health').set(AS_ADMIN).expect(200);
     expect((await request(server).get('/api/ai/auth/me').set(AS_ADMIN).expect(200)).body).toEqual({ name: 'ops-admin', role: 'admin' });
     // Metrics are served, without the migration module's series.
     const metrics = (await request(server).get('/api/ai/monitoring/metrics').set(AS_ADMIN).expect(200)).text;

@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { AI_CORE_ENTITIES, AI_CORE_MIGRATIONS, type AiCoreModuleOptions, type AiDataSourceOptions, type RateLimitScope } from '@ai-infrastructure/core';
 import { AI_MIGRATION_ENTITIES, AI_MIGRATION_MIGRATIONS, type MigrationModuleOptions } from '@ai-infrastructure/migration-core';
-import type { AiApiToken, AiWebModuleOptions } from '@ai-infrastructure/web';
+import type { AiApiToken, AiRouteGroup, AiWebModuleOptions } from '@ai-infrastructure/web';
 import { Logger } from '@nestjs/common';
 import { CreateProducts1732100001000 } from './migrations/1732100001000-create-products';
 import { Product } from './products/product.entity';
@@ -92,19 +92,28 @@ export function sampleMigrationOptions(env: NodeJS.ProcessEnv = process.env): Mi
  * `name:role:token` entries (e.g. `ci:admin:s3cret-token-0123456789,grafana:viewer:another-token-012345`);
  * AI_AUTH_DISABLED=true turns authentication off. With neither, the sample creates a random admin token
  * once, in `<data dir>/sample-admin-token` (readable by this user only), and logs the file's path — never
- * the token — like an initial admin password.
+ * the token — like an initial admin password. AI_API_ANONYMOUS lists the route groups open without a token
+ * (comma-separated: health, search, monitoring; default `health`, for probes; `none` for none).
  */
 export function sampleWebOptions(env: NodeJS.ProcessEnv = process.env): AiWebModuleOptions {
   const limit = int(env, 'AI_THROTTLE_LIMIT');
   const throttle = bool(env, 'AI_THROTTLE_ENABLED') === false ? false : { limit: limit ?? 30, ttlMs: int(env, 'AI_THROTTLE_TTL_MS') ?? 60_000 };
   const events = { intervalMs: int(env, 'AI_EVENTS_INTERVAL_MS') };
   if (bool(env, 'AI_AUTH_DISABLED')) return { auth: { disabled: true }, throttle, events };
-  if (env.AI_API_TOKENS) return { auth: { tokens: parseApiTokens(env.AI_API_TOKENS) }, throttle, events };
+  const anonymous = parseAnonymous(env.AI_API_ANONYMOUS);
+  if (env.AI_API_TOKENS) return { auth: { tokens: parseApiTokens(env.AI_API_TOKENS), anonymous }, throttle, events };
   const file = sampleAdminTokenFile(env);
   new Logger('Sample').warn(
     `AI_API_TOKENS is not set: the migration endpoints accept the admin token in ${file} (created on first start). Set AI_API_TOKENS for anything but a local trial.`,
   );
-  return { auth: { tokens: [{ name: 'sample-admin', token: readOrCreateToken(file), role: 'admin' }] }, throttle, events };
+  return { auth: { tokens: [{ name: 'sample-admin', token: readOrCreateToken(file), role: 'admin' }], anonymous }, throttle, events };
+}
+
+/** AI_API_ANONYMOUS: route groups open without a token (AiWebModule validates the names). */
+function parseAnonymous(raw: string | undefined): AiRouteGroup[] {
+  if (raw === undefined || raw.trim() === '') return ['health'];
+  if (raw.trim() === 'none') return [];
+  return raw.split(',').map((group) => group.trim() as AiRouteGroup);
 }
 
 /** Where the sample keeps its generated admin token: the embedded database's data directory. */

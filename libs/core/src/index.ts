@@ -91,7 +91,7 @@ export type { EmbeddingUsage } from './embedding/embedding-usage';
 /** How the OpenAI provider counts tokens (`cl100k_base` via gpt-tokenizer, or the byte estimate). */
 export type { OpenAiTokenizer } from './embedding/openai-tokenizer';
 /** Which lane of the shared rate limiter a request takes (interactive requests go first). */
-export type { ProviderRequestLane } from './embedding/provider-rate-limiter';
+export type { ProviderLimiterSnapshot, ProviderRequestLane } from './embedding/provider-rate-limiter';
 /** The built-in providers: local feature hashing (no API key) and OpenAI-compatible endpoints. */
 export { HashingEmbeddingProvider } from './embedding/hashing-embedding.provider';
 export { OpenAiEmbeddingProvider } from './embedding/openai-embedding.provider';
@@ -113,7 +113,16 @@ export type { EmbeddingBatchRowStatus, OwnerBatchSummary } from './batch';
 /** Enqueue indexing work (in the caller's transaction), queue statistics, dead letters and their retry. */
 export { IndexingQueueService } from './queue/indexing-queue.service';
 export { IndexingQueueError } from './queue/indexing-queue.errors';
-export { IndexingPriority, type DeadLetter, type IndexingQueueDepth, type IndexingQueueStats, type IndexingRequest } from './queue/indexing-request.interface';
+export {
+  IndexingPriority,
+  type DeadLetter,
+  type DeadLetterGroup,
+  type DeadLetterReason,
+  type IndexingLeaseOwner,
+  type IndexingQueueDepth,
+  type IndexingQueueStats,
+  type IndexingRequest,
+} from './queue/indexing-request.interface';
 /** Types of the queue's owner-scoped operations (used by libraries that tag items with an owner). */
 export type { IndexingInsertGate, IndexingItemPacing, NewOwnedItems, NewOwnedItemsResult } from './queue/owned-items.interface';
 

@@ -84,7 +84,17 @@ export type { MigrationJobKind } from './job/migration-job.entity';
 // ---- the audit log ----
 
 /** Who did what to which job, when and from which state (`getAuditLog`). */
-export { MigrationAuditAction, MigrationAuditEntry, DEFAULT_MIGRATION_ACTOR, type MigrationActionOptions } from './audit';
+export {
+  MigrationAuditAction,
+  MigrationAuditEntry,
+  MigrationAuditService,
+  MAX_AUDIT_PAGE,
+  DEFAULT_MIGRATION_ACTOR,
+  type MigrationActionOptions,
+  type MigrationAuditPage,
+  type MigrationAuditQuery,
+  type MigrationAuditRecord,
+} from './audit';
 
 // ---- errors ----
 

@@ -14,6 +14,7 @@ import { MigrationJobEvents } from './job/migration-job.events';
 import { MigrationWakeup } from './migration-wakeup';
 import { EntityRepositoryRegistry } from './registry/entity-repository.registry';
 import { MigrationRunnerService } from './runner/migration-runner.service';
+import { MigrationAuditService } from './audit/migration-audit.service';
 import { DataMigrationService } from './service/data-migration.service';
 import { MigrationGenerationService } from './generation/migration-generation.service';
 
@@ -43,9 +44,10 @@ import { MigrationGenerationService } from './generation/migration-generation.se
     MigrationWakeup,
     DataMigrationService,
     MigrationGenerationService,
+    MigrationAuditService,
     MigrationRunnerService,
   ],
-  exports: [DataMigrationService, MigrationGenerationService, EntityRepositoryRegistry, MigrationRunnerService, MigrationJobEvents, MIGRATION_RESOLVED_OPTIONS],
+  exports: [DataMigrationService, MigrationGenerationService, MigrationAuditService, EntityRepositoryRegistry, MigrationRunnerService, MigrationJobEvents, MIGRATION_RESOLVED_OPTIONS],
 })
 export class MigrationModule extends MigrationConfigurableModule {
   /** Configures the module with static options; invalid options fail at startup naming the key. */

@@ -6,3 +6,6 @@ export const AI_WEB_THROTTLER_STORAGE = Symbol('AI_WEB_THROTTLER_STORAGE');
 
 /** @internal Throttler options of the migration endpoints. */
 export const AI_WEB_THROTTLER_OPTIONS = Symbol('AI_WEB_THROTTLER_OPTIONS');
+
+/** @internal Throttler options of `GET /api/ai/search` (per caller). */
+export const AI_WEB_SEARCH_THROTTLER_OPTIONS = Symbol('AI_WEB_SEARCH_THROTTLER_OPTIONS');

@@ -1,16 +1,19 @@
 import { Global, Module, type DynamicModule, type Type } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
 import { ThrottlerStorageService, type ThrottlerModuleOptions } from '@nestjs/throttler';
-import { AI_WEB_OPTIONS, AI_WEB_THROTTLER_OPTIONS, AI_WEB_THROTTLER_STORAGE } from './ai-web.constants';
+import { AI_WEB_OPTIONS, AI_WEB_SEARCH_THROTTLER_OPTIONS, AI_WEB_THROTTLER_OPTIONS, AI_WEB_THROTTLER_STORAGE } from './ai-web.constants';
 import { AI_WEB_ASYNC_OPTIONS_TYPE, AI_WEB_MODULE_OPTIONS, AI_WEB_OPTIONS_TYPE, AiWebConfigurableModule } from './ai-web.module-definition';
 import type { AiWebModuleOptions } from './ai-web.options';
 import { resolveAiWebOptions, type ResolvedAiWebOptions } from './ai-web-options.resolver';
 import { AiAuthController } from './auth/ai-auth.controller';
+import { OpenAccessNotice } from './auth/open-access.notice';
 import { HealthController } from './health/health.controller';
 import { IndexingHealthIndicator } from './health/indexing-health.indicator';
 import { AiMetricsRegistry } from './metrics/ai-metrics.registry';
 import { IndexingMetrics } from './metrics/indexing.metrics';
 import { MetricsController } from './metrics/metrics.controller';
+import { MonitoringController } from './monitoring/monitoring.controller';
+import { ProviderActivity } from './monitoring/provider-activity';
 import { SearchController } from './search/search.controller';
 import { loadOptionalPackage, MIGRATION_CORE_PACKAGE } from './utils/load-package.util';
 
@@ -35,7 +38,7 @@ import { loadOptionalPackage, MIGRATION_CORE_PACKAGE } from './utils/load-packag
 @Global()
 @Module({
   imports: [TerminusModule],
-  controllers: [SearchController, HealthController, MetricsController, AiAuthController],
+  controllers: [SearchController, HealthController, MetricsController, MonitoringController, AiAuthController],
   providers: [
     {
       provide: AI_WEB_OPTIONS,
@@ -44,18 +47,22 @@ import { loadOptionalPackage, MIGRATION_CORE_PACKAGE } from './utils/load-packag
     },
     {
       provide: AI_WEB_THROTTLER_OPTIONS,
-      useFactory: (options: ResolvedAiWebOptions): ThrottlerModuleOptions =>
-        options.throttle
-          ? { throttlers: [{ name: 'default', limit: options.throttle.limit, ttl: options.throttle.ttlMs }] }
-          : { throttlers: [{ name: 'default', limit: Number.MAX_SAFE_INTEGER, ttl: 1000 }], skipIf: () => true },
+      useFactory: (options: ResolvedAiWebOptions) => throttlerOptions(options.throttle),
+      inject: [AI_WEB_OPTIONS],
+    },
+    {
+      provide: AI_WEB_SEARCH_THROTTLER_OPTIONS,
+      useFactory: (options: ResolvedAiWebOptions) => throttlerOptions(options.search.throttle),
       inject: [AI_WEB_OPTIONS],
     },
     { provide: AI_WEB_THROTTLER_STORAGE, useClass: ThrottlerStorageService },
     IndexingHealthIndicator,
     AiMetricsRegistry,
     IndexingMetrics,
+    ProviderActivity,
+    OpenAccessNotice,
   ],
-  exports: [AI_WEB_OPTIONS, AI_WEB_THROTTLER_OPTIONS, AI_WEB_THROTTLER_STORAGE, AiMetricsRegistry],
+  exports: [AI_WEB_OPTIONS, AI_WEB_THROTTLER_OPTIONS, AI_WEB_SEARCH_THROTTLER_OPTIONS, AI_WEB_THROTTLER_STORAGE, AiMetricsRegistry],
 })
 export class AiWebModule extends AiWebConfigurableModule {
   /** Registers the web endpoints with static options; invalid options fail at once, naming the key. */
@@ -68,6 +75,13 @@ export class AiWebModule extends AiWebConfigurableModule {
   static override forRootAsync(options: typeof AI_WEB_ASYNC_OPTIONS_TYPE) {
     return withMigrationEndpoints(super.forRootAsync(options));
   }
+}
+
+/** @nestjs/throttler options of one `{ limit, ttlMs } | false` option (`false`: every request passes). */
+function throttlerOptions(throttle: { limit: number; ttlMs: number } | false): ThrottlerModuleOptions {
+  return throttle
+    ? { throttlers: [{ name: 'default', limit: throttle.limit, ttl: throttle.ttlMs }] }
+    : { throttlers: [{ name: 'default', limit: Number.MAX_SAFE_INTEGER, ttl: 1000 }], skipIf: () => true };
 }
 
 /**

@@ -6,13 +6,14 @@
  */
 export { AiWebModule } from './ai-web.module';
 export { AI_WEB_OPTIONS } from './ai-web.constants';
-export type { AiApiRole, AiApiToken, AiWebModuleOptions } from './ai-web.options';
+export type { AiApiRole, AiApiToken, AiRouteGroup, AiSearchScope, AiWebModuleOptions } from './ai-web.options';
 export { resolveAiWebOptions, type ResolvedAiWebOptions } from './ai-web-options.resolver';
 export { configureAiWebApp, createAiOpenApiDocument, type ConfigureAiWebAppOptions } from './app/configure-ai-web-app';
-export { AiSessionDto, BearerAuthGuard, CurrentAiPrincipal, type AiPrincipal } from './auth';
+export { AiRoutes, AiSessionDto, BearerAuthGuard, CurrentAiPrincipal, type AiGuardedRouteGroup, type AiPrincipal } from './auth';
 export { AiExceptionFilter, ErrorResponseDto, FieldErrorDto, validationExceptionFactory } from './errors';
 export { IS_STORABLE_TEXT, IsStorableText, RequireJsonBodyGuard } from './validation';
 export { AiMetricsRegistry } from './metrics';
+export * from './monitoring';
 export { MissingPackageError } from './utils/missing-package.error';
 export { SearchQueryDto } from './search/search-query.dto';
 export { SearchHitDto, SearchResponseDto } from './search/search-result.dto';

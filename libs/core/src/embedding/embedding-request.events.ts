@@ -15,6 +15,8 @@ export interface EmbeddingRequestEvent {
   durationSeconds: number;
   /** Inputs the request carried. */
   inputs: number;
+  /** Why a request that did not succeed failed: the error's message, at most 500 characters. */
+  error?: string;
 }
 
 /**

@@ -8,7 +8,7 @@ import {
 } from './embedding.errors';
 import type { EmbeddingRequestEvents, EmbeddingRequestOutcome } from './embedding-request.events';
 import { emptyUsage, type EmbeddingUsage } from './embedding-usage';
-import type { ProviderRateLimiter, ProviderRequestLane } from './provider-rate-limiter';
+import type { ProviderLimiterSnapshot, ProviderRateLimiter, ProviderRequestLane } from './provider-rate-limiter';
 import { TokenCalibration } from './token-calibration';
 import { estimateTokens, truncateToTokens } from './token-estimate';
 
@@ -202,6 +202,16 @@ export class EmbeddingService {
     return this.clearedBackOffs;
   }
 
+  /** Since when every request to the provider has failed (an outage in progress); undefined while requests succeed. */
+  get failingSinceAt(): Date | undefined {
+    return this.failingSince === undefined ? undefined : new Date(this.failingSince);
+  }
+
+  /** The rate limiter's state (limits, waiting callers, a Retry-After or quota hold). */
+  limiterSnapshot(): ProviderLimiterSnapshot {
+    return this.limiter.snapshot();
+  }
+
   /** The provider behind this service (its model and dimensions identify the vectors it produces). */
   get provider(): EmbeddingProvider {
     return this.embeddingProvider;
@@ -325,7 +335,7 @@ export class EmbeddingService {
         error = caught;
       }
       if (context.signal?.aborted) throw context.signal.reason ?? error;
-      this.report(request.length, context.lane, outcomeOf(error), started);
+      this.report(request.length, context.lane, outcomeOf(error), started, error);
       this.account(request, { failed: true, billed: isTimeout(error) });
       if (isInputRejection(error)) {
         if (request.length === 1) {
@@ -377,9 +387,10 @@ export class EmbeddingService {
     }
   }
 
-  private report(inputs: number, lane: ProviderRequestLane, outcome: EmbeddingRequestOutcome, started: number): void {
+  private report(inputs: number, lane: ProviderRequestLane, outcome: EmbeddingRequestOutcome, started: number, error?: unknown): void {
     const { name, model } = this.embeddingProvider;
-    this.options.events?.emit({ provider: name, model, lane, outcome, inputs, durationSeconds: (Date.now() - started) / 1000 });
+    const message = error === undefined ? undefined : (error instanceof Error ? error.message : String(error)).slice(0, 500);
+    this.options.events?.emit({ provider: name, model, lane, outcome, inputs, durationSeconds: (Date.now() - started) / 1000, ...(message ? { error: message } : {}) });
   }
 
   /** Waits `ms` between two attempts; false when the graceful stop ended the wait (rejects on `signal`). */

@@ -29,6 +29,19 @@ interface Waiter {
   readonly onAbort?: () => void;
 }
 
+/** The state of a {@link ProviderRateLimiter} at one moment. */
+export interface ProviderLimiterSnapshot {
+  /** `instance`: this process's own buckets; `cluster`: capacity leased from the shared bucket of every instance. */
+  scope: 'instance' | 'cluster';
+  /** The configured limits (null: none). */
+  requestsPerMinute: number | null;
+  tokensPerMinute: number | null;
+  /** Callers of this instance waiting for capacity, by lane. */
+  waiting: { interactive: number; bulk: number };
+  /** Seconds every request is still held back after a 429's Retry-After or an exhausted quota (0: not blocked). */
+  blockedSeconds: number;
+}
+
 /**
  * The gate in front of the embedding provider, shared by live indexing, searches and backfills: a limit of
  * requests per minute and one of estimated tokens per minute, plus provider feedback (429 Retry-After,
@@ -84,6 +97,20 @@ export class ProviderRateLimiter {
   /** Callers currently waiting for capacity. */
   get pending(): number {
     return this.queue.length;
+  }
+
+  /** What the limiter is doing now, for operators (`GET /api/ai/monitoring/provider`). */
+  snapshot(now = Date.now()): ProviderLimiterSnapshot {
+    return {
+      scope: this.shared ? 'cluster' : 'instance',
+      requestsPerMinute: this.requests.ratePerMinute ?? null,
+      tokensPerMinute: this.tokens.ratePerMinute ?? null,
+      waiting: {
+        interactive: this.queue.filter((w) => w.lane === 'interactive').length,
+        bulk: this.queue.filter((w) => w.lane === 'bulk').length,
+      },
+      blockedSeconds: Math.max(0, this.blockedUntil - now) / 1000,
+    };
   }
 
   /** Milliseconds this instance still holds every caller back after a 429's Retry-After or an exhausted quota (0: none). */

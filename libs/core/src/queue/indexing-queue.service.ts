@@ -6,6 +6,9 @@ import { affectedCount, returnedRows } from '../common/query-result';
 import {
   IndexingPriority,
   type DeadLetter,
+  type DeadLetterGroup,
+  type DeadLetterReason,
+  type IndexingLeaseOwner,
   type IndexingQueueDepth,
   type IndexingQueueStats,
   type IndexingRequest,
@@ -29,6 +32,22 @@ const ROWS_PER_STATEMENT = 5_000;
  * await dataSource.transaction((manager) => queue.enqueue(requests, manager));
  * ```
  */
+/**
+ * The {@link DeadLetterReason} of a queue row, from `last_error`: the messages are this library's own
+ * (EmbeddingRateLimitError, EmbeddingQuotaExceededError, the OpenAI provider's "HTTP <status>" errors, the
+ * lease sweep, the processor's "no text" failure), so the patterns follow their wording.
+ */
+const DEAD_LETTER_REASON_SQL = `CASE
+    WHEN last_error ILIKE 'The lease expired%' THEN 'lease-expired'
+    WHEN last_error ILIKE '%has no text in its embeddable fields%' THEN 'no-text'
+    WHEN last_error ILIKE '%(HTTP 429)%' THEN 'rate-limited'
+    WHEN last_error ILIKE '%quota is exhausted%' THEN 'quota'
+    WHEN last_error ~ 'HTTP 40[13]([^0-9]|$)' THEN 'auth'
+    WHEN last_error ~ 'HTTP (400|404|413|422)([^0-9]|$)' THEN 'rejected-input'
+    WHEN last_error ~ 'HTTP 5[0-9][0-9]([^0-9]|$)' OR last_error ~* '(unavailable|timed out|timeout|ECONNREFUSED|ECONNRESET)' THEN 'provider-error'
+    ELSE 'other'
+  END`;
+
 @Injectable()
 export class IndexingQueueService {
   constructor(
@@ -143,6 +162,35 @@ export class IndexingQueueService {
         ORDER BY 1 DESC, 2`,
     );
     return rows.map((r) => ({ priority: Number(r.priority), state: r.state, items: Number(r.items), oldestAgeSeconds: Math.max(0, Number(r.oldest ?? 0)) }));
+  }
+
+  /**
+   * Dead-lettered items grouped by {@link DeadLetterReason}, most items first. The reason is read from the
+   * last error, whose wording this library writes (see `deadLetterReasonSql`).
+   */
+  async deadLettersByReason(): Promise<DeadLetterGroup[]> {
+    const rows: Array<{ reason: DeadLetterReason; items: number; last_at: Date; last_error: string | null }> = await this.dataSource.query(
+      `SELECT reason, count(*)::int AS items, max(updated_at) AS last_at,
+              (array_agg(last_error ORDER BY updated_at DESC, id DESC))[1] AS last_error
+         FROM (SELECT id, updated_at, last_error, ${DEAD_LETTER_REASON_SQL} AS reason FROM ai_indexing_queue WHERE status = 'DEAD') dead
+        GROUP BY reason
+        ORDER BY items DESC, reason`,
+    );
+    return rows.map((r) => ({ reason: r.reason, items: Number(r.items), lastAt: new Date(r.last_at), lastError: r.last_error }));
+  }
+
+  /** Claimed items per worker process (lease owner), with when their leases expire. */
+  async leasesByOwner(): Promise<IndexingLeaseOwner[]> {
+    const rows: Array<{ owner: string; items: number; next: number; expired: number }> = await this.dataSource.query(
+      `SELECT coalesce(lease_owner, '?') AS owner, count(*)::int AS items,
+              extract(epoch FROM min(lease_expires_at) - now())::float8 AS next,
+              count(*) FILTER (WHERE lease_expires_at <= now())::int AS expired
+         FROM ai_indexing_queue
+        WHERE status = 'ACTIVE'
+        GROUP BY 1
+        ORDER BY 1`,
+    );
+    return rows.map((r) => ({ owner: r.owner, items: Number(r.items), nextExpirySeconds: Number(r.next ?? 0), expired: Number(r.expired) }));
   }
 
   /** Dead-lettered items, newest first, optionally of one owner or entity type. */

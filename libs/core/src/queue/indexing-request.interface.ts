@@ -50,6 +50,35 @@ export interface IndexingQueueDepth {
   oldestAgeSeconds: number;
 }
 
+/**
+ * Why items were dead-lettered, from their last error: `auth` (the provider refused the key, 401/403),
+ * `rejected-input` (the provider refused the input, 400/413/422), `no-text` (no embeddable text),
+ * `rate-limited` and `quota` (retries used up on 429s or an exhausted quota), `provider-error` (5xx,
+ * timeouts, outages), `lease-expired` (the worker holding it died too often), `other`.
+ */
+export type DeadLetterReason = 'auth' | 'rejected-input' | 'no-text' | 'rate-limited' | 'quota' | 'provider-error' | 'lease-expired' | 'other';
+
+/** Dead-lettered items of one reason. */
+export interface DeadLetterGroup {
+  reason: DeadLetterReason;
+  items: number;
+  /** When the most recent of them died. */
+  lastAt: Date;
+  /** The last error of the most recent one. */
+  lastError: string | null;
+}
+
+/** Items claimed by one worker process (lease owner), as the queue holds them. */
+export interface IndexingLeaseOwner {
+  /** The worker's id: `host:pid:random` (IndexingWorkerService.workerId). */
+  owner: string;
+  items: number;
+  /** Seconds until the first of its leases expires; negative when one already has (the sweep returns it). */
+  nextExpirySeconds: number;
+  /** Leases already expired, waiting for the sweep. */
+  expired: number;
+}
+
 /** A dead-lettered item and why it died. */
 export interface DeadLetter {
   id: string;

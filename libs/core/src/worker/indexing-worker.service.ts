@@ -102,6 +102,12 @@ export class IndexingWorkerService implements OnApplicationBootstrap, BeforeAppl
     await this.stop();
   }
 
+  /** This process's workers, for operators: its lease-owner id, whether the loops run, and how many. */
+  status(): { workerId: string; running: boolean; loops: number; liveLoops: number } {
+    const { concurrency, liveConcurrency } = this.options.worker;
+    return { workerId: this.workerId, running: this.running, loops: concurrency, liveLoops: liveConcurrency };
+  }
+
   /** Starts the worker loops and the lease sweep (idempotent). */
   start(): void {
     if (this.running) return;

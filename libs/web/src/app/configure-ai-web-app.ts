@@ -72,6 +72,7 @@ export function createAiOpenApiDocument(app: INestApplication, title = 'AI infra
     .addTag('search', 'Semantic search over indexed entities.')
     .addTag('monitoring', 'Health of the database, the indexing queue and the embedding provider; Prometheus metrics.')
     .addTag('auth', 'Who a bearer token is (name and role).')
+    .addTag('audit', 'The audit log across jobs and index generations (with MigrationModule).')
     .addTag('migration', 'Backfill, re-embed and rebuild jobs (present only when MigrationModule is in the application).')
     .build();
   return SwaggerModule.createDocument(app, config);

@@ -4,6 +4,7 @@ import { AiExceptionFilter } from '../errors/ai-exception.filter';
 import { ErrorResponseDto } from '../errors/error-response.dto';
 import { CurrentAiPrincipal, type AiPrincipal } from './ai-principal';
 import { AiSessionDto } from './ai-session.dto';
+import { AiRoutes } from './ai-route-group.decorator';
 import { BearerAuthGuard } from './bearer-auth.guard';
 
 /**
@@ -12,6 +13,7 @@ import { BearerAuthGuard } from './bearer-auth.guard';
  */
 @ApiTags('auth')
 @ApiBearerAuth()
+@AiRoutes('auth')
 @UseGuards(BearerAuthGuard)
 @UseFilters(AiExceptionFilter)
 @Controller('api/ai/auth')

@@ -1,11 +1,13 @@
 import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
-import type { AiApiRole } from '../ai-web.options';
+import type { AiApiRole, AiSearchScope } from '../ai-web.options';
 
 /** Who made a request, as established by the bearer-auth guard. */
 export interface AiPrincipal {
   /** The token's configured name ("anonymous" when auth is disabled). */
   name: string;
   role: AiApiRole;
+  /** What the token may search (absent: everything). */
+  search?: AiSearchScope;
 }
 
 /** @internal Where the guard keeps the principal on the request. */

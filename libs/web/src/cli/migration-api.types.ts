@@ -3,6 +3,7 @@ import type { IndexGenerationDto } from '../migration/generations/index-generati
 import type { GenerationQualityReportDto } from '../migration/generations/generation-quality-report.dto';
 import type { BuildGenerationResultDto } from '../migration/generations/build-generation.dto';
 import type { GenerationSwitchDto } from '../migration/generations/switch-generation.dto';
+import type { AuditLogPageDto } from '../migration/audit/audit-log-page.dto';
 import type { MigrationAuditEntryDto } from '../migration/dto/migration-audit-entry.dto';
 import type { MigrationEstimateDto } from '../migration/dto/migration-estimate.dto';
 import type { MigrationFailureDto } from '../migration/dto/migration-failure.dto';
@@ -31,6 +32,7 @@ export type ApiProgress = Json<MigrationProgressDto>;
 export type ApiEstimate = Json<MigrationEstimateDto>;
 export type ApiFailure = Json<MigrationFailureDto>;
 export type ApiAuditEntry = Json<MigrationAuditEntryDto>;
+export type ApiAuditPage = Json<AuditLogPageDto>;
 export type ApiRetryResult = Json<RetryFailedResultDto>;
 export type ApiGeneration = Json<IndexGenerationDto>;
 export type ApiBuildResult = Json<BuildGenerationResultDto>;

@@ -5,11 +5,22 @@ import { usageError } from './cli.errors';
 import { ExitCode } from './cli.exit-codes';
 import { auditTable, count, estimateText, failuresTable, jobsTable, jobText, progressText } from './cli.format';
 import type { CliAction } from './cli.program';
-import type { ApiAuditEntry, ApiEstimate, ApiFailure, ApiJob, ApiJobList, ApiProgress, ApiRetryResult } from './migration-api.types';
+import type { ApiAuditEntry, ApiAuditPage, ApiEstimate, ApiFailure, ApiJob, ApiJobList, ApiProgress, ApiRetryResult } from './migration-api.types';
 
 const STATUSES = ['PENDING', 'RUNNING', 'PAUSED', 'COMPLETED', 'FAILED', 'CANCELLED'];
 const ACTIVE = ['RUNNING', 'PAUSED', 'PENDING'];
 const jobPath = (id: string) => `/api/ai/migration/jobs/${encodeURIComponent(id)}`;
+
+interface AuditOptions {
+  generation?: number;
+  actor?: string;
+  action?: string;
+  entityType?: string;
+  since?: string;
+  until?: string;
+  limit: number;
+  offset: number;
+}
 
 interface StartOptions {
   batchSize?: number;
@@ -253,19 +264,46 @@ Examples:
 
   program
     .command('audit')
-    .summary('who did what to a job or a generation')
+    .summary('who did what: the audit log')
     .description(
-      'The audit log of a job (GET /api/ai/migration/jobs/{id}/audit) or, with --generation, of an index generation: who started, ' +
-        'paused, resumed, cancelled, rethrottled, retried, validated, cut over or retired it, when, from which state. Oldest first.',
+      'The audit log across jobs and generations, newest first, filtered by --actor, --action, --entity-type, --since and --until ' +
+        '(GET /api/ai/audit/entries). With a job id, that job\'s entries (GET /api/ai/migration/jobs/{id}/audit); with --generation, ' +
+        "that generation's; oldest first.",
     )
-    .argument('[job-id]')
-    .option('--generation <id>', 'the audit log of this generation instead', integer(1, 2_147_483_647))
-    .addHelpText('after', '\nExamples:\n  $ ai-migrate audit 3f0e4c4e-6a55-4a40-9a5b-1f6f1f7c2f10\n  $ ai-migrate audit --generation 2')
+    .argument('[job-id]', "only this job's entries")
+    .option('--generation <id>', "only this generation's entries", integer(1, 2_147_483_647))
+    .option('--actor <name>', 'only entries of this actor (a token name)')
+    .option('--action <action>', 'only entries of this action (start, pause, resume, cancel, rethrottle, budget, retry-failed, verify, generation-cutover, …)')
+    .option('--entity-type <type>', 'only entries about this entity type')
+    .option('--since <date>', 'entries at or after this ISO 8601 date-time')
+    .option('--until <date>', 'entries before this ISO 8601 date-time')
+    .option('--limit <n>', 'at most this many entries', integer(1), 50)
+    .option('--offset <n>', 'skip this many (paging)', integer(0), 0)
+    .addHelpText(
+      'after',
+      '\nExamples:\n  $ ai-migrate audit --actor ci-pipeline --since 2026-12-01T00:00:00Z\n  $ ai-migrate audit --action cancel --entity-type product\n' +
+        '  $ ai-migrate audit 3f0e4c4e-6a55-4a40-9a5b-1f6f1f7c2f10\n  $ ai-migrate audit --generation 2',
+    )
     .action(
-      action(async (ctx, jobId: string | undefined, o: { generation?: number }) => {
-        if ((jobId === undefined) === (o.generation === undefined)) throw usageError('Give a job id or --generation <id> (one of the two).');
-        const path = o.generation !== undefined ? `/api/ai/migration/generations/${o.generation}/audit` : `${jobPath(jobId!)}/audit`;
-        ctx.print(await ctx.client.get<ApiAuditEntry[]>(path), (entries) => (entries.length === 0 ? 'No audit entries.' : auditTable(entries)));
+      action(async (ctx, jobId: string | undefined, o: AuditOptions) => {
+        if (jobId !== undefined && o.generation !== undefined) throw usageError('Give a job id or --generation <id>, not both.');
+        if (jobId !== undefined || o.generation !== undefined) {
+          const path = o.generation !== undefined ? `/api/ai/migration/generations/${o.generation}/audit` : `${jobPath(jobId!)}/audit`;
+          ctx.print(await ctx.client.get<ApiAuditEntry[]>(path), (entries) => (entries.length === 0 ? 'No audit entries.' : auditTable(entries)));
+          return ExitCode.OK;
+        }
+        const page = await ctx.client.get<ApiAuditPage>('/api/ai/audit/entries', {
+          actor: o.actor,
+          action: o.action,
+          entityType: o.entityType,
+          from: o.since,
+          to: o.until,
+          limit: o.limit,
+          offset: o.offset,
+        });
+        ctx.print(page, (p) =>
+          p.items.length === 0 ? `No audit entries (of ${count(p.total)}).` : `${auditTable(p.items)}\nEntries ${count(p.offset + 1)}–${count(p.offset + p.items.length)} of ${count(p.total)}, newest first.`,
+        );
         return ExitCode.OK;
       }),
     );

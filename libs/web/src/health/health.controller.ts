@@ -1,10 +1,21 @@
-import { Controller, Get } from '@nestjs/common';
-import { ApiOkResponse, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
+import { Controller, Get, UseFilters, UseGuards } from '@nestjs/common';
+import { ApiBearerAuth, ApiOkResponse, ApiServiceUnavailableResponse, ApiTags, ApiUnauthorizedResponse } from '@nestjs/swagger';
+import { AiRoutes } from '../auth/ai-route-group.decorator';
+import { BearerAuthGuard } from '../auth/bearer-auth.guard';
+import { AiExceptionFilter } from '../errors/ai-exception.filter';
+import { ErrorResponseDto } from '../errors/error-response.dto';
 import { HealthCheck, HealthCheckService, TypeOrmHealthIndicator } from '@nestjs/terminus';
 import { IndexingHealthIndicator } from './indexing-health.indicator';
 
-/** Liveness and readiness of the AI pipeline. */
+/**
+ * Liveness and readiness of the AI pipeline. Needs a bearer token of a viewer or admin unless
+ * `auth.anonymous` lists `health` (what load-balancer probes usually need).
+ */
 @ApiTags('monitoring')
+@ApiBearerAuth()
+@AiRoutes('health')
+@UseGuards(BearerAuthGuard)
+@UseFilters(AiExceptionFilter)
 @Controller('api/ai/monitoring')
 export class HealthController {
   constructor(
@@ -17,6 +28,7 @@ export class HealthController {
   @HealthCheck()
   @ApiOkResponse({ description: 'Database, indexing queue and embedding provider are healthy.' })
   @ApiServiceUnavailableResponse({ description: 'At least one check is down; the body says which and why.' })
+  @ApiUnauthorizedResponse({ description: 'No or an invalid bearer token (unless auth.anonymous opens health).', type: ErrorResponseDto })
   check() {
     return this.health.check([
       () => this.database.pingCheck('database'),

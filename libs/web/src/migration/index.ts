@@ -14,3 +14,4 @@ export * from './dto';
 export * from './generations';
 export { MigrationController } from './migration.controller';
 export * from './verify';
+export * from './audit';

@@ -1,5 +1,5 @@
-import { AiSearchService, EMBEDDING_PROVIDER, EmbeddingRequestEvents, IndexingQueueService, ProviderUsageService } from '@ai-infrastructure/core';
-import { IndexingHooks, ProviderRateLimiter } from '@ai-infrastructure/core/internal';
+import { AiSearchService, EMBEDDING_PROVIDER, EmbeddingRequestEvents, EmbeddingService, IndexingQueueService, ProviderUsageService } from '@ai-infrastructure/core';
+import { IndexingHooks, IndexingWorkerService, ProviderRateLimiter } from '@ai-infrastructure/core/internal';
 import { AiEntityRegistry } from '@ai-infrastructure/core/internal';
 import { DataMigrationService, MigrationGenerationService, MigrationJobEvents } from '@ai-infrastructure/migration-core';
 import { Global, Module, type LoggerService } from '@nestjs/common';
@@ -19,11 +19,13 @@ import type { AiWebModuleOptions } from '../ai-web.options';
     { provide: EMBEDDING_PROVIDER, useValue: {} },
     { provide: ProviderUsageService, useValue: {} },
     { provide: ProviderRateLimiter, useValue: {} },
+    { provide: EmbeddingService, useValue: {} },
+    { provide: IndexingWorkerService, useValue: {} },
     // The metrics subscribe to these at startup: the real (dependency-free) classes.
     IndexingHooks,
     EmbeddingRequestEvents,
   ],
-  exports: [AiSearchService, IndexingQueueService, EMBEDDING_PROVIDER, ProviderUsageService, ProviderRateLimiter, IndexingHooks, EmbeddingRequestEvents],
+  exports: [AiSearchService, IndexingQueueService, EMBEDDING_PROVIDER, ProviderUsageService, ProviderRateLimiter, EmbeddingService, IndexingWorkerService, IndexingHooks, EmbeddingRequestEvents],
 })
 class CoreStandInModule {}
 
@@ -59,12 +61,10 @@ async function boot(options: AiWebModuleOptions, withMigration: boolean, logger:
 }
 
 describe('MigrationController gate', () => {
-  it('refuses to start when the migration module is present and "auth" is not configured, naming the option and both fixes', async () => {
-    await expect(boot({}, true)).rejects.toThrow(/AiWebModule option "auth" is missing.*tokens: \[.*auth: \{ disabled: true \}/s);
-  });
-
-  it('starts without "auth" when the migration module is absent (search and health need no token)', async () => {
-    await expect(boot({}, false)).resolves.toEqual([]);
+  it('refuses to start without "auth", with or without the migration module, naming the option and the fixes', async () => {
+    for (const withMigration of [true, false]) {
+      await expect(boot({}, withMigration)).rejects.toThrow(/AiWebModule option "auth" is undefined; every AiWebModule endpoint .*tokens: \[.*auth\.anonymous.*auth: \{ disabled: true \}/s);
+    }
   });
 
   it('registers the generation routes beside the job routes only when MigrationGenerationService is provided too', async () => {
@@ -82,6 +82,20 @@ describe('MigrationController gate', () => {
     const warnings: string[] = [];
     const logger: LoggerService = { log: () => undefined, error: () => undefined, warn: (message: string) => void warnings.push(message) };
     await expect(boot({ auth: { disabled: true } }, true, logger)).resolves.toEqual(expect.arrayContaining(['/api/ai/migration/start']));
-    expect(warnings).toEqual([expect.stringMatching(/^Authentication of the migration endpoints is disabled \(auth: \{ disabled: true \}\): anyone who can reach/)]);
+    expect(warnings).toEqual([expect.stringMatching(/^Authentication is disabled \(auth: \{ disabled: true \}\): anyone who can reach the server can search, read the monitoring routes, and start/)]);
+  });
+
+  it('logs each route group opened to anonymous callers, saying what it exposes', async () => {
+    const warnings: string[] = [];
+    const logger: LoggerService = { log: () => undefined, error: () => undefined, warn: (message: string) => void warnings.push(message) };
+    const tokens = [{ name: 'ops', token: 'a-secret-of-enough-length', role: 'admin' as const }];
+    await boot({ auth: { tokens, anonymous: ['health', 'search'] } }, false, logger);
+    expect(warnings).toEqual([
+      expect.stringMatching(/^Anonymous access is on for "health" \(auth\.anonymous\): GET \/api\/ai\/monitoring\/health/),
+      expect.stringMatching(/^Anonymous access is on for "search" \(auth\.anonymous\): GET \/api\/ai\/search: anyone who can reach the server can read the ids and metadata of every indexed entity and spend the embedding budget/),
+    ]);
+    warnings.length = 0;
+    await boot({ auth: { tokens } }, false, logger);
+    expect(warnings).toEqual([]);
   });
 });

@@ -1,8 +1,7 @@
 import { Module } from '@nestjs/common';
 import { DiscoveryModule, DiscoveryService, ModulesContainer } from '@nestjs/core';
-import { AI_WEB_OPTIONS } from '../ai-web.constants';
-import type { ResolvedAiWebOptions } from '../ai-web-options.resolver';
 import { decideMigrationController, MIGRATION_CONTROLLER_GATE } from './migration-controller.gate';
+import { AuditController } from './audit/audit.controller';
 import { MigrationDashboardController } from './dashboard/migration-dashboard.controller';
 import { MigrationGenerationsController } from './generations/migration-generations.controller';
 import { MigrationVerifyController } from './verify/migration-verify.controller';
@@ -20,15 +19,14 @@ import { MigrationController } from './migration.controller';
   imports: [DiscoveryModule],
   // Both have a literal first path segment (`jobs/…`, `start`, `estimate` vs `generations/…`), so their
   // order does not decide which one answers a request.
-  controllers: [MigrationController, MigrationGenerationsController, MigrationVerifyController, MigrationDashboardController],
+  controllers: [MigrationController, MigrationGenerationsController, MigrationVerifyController, MigrationDashboardController, AuditController],
   providers: [
     MigrationEventStreams,
     MigrationMetrics,
     {
       provide: MIGRATION_CONTROLLER_GATE,
-      useFactory: (discovery: DiscoveryService, modules: ModulesContainer, options: ResolvedAiWebOptions) =>
-        decideMigrationController(discovery, modules, options, MigrationWebModule),
-      inject: [DiscoveryService, ModulesContainer, AI_WEB_OPTIONS],
+      useFactory: (discovery: DiscoveryService, modules: ModulesContainer) => decideMigrationController(discovery, modules, MigrationWebModule),
+      inject: [DiscoveryService, ModulesContainer],
     },
   ],
 })

@@ -44,6 +44,7 @@ import { finalize, takeUntil, type Observable } from 'rxjs';
 import { AI_WEB_OPTIONS } from '../ai-web.constants';
 import type { ResolvedAiWebOptions } from '../ai-web-options.resolver';
 import { CurrentAiPrincipal, type AiPrincipal } from '../auth/ai-principal';
+import { AiRoutes } from '../auth/ai-route-group.decorator';
 import { BearerAuthGuard } from '../auth/bearer-auth.guard';
 import { AiExceptionFilter } from '../errors/ai-exception.filter';
 import { ErrorResponseDto } from '../errors/error-response.dto';
@@ -84,13 +85,14 @@ const SMALL_BODY = ApiJsonBodyResponses('100 kB');
 
 /**
  * `/api/ai/migration`: start, watch and control backfill jobs remotely. Registered only when
- * MigrationModule is in the application. Every route needs a bearer token: any role may read, only
+ * MigrationModule is in the application. Every route needs a bearer token: viewers and admins may read, only
  * `admin` may change; changing routes are rate limited per token. A body must be JSON (415 otherwise).
  */
 @ApiTags('migration')
 @ApiBearerAuth()
 @ApiUnauthorizedResponse({ description: 'No or an invalid bearer token.', ...ErrorBody })
 @ApiForbiddenResponse({ description: 'The token\'s role may not do this (viewer tokens may only read).', ...ErrorBody })
+@AiRoutes('migration')
 @UseGuards(BearerAuthGuard, RequireJsonBodyGuard)
 @UseFilters(AiExceptionFilter)
 @Controller('api/ai/migration')

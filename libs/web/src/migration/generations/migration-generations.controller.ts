@@ -19,6 +19,7 @@ import {
   ApiUnsupportedMediaTypeResponse,
 } from '@nestjs/swagger';
 import { CurrentAiPrincipal, type AiPrincipal } from '../../auth/ai-principal';
+import { AiRoutes } from '../../auth/ai-route-group.decorator';
 import { BearerAuthGuard } from '../../auth/bearer-auth.guard';
 import { AiExceptionFilter } from '../../errors/ai-exception.filter';
 import { ErrorResponseDto } from '../../errors/error-response.dto';
@@ -60,6 +61,7 @@ const THROTTLED = ApiTooManyRequestsResponse({ description: 'Too many changing r
 @ApiBearerAuth()
 @ApiUnauthorizedResponse({ description: 'No or an invalid bearer token.', ...ErrorBody })
 @ApiForbiddenResponse({ description: 'The token\'s role may not do this (viewer tokens may only read).', ...ErrorBody })
+@AiRoutes('migration')
 @UseGuards(BearerAuthGuard, RequireJsonBodyGuard)
 @UseFilters(AiExceptionFilter)
 @Controller('api/ai/migration/generations')

@@ -17,6 +17,7 @@ import {
   ApiUnsupportedMediaTypeResponse,
 } from '@nestjs/swagger';
 import { CurrentAiPrincipal, type AiPrincipal } from '../../auth/ai-principal';
+import { AiRoutes } from '../../auth/ai-route-group.decorator';
 import { BearerAuthGuard } from '../../auth/bearer-auth.guard';
 import { AiExceptionFilter } from '../../errors/ai-exception.filter';
 import { ErrorResponseDto } from '../../errors/error-response.dto';
@@ -55,6 +56,7 @@ const NO_JOB = ApiNotFoundResponse({ description: 'No job has this id.', ...Erro
 @ApiBearerAuth()
 @ApiUnauthorizedResponse({ description: 'No or an invalid bearer token.', ...ErrorBody })
 @ApiForbiddenResponse({ description: 'The token\'s role may not do this (viewer tokens may only read).', ...ErrorBody })
+@AiRoutes('migration')
 @UseGuards(BearerAuthGuard, RequireJsonBodyGuard)
 @UseFilters(AiExceptionFilter)
 @Controller('api/ai/migration/verify')
