@@ -5,13 +5,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DataMigrationService, MigrationStatus } from '@ai-infrastructure/migration-core';
 import { bootIndexingApp, countOf, generatedProducts, insertProducts, SAMPLE_ENTITY_CONFIG, waitUntil, type IndexingApp } from './fixtures/indexing-app.fixture';
+import { bootOpenAiWebApp } from './fixtures/openai-web-app.fixture';
 import { ADMIN_TOKEN, VIEWER_TOKEN, webTestOptions } from './fixtures/web-auth.fixture';
 import { buildAiMigrateCli, runAiMigrate, runAiMigrateInTerminal, type CliRun } from './support/ai-migrate-cli';
 import { CapturedLogger } from './support/captured-logger';
-import { FAKE_OPENAI_API_KEY, startFakeOpenAiServer, type FakeOpenAiServer } from './support/fake-openai-server';
+import { startFakeOpenAiServer, type FakeOpenAiServer } from './support/fake-openai-server';
 import { describeEachEngine } from './support/test-database';
 
-const MODEL = 'text-embedding-3-small';
 const N = 120;
 const UUID = '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}';
 /** A timestamped progress line, as the CLI prints it when stdout is not a terminal. */
@@ -47,7 +47,6 @@ describeEachEngine('ai-migrate CLI', ({ getUrl }) => {
   let ids: string[];
   let admin: Record<string, string>;
   let dir: string;
-  const logger = new CapturedLogger();
   const run = (args: string[], env: Record<string, string> = admin) => runAiMigrate(cli.entry, args, env);
   const progressOf = (id: string) => ctx.app.get(DataMigrationService).getProgress(id);
 
@@ -55,19 +54,7 @@ describeEachEngine('ai-migrate CLI', ({ getUrl }) => {
     cli = buildAiMigrateCli();
     dir = mkdtempSync(join(tmpdir(), 'ai-migrate-cli-'));
     server = await startFakeOpenAiServer({ dimensions: 32 });
-    ctx = await bootIndexingApp({
-      databaseUrl: getUrl(),
-      products: true,
-      logger,
-      migration: {},
-      web: webTestOptions(),
-      core: {
-        embedding: { provider: 'openai', apiKey: FAKE_OPENAI_API_KEY, baseURL: server.url, model: MODEL, dimensions: 32 },
-        pricing: { [MODEL]: 0.02 },
-        worker: { batchSize: 10 },
-        liveIndexing: false,
-      },
-    });
+    ctx = await bootOpenAiWebApp(getUrl(), server, { worker: { batchSize: 10 }, liveIndexing: false });
     await ctx.app.listen(0, '127.0.0.1');
     url = `http://127.0.0.1:${(ctx.app.getHttpServer().address() as AddressInfo).port}`;
     admin = { AI_MIGRATION_URL: url, AI_MIGRATION_TOKEN: ADMIN_TOKEN };

@@ -5,13 +5,12 @@ import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import { DataMigrationService, MigrationStatus } from '@ai-infrastructure/migration-core';
 import puppeteer, { type Browser, type Page } from 'puppeteer-core';
-import { bootIndexingApp, generatedProducts, insertProducts, waitUntil, type IndexingApp } from './fixtures/indexing-app.fixture';
-import { ADMIN_TOKEN, VIEWER_TOKEN, webTestOptions } from './fixtures/web-auth.fixture';
-import { CapturedLogger } from './support/captured-logger';
-import { FAKE_OPENAI_API_KEY, startFakeOpenAiServer, type FakeOpenAiServer } from './support/fake-openai-server';
+import { generatedProducts, insertProducts, type IndexingApp } from './fixtures/indexing-app.fixture';
+import { bootOpenAiWebApp } from './fixtures/openai-web-app.fixture';
+import { ADMIN_TOKEN, SEARCH_TOKEN, VIEWER_TOKEN } from './fixtures/web-auth.fixture';
+import { startFakeOpenAiServer, type FakeOpenAiServer } from './support/fake-openai-server';
 import { describeEachEngine } from './support/test-database';
 
-const MODEL = 'text-embedding-3-small';
 const N = 200;
 /** Debian's chromium (installed by .ci/run); CHROMIUM_PATH points elsewhere. */
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -48,19 +47,7 @@ describeEachEngine('Migration dashboard in a browser', ({ getUrl, engine }) => {
     }
     mkdirSync(SCREENSHOTS, { recursive: true });
     server = await startFakeOpenAiServer({ dimensions: 32 });
-    ctx = await bootIndexingApp({
-      databaseUrl: getUrl(),
-      products: true,
-      logger: new CapturedLogger(),
-      migration: {},
-      web: webTestOptions(),
-      core: {
-        embedding: { provider: 'openai', apiKey: FAKE_OPENAI_API_KEY, baseURL: server.url, model: MODEL, dimensions: 32 },
-        pricing: { [MODEL]: 0.02 },
-        worker: { batchSize: 10 },
-        liveIndexing: false,
-      },
-    });
+    ctx = await bootOpenAiWebApp(getUrl(), server, { worker: { batchSize: 10 }, liveIndexing: false });
     await ctx.app.listen(0, '127.0.0.1');
     origin = `http://127.0.0.1:${(ctx.app.getHttpServer().address() as AddressInfo).port}`;
     await insertProducts(ctx.dataSource, generatedProducts(N, 'dashboard item'));
@@ -77,8 +64,9 @@ describeEachEngine('Migration dashboard in a browser', ({ getUrl, engine }) => {
       if (!request.url().startsWith(origin) && !request.url().startsWith('data:')) foreignRequests.push(request.url());
     });
     page.on('console', (message) => {
-      // Before sign-in the page asks who it is without a token (an app may run without auth): that 401 is expected.
-      if (message.type() === 'error' && !/status of 401/.test(message.text())) problems.push(message.text());
+      // Refusals the test provokes are logged by the browser: the page's first who-am-I without a token (an
+      // app may run without auth), a wrong token (401) and a search-only token reading jobs (403).
+      if (message.type() === 'error' && !/status of 40[13]/.test(message.text())) problems.push(message.text());
     });
     page.on('pageerror', (error) => problems.push(`page error: ${(error as Error).message}`));
   }, 120_000);
@@ -204,6 +192,16 @@ describeEachEngine('Migration dashboard in a browser', ({ getUrl, engine }) => {
     expect(await page.evaluate(() => sessionStorage.getItem('ai-migration-dashboard-token'))).toBeNull();
     expect(await page.evaluate(() => document.activeElement?.id)).toBe('token');
 
+    // A search-only token is a valid token that may not read jobs: the page says so and stays on sign-in.
+    await page.keyboard.type(SEARCH_TOKEN);
+    await page.keyboard.press('Enter');
+    await page.waitForFunction(() => (document.getElementById('sign-in-error')?.textContent ?? '') !== '');
+    expect(await text('#sign-in-error')).toMatch(/^The token "storefront" has the role "search", which may only search/);
+    expect(await page.$eval('#app', (node) => (node as HTMLElement).hidden)).toBe(true);
+    expect(await page.evaluate(() => sessionStorage.getItem('ai-migration-dashboard-token'))).toBeNull();
+
+    await page.$eval('#token', (node) => ((node as HTMLInputElement).value = ''));
+    await page.focus('#token');
     await page.keyboard.type(VIEWER_TOKEN);
     await page.keyboard.press('Enter');
     await page.waitForSelector('#app:not([hidden])');

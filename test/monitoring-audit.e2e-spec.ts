@@ -1,12 +1,11 @@
 import { DataMigrationService, MigrationStatus } from '@ai-infrastructure/migration-core';
 import request from 'supertest';
-import { bootIndexingApp, generatedProducts, insertProducts, waitUntil, type IndexingApp } from './fixtures/indexing-app.fixture';
-import { AS_ADMIN, AS_SEARCH, AS_VIEWER, webTestOptions } from './fixtures/web-auth.fixture';
-import { CapturedLogger } from './support/captured-logger';
-import { FAKE_OPENAI_API_KEY, startFakeOpenAiServer, type FakeOpenAiServer } from './support/fake-openai-server';
+import { generatedProducts, insertProducts, waitUntil, type IndexingApp } from './fixtures/indexing-app.fixture';
+import { bootOpenAiWebApp, OPENAI_TEST_MODEL as MODEL } from './fixtures/openai-web-app.fixture';
+import { AS_ADMIN, AS_SEARCH, AS_VIEWER } from './fixtures/web-auth.fixture';
+import { startFakeOpenAiServer, type FakeOpenAiServer } from './support/fake-openai-server';
 import { describeEachEngine } from './support/test-database';
 
-const MODEL = 'text-embedding-3-small';
 const MIGRATION = '/api/ai/migration';
 const QUEUE = '/api/ai/monitoring/queue';
 const PROVIDER = '/api/ai/monitoring/provider';
@@ -26,19 +25,10 @@ describeEachEngine('Monitoring: queue, provider and audit endpoints', ({ getUrl 
 
   beforeAll(async () => {
     server = await startFakeOpenAiServer({ dimensions: 32 });
-    ctx = await bootIndexingApp({
-      databaseUrl: getUrl(),
-      products: true,
-      logger: new CapturedLogger(),
-      migration: {},
-      web: webTestOptions(),
-      core: {
-        embedding: { provider: 'openai', apiKey: FAKE_OPENAI_API_KEY, baseURL: server.url, model: MODEL, dimensions: 32 },
-        pricing: { [MODEL]: 0.02 },
-        worker: { batchSize: 10, leaseMs: 60_000 },
-        rateLimit: { requestsPerMinute: 6000, tokensPerMinute: 5_000_000 },
-        liveIndexing: false,
-      },
+    ctx = await bootOpenAiWebApp(getUrl(), server, {
+      worker: { batchSize: 10, leaseMs: 60_000 },
+      rateLimit: { requestsPerMinute: 6000, tokensPerMinute: 5_000_000 },
+      liveIndexing: false,
     });
     http = ctx.app.getHttpServer();
     ids = await insertProducts(ctx.dataSource, generatedProducts(120, 'monitored item'));

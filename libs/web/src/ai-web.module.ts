@@ -18,9 +18,11 @@ import { SearchController } from './search/search.controller';
 import { loadOptionalPackage, MIGRATION_CORE_PACKAGE } from './utils/load-package.util';
 
 /**
- * REST endpoints of the AI libraries: `GET /api/ai/search`, `GET /api/ai/monitoring/health`, and
- * `/api/ai/migration` — the last only when MigrationModule is in the same application (in any import
- * order). Requires `AiCoreModule`. With MigrationModule present, `auth` must be configured.
+ * REST endpoints of the AI libraries: `GET /api/ai/search`, `/api/ai/monitoring/*` (health, metrics, queue,
+ * provider), `GET /api/ai/auth/me`, and `/api/ai/migration` with its dashboard and `/api/ai/audit` — the
+ * last three only when MigrationModule is in the same application (in any import order). Requires
+ * `AiCoreModule`. `auth` is required: every route needs a bearer token unless `auth.anonymous` opens its
+ * group (logged at startup) or authentication is disabled explicitly.
  *
  * `@ai-infrastructure/migration-core` is an optional peer: without it installed, this module loads and
  * serves search and health, and `/api/ai/migration/*` answers 404.

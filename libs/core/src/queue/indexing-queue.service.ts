@@ -166,7 +166,7 @@ export class IndexingQueueService {
 
   /**
    * Dead-lettered items grouped by {@link DeadLetterReason}, most items first. The reason is read from the
-   * last error, whose wording this library writes (see `deadLetterReasonSql`).
+   * last error, whose wording this library writes (see `DEAD_LETTER_REASON_SQL`).
    */
   async deadLettersByReason(): Promise<DeadLetterGroup[]> {
     const rows: Array<{ reason: DeadLetterReason; items: number; last_at: Date; last_error: string | null }> = await this.dataSource.query(

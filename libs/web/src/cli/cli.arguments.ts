@@ -73,3 +73,8 @@ export function jsonFile(flag: string, file: string): unknown {
     throw usageError(`${flag} ${file} is not valid JSON (${(error as Error).message}).`);
   }
 }
+
+/** A request body of the flags given: undefined ones left out, so the server's defaults apply (null stays: it removes a limit). */
+export function given(fields: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== undefined));
+}

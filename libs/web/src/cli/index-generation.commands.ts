@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { decimal, integer, jsonFile } from './cli.arguments';
+import { decimal, given, integer, jsonFile } from './cli.arguments';
 import { usageError } from './cli.errors';
 import { ExitCode } from './cli.exit-codes';
 import { count, generationsTable, generationText, jobText, qualityReportText } from './cli.format';
@@ -49,7 +49,7 @@ export function registerGenerationCommands(program: Command, action: CliAction):
     .addHelpText('after', '\nExample:\n  $ ai-migrate build product --rate-limit 300 --wait && ai-migrate validate <generation-id>')
     .action(
       action(async (ctx, entityType: string, o: { backfill: boolean; batchSize?: number; rateLimit?: number; wait?: boolean }) => {
-        const body = Object.fromEntries(Object.entries({ entityType, startBackfill: o.backfill, batchSize: o.batchSize, rateLimit: o.rateLimit }).filter(([, v]) => v !== undefined));
+        const body = given({ entityType, startBackfill: o.backfill, batchSize: o.batchSize, rateLimit: o.rateLimit });
         const result = await ctx.client.post<ApiBuildResult>(GENERATIONS, body);
         ctx.print(result, (r) =>
           [`Generation ${r.generation.id} of ${r.generation.entityType} is ${r.generation.state}.`, r.job ? `Backfill job:\n${jobText(r.job)}` : 'No backfill job started.'].join('\n'),
@@ -78,9 +78,7 @@ export function registerGenerationCommands(program: Command, action: CliAction):
       action(async (ctx, id: number, o: { queries?: string; k?: number; minRecall?: number; minOverlap?: number; maxMissing?: number; maxStale?: number }) => {
         const queries = o.queries !== undefined ? jsonFile('--queries', o.queries) : undefined;
         if (queries !== undefined && !Array.isArray(queries)) throw usageError(`--queries ${o.queries} must hold a JSON array of {"query": "…", "expectedIds": […]} objects.`);
-        const body = Object.fromEntries(
-          Object.entries({ queries, k: o.k, minRecall: o.minRecall, minOverlap: o.minOverlap, maxMissing: o.maxMissing, maxStale: o.maxStale }).filter(([, v]) => v !== undefined),
-        );
+        const body = given({ queries, k: o.k, minRecall: o.minRecall, minOverlap: o.minOverlap, maxMissing: o.maxMissing, maxStale: o.maxStale });
         const report = await ctx.client.post<ApiQualityReport>(`${GENERATIONS}/${id}/validate`, body);
         ctx.print(report, (r) => `${qualityReportText(r)}\n${r.passed ? `Cut over with: ai-migrate cutover ${id}` : 'The gate did not pass; see above.'}`);
         return report.passed ? ExitCode.OK : ExitCode.JOB_FAILED;

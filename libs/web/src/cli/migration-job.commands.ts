@@ -1,5 +1,5 @@
 import { Option, type Command } from 'commander';
-import { decimal, entityIds, integer, noneToNull, orNone } from './cli.arguments';
+import { decimal, entityIds, given, integer, noneToNull, orNone } from './cli.arguments';
 import { outcomeText, type CliContext } from './cli.context';
 import { usageError } from './cli.errors';
 import { ExitCode } from './cli.exit-codes';
@@ -40,19 +40,17 @@ interface StartOptions {
 /** The body of POST /start and /estimate from the flags (undefined ones left out, so the server's defaults apply). */
 function startBody(entityType: string, o: StartOptions): Record<string, unknown> {
   const ids = entityIds(o.ids, o.idsFile);
-  const filters = Object.fromEntries(Object.entries({ createdAfter: o.createdAfter, createdBefore: o.createdBefore, ids }).filter(([, v]) => v !== undefined));
-  return Object.fromEntries(
-    Object.entries({
-      entityType,
-      batchSize: o.batchSize,
-      rateLimit: o.rateLimit,
-      reindexExisting: o.reindexExisting,
-      filters: Object.keys(filters).length > 0 ? filters : undefined,
-      maxTokens: o.maxTokens,
-      maxCost: o.maxCost,
-      mode: o.mode,
-    }).filter(([, v]) => v !== undefined),
-  );
+  const filters = given({ createdAfter: o.createdAfter, createdBefore: o.createdBefore, ids });
+  return given({
+    entityType,
+    batchSize: o.batchSize,
+    rateLimit: o.rateLimit,
+    reindexExisting: o.reindexExisting,
+    filters: Object.keys(filters).length > 0 ? filters : undefined,
+    maxTokens: o.maxTokens,
+    maxCost: o.maxCost,
+    mode: o.mode,
+  });
 }
 
 /** Prints a job that just started or changed, then follows it with `--wait`. */
@@ -220,7 +218,7 @@ Examples:
         if (o.rateLimit === undefined && o.maxTokens === undefined && o.maxCost === undefined) {
           throw usageError('Give --rate-limit, --max-tokens and/or --max-cost (none removes a budget limit).');
         }
-        const body = Object.fromEntries(Object.entries({ rateLimit: o.rateLimit, maxTokens: noneToNull(o.maxTokens), maxCost: noneToNull(o.maxCost) }).filter(([, v]) => v !== undefined));
+        const body = given({ rateLimit: o.rateLimit, maxTokens: noneToNull(o.maxTokens), maxCost: noneToNull(o.maxCost) });
         ctx.print(await ctx.client.patch<ApiJob>(jobPath(jobId), body), (j) => `Changed job ${j.id}.\n${jobText(j)}`);
         return ExitCode.OK;
       }),

@@ -1,5 +1,5 @@
 import { Option, type Command } from 'commander';
-import { integer } from './cli.arguments';
+import { given, integer } from './cli.arguments';
 import { ExitCode } from './cli.exit-codes';
 import { count, jobText, table, verifyReportText } from './cli.format';
 import type { CliAction } from './cli.program';
@@ -29,9 +29,7 @@ export function registerVerifyCommands(program: Command, action: CliAction): voi
     .addHelpText('after', '\nExamples:\n  $ ai-migrate verify product --wait\n  $ ai-migrate verify product --fix --wait')
     .action(
       action(async (ctx, entityType: string, o: { generation?: number; fix?: boolean; batchSize?: number; rateLimit?: number; wait?: boolean }) => {
-        const body = Object.fromEntries(
-          Object.entries({ entityType, generationId: o.generation, fix: o.fix, batchSize: o.batchSize, rateLimit: o.rateLimit }).filter(([, v]) => v !== undefined),
-        );
+        const body = given({ entityType, generationId: o.generation, fix: o.fix, batchSize: o.batchSize, rateLimit: o.rateLimit });
         const job = await ctx.client.post<ApiJob>(VERIFY, body);
         if (!o.wait) {
           ctx.print(job, (j) => `Started verification job ${j.id}.\n${jobText(j)}\nIts report: ai-migrate verify-report ${j.id}`);

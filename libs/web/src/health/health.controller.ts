@@ -1,21 +1,20 @@
-import { Controller, Get, UseFilters, UseGuards } from '@nestjs/common';
+import { Controller, Get, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiServiceUnavailableResponse, ApiTags, ApiUnauthorizedResponse } from '@nestjs/swagger';
 import { AiRoutes } from '../auth/ai-route-group.decorator';
 import { BearerAuthGuard } from '../auth/bearer-auth.guard';
-import { AiExceptionFilter } from '../errors/ai-exception.filter';
 import { ErrorResponseDto } from '../errors/error-response.dto';
 import { HealthCheck, HealthCheckService, TypeOrmHealthIndicator } from '@nestjs/terminus';
 import { IndexingHealthIndicator } from './indexing-health.indicator';
 
 /**
  * Liveness and readiness of the AI pipeline. Needs a bearer token of a viewer or admin unless
- * `auth.anonymous` lists `health` (what load-balancer probes usually need).
+ * `auth.anonymous` lists `health` (what load-balancer probes usually need). No AiExceptionFilter here:
+ * the 503 body is Terminus's own (`info`, `error`, `details` per check), which monitors parse.
  */
 @ApiTags('monitoring')
 @ApiBearerAuth()
 @AiRoutes('health')
 @UseGuards(BearerAuthGuard)
-@UseFilters(AiExceptionFilter)
 @Controller('api/ai/monitoring')
 export class HealthController {
   constructor(

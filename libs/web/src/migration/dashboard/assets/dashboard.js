@@ -436,15 +436,16 @@ async function refresh() {
 async function signIn(candidate) {
   token = candidate;
   const me = await api('GET', AUTH_ME);
-  if (token) sessionStorage.setItem(TOKEN_KEY, token);
   role = me.role;
+  // The first read proves the token may see jobs (a search-only token may not) before the page switches.
+  await refresh();
+  if (token) sessionStorage.setItem(TOKEN_KEY, token);
   document.body.classList.toggle('viewer', role !== 'admin');
   byId('who').textContent = role === 'admin' ? `Signed in as ${me.name} (admin)` : `Signed in as ${me.name} (${me.role}, read-only)`;
   byId('session').hidden = false;
   byId('sign-in-section').hidden = true;
   byId('app').hidden = false;
   /** @type {HTMLInputElement} */ (byId('token')).value = '';
-  await refresh();
   clearInterval(refreshTimer);
   refreshTimer = window.setInterval(() => void refresh().catch(failed), REFRESH_MS);
 }
@@ -477,6 +478,8 @@ byId('sign-in-form').addEventListener('submit', (event) => {
     () => byId('main').focus(),
     (error) => {
       token = '';
+      for (const card of cards.values()) card.item.remove();
+      cards.clear();
       byId('sign-in-error').textContent = error.message;
     },
   );
