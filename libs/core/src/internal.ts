@@ -26,6 +26,8 @@ export { affectedCount, returnedRows } from './common/query-result';
 export { isUuid } from './common/uuid';
 /** An in-process signal that wakes idle polling loops early. */
 export { WakeupSignal } from './common/wakeup-signal';
+/** Listeners of one kind of event, called synchronously (EmbeddingRequestEvents, MigrationJobEvents). */
+export { SyncEvents } from './common/sync-events';
 
 // ---- entities: configuration, ids, pages ----
 

@@ -1,4 +1,4 @@
-import { Logger } from '@nestjs/common';
+import { SyncEvents } from '../common/sync-events';
 import type { ProviderRequestLane } from './provider-rate-limiter';
 
 /** How one provider request ended, as metrics count it. */
@@ -30,24 +30,8 @@ export interface EmbeddingRequestEvent {
  * app.get(EmbeddingRequestEvents).on((e) => histogram.observe({ outcome: e.outcome }, e.durationSeconds));
  * ```
  */
-export class EmbeddingRequestEvents {
-  private readonly logger = new Logger('EmbeddingRequestEvents');
-  private readonly listeners = new Set<(event: EmbeddingRequestEvent) => void>();
-
-  /** Adds a listener; returns a function that removes it. */
-  on(listener: (event: EmbeddingRequestEvent) => void): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
-  }
-
-  /** @internal Reports one request to every listener. */
-  emit(event: EmbeddingRequestEvent): void {
-    for (const listener of this.listeners) {
-      try {
-        listener(event);
-      } catch (error) {
-        this.logger.warn(`A listener of embedding requests failed: ${(error as Error).message}`);
-      }
-    }
+export class EmbeddingRequestEvents extends SyncEvents<EmbeddingRequestEvent> {
+  constructor() {
+    super('EmbeddingRequestEvents', 'embedding requests');
   }
 }

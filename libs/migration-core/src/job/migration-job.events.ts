@@ -1,4 +1,5 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { SyncEvents } from '@ai-infrastructure/core/internal';
+import { Injectable } from '@nestjs/common';
 import type { MigrationStatus } from './migration-status.enum';
 
 /** A job's status changed: created (`from` null), paused, resumed, completed, failed, cancelled, reopened. */
@@ -19,24 +20,8 @@ export interface MigrationJobStatusChange {
  * ```
  */
 @Injectable()
-export class MigrationJobEvents {
-  private readonly logger = new Logger('MigrationJobEvents');
-  private readonly listeners = new Set<(change: MigrationJobStatusChange) => void>();
-
-  /** Adds a listener; returns a function that removes it. */
-  on(listener: (change: MigrationJobStatusChange) => void): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
-  }
-
-  /** @internal Reports a change to every listener. */
-  emit(change: MigrationJobStatusChange): void {
-    for (const listener of this.listeners) {
-      try {
-        listener(change);
-      } catch (error) {
-        this.logger.warn(`A listener of job status changes failed: ${(error as Error).message}`);
-      }
-    }
+export class MigrationJobEvents extends SyncEvents<MigrationJobStatusChange> {
+  constructor() {
+    super('MigrationJobEvents', 'job status changes');
   }
 }

@@ -41,10 +41,12 @@ export class MonitoringController {
   })
   @ApiOkResponse({ type: QueueStatisticsDto })
   async queueStatistics(): Promise<QueueStatisticsDto> {
-    const [depth, stats, deadLetters, leases] = await Promise.all([this.queue.depth(), this.queue.stats(), this.queue.deadLettersByReason(), this.queue.leasesByOwner()]);
+    const [depth, deadLetters, leases] = await Promise.all([this.queue.depth(), this.queue.deadLettersByReason(), this.queue.leasesByOwner()]);
+    // The oldest runnable item is the oldest of the per-priority `pending` rows (depth already reads them).
+    const pending = depth.filter((row) => row.state === 'pending');
     return {
       depth: depth.map((row) => ({ ...row, priority: priorityLabel(row.priority) })),
-      oldestPendingAgeSeconds: stats.oldestPendingAgeSeconds,
+      oldestPendingAgeSeconds: pending.length > 0 ? Math.max(...pending.map((row) => row.oldestAgeSeconds)) : null,
       deadLetters,
       leases,
       instance: this.workers.status(),

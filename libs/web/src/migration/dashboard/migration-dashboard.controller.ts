@@ -35,25 +35,21 @@ function SecurityHeaders(): MethodDecorator {
 
 const assets = new Map<string, string>();
 
-/** A file of the page, read once: from `assets/` beside this file (copied into dist by the build). */
-function asset(name: string): string {
+/** A file the page loads, read once and kept (they are small and never change while the app runs). */
+function cached(name: string, path: () => string): string {
   let text = assets.get(name);
   if (text === undefined) {
-    text = readFileSync(join(__dirname, 'assets', name), 'utf8');
+    text = readFileSync(path(), 'utf8');
     assets.set(name, text);
   }
   return text;
 }
 
+/** A file of the page, from `assets/` beside this file (copied into dist by the build). */
+const asset = (name: string) => cached(name, () => join(__dirname, 'assets', name));
+
 /** The browser build (ES module) of eventsource-parser, the library the CLI parses the event stream with too. */
-function eventSourceParser(): string {
-  let text = assets.get('eventsource-parser.js');
-  if (text === undefined) {
-    text = readFileSync(join(dirname(require.resolve('eventsource-parser')), 'index.js'), 'utf8');
-    assets.set('eventsource-parser.js', text);
-  }
-  return text;
-}
+const eventSourceParser = () => cached('eventsource-parser.js', () => join(dirname(require.resolve('eventsource-parser')), 'index.js'));
 
 /**
  * `GET /api/ai/migration/dashboard`: the operator's page — jobs with live progress, generations, and for
